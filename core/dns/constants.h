@@ -1,0 +1,31 @@
+// DNS numbers used across the core and the plugins (RFC 1035, 2671, 6891, 3596, 2782).
+#pragma once
+
+#include <cstdint>
+
+namespace cxxdns::dns {
+
+namespace type {
+constexpr uint16_t A = 1, NS = 2, CNAME = 5, SOA = 6, PTR = 12, MX = 15, TXT = 16, AAAA = 28,
+                   SRV = 33, OPT = 41, ANY = 255;
+}
+namespace cls {
+constexpr uint16_t IN = 1, CH = 3, ANY = 255;
+}
+namespace rcode {
+constexpr uint8_t NOERROR = 0, FORMERR = 1, SERVFAIL = 2, NXDOMAIN = 3, NOTIMP = 4, REFUSED = 5;
+}
+namespace flag {  // bits of the 16-bit header flags word
+constexpr uint16_t QR = 0x8000, AA = 0x0400, TC = 0x0200, RD = 0x0100, RA = 0x0080, Z = 0x0040,
+                   AD = 0x0020, CD = 0x0010;
+constexpr uint16_t OPCODE_MASK = 0x7800, RCODE_MASK = 0x000f;
+}  // namespace flag
+
+constexpr int kHeaderSize = 12;
+constexpr int kMaxNameWire = 255;
+constexpr uint16_t kMinUdpSize = 512;
+// What we advertise in our own OPT records: the DNS flag day 2020 size.
+constexpr uint16_t kDefaultEdnsSize = 1232;
+constexpr uint16_t kEdnsDoBit = 0x8000;
+
+}  // namespace cxxdns::dns

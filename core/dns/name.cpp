@@ -1,0 +1,178 @@
+#include "core/dns/name.h"
+
+#include <cctype>
+
+namespace cxxdns::dns {
+
+int Name::label_count() const {
+  int n = 0;
+  for (size_t i = 0; i < len && data[i] != 0; i += data[i] + 1) ++n;
+  return n;
+}
+
+void Name::to_lower() {
+  for (size_t i = 0; i < len && data[i] != 0;) {
+    size_t l = data[i];
+    for (size_t j = i + 1; j <= i + l; ++j) {
+      uint8_t c = data[j];
+      if (c >= 'A' && c <= 'Z') data[j] = c + 32;
+    }
+    i += l + 1;
+  }
+}
+
+namespace {
+bool walk_name(std::span<const uint8_t> msg, size_t& off, Name* out) {
+  size_t pos = off;
+  size_t written = 0;
+  int hops = 0;
+  bool jumped = false;
+  while (true) {
+    if (pos >= msg.size()) return false;
+    uint8_t l = msg[pos];
+    if ((l & 0xc0) == 0xc0) {
+      if (pos + 1 >= msg.size()) return false;
+      size_t target = ((l & 0x3f) << 8) | msg[pos + 1];
+      // Pointers must go backwards; together with the hop limit this stops every loop.
+      if (target >= pos || ++hops > 64) return false;
+      if (!jumped) off = pos + 2;
+      jumped = true;
+      pos = target;
+      continue;
+    }
+    if ((l & 0xc0) != 0) return false;  // 0x40 / 0x80 label types are obsolete/reserved
+    if (pos + 1 + l > msg.size()) return false;
+    if (written + 1 + l > kMaxNameWire) return false;
+    if (out) std::memcpy(out->data + written, &msg[pos], 1 + l);
+    written += 1 + l;
+    pos += 1 + l;
+    if (l == 0) break;
+  }
+  if (!jumped) off = pos;
+  if (out) out->len = static_cast<uint8_t>(written);
+  return true;
+}
+}  // namespace
+
+bool read_name(std::span<const uint8_t> msg, size_t& off, Name& out) {
+  return walk_name(msg, off, &out);
+}
+bool skip_name(std::span<const uint8_t> msg, size_t& off) { return walk_name(msg, off, nullptr); }
+
+size_t to_text(const Name& n, char* buf, size_t cap) {
+  size_t w = 0;
+  auto put = [&](char c) {
+    if (w < cap) buf[w] = c;
+    ++w;
+  };
+  if (n.len <= 1) {
+    put('.');
+    return std::min(w, cap);
+  }
+  for (size_t i = 0; i < n.len && n.data[i] != 0; i += n.data[i] + 1) {
+    for (size_t j = i + 1; j <= i + n.data[i]; ++j) {
+      uint8_t c = n.data[j];
+      if (c == '.' || c == '\\' || c == '"' || c == '(' || c == ')' || c == ';' || c == '@' ||
+          c == '$') {
+        put('\\');
+        put(static_cast<char>(c));
+      } else if (c < 0x21 || c > 0x7e) {
+        put('\\');
+        put(static_cast<char>('0' + c / 100));
+        put(static_cast<char>('0' + (c / 10) % 10));
+        put(static_cast<char>('0' + c % 10));
+      } else {
+        put(static_cast<char>(c));
+      }
+    }
+    put('.');
+  }
+  return std::min(w, cap);
+}
+
+std::string to_text(const Name& n) {
+  char buf[4 * kMaxNameWire + 2];
+  size_t l = to_text(n, buf, sizeof buf);
+  return std::string(buf, l);
+}
+
+bool from_text(std::string_view text, Name& out) {
+  out.len = 0;
+  if (text.empty()) return false;
+  if (text == ".") {
+    out.data[0] = 0;
+    out.len = 1;
+    return true;
+  }
+  size_t w = 0;
+  size_t label_start = 0;
+  out.data[0] = 0;
+  size_t cur = 0;  // bytes in the current label
+  auto begin_label = [&]() {
+    if (w >= kMaxNameWire) return false;
+    label_start = w++;
+    cur = 0;
+    return true;
+  };
+  auto end_label = [&]() {
+    if (cur == 0 || cur > 63) return false;
+    out.data[label_start] = static_cast<uint8_t>(cur);
+    return true;
+  };
+  if (!begin_label()) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '.') {
+      if (!end_label()) return false;
+      if (i + 1 == text.size()) break;
+      if (!begin_label()) return false;
+      continue;
+    }
+    uint8_t byte = static_cast<uint8_t>(c);
+    if (c == '\\' && i + 1 < text.size()) {
+      if (i + 3 < text.size() && std::isdigit(static_cast<unsigned char>(text[i + 1])) &&
+          std::isdigit(static_cast<unsigned char>(text[i + 2])) &&
+          std::isdigit(static_cast<unsigned char>(text[i + 3]))) {
+        int v = (text[i + 1] - '0') * 100 + (text[i + 2] - '0') * 10 + (text[i + 3] - '0');
+        if (v > 255) return false;
+        byte = static_cast<uint8_t>(v);
+        i += 3;
+      } else {
+        byte = static_cast<uint8_t>(text[++i]);
+      }
+    }
+    if (w >= kMaxNameWire - 1) return false;
+    out.data[w++] = byte;
+    ++cur;
+    if (i + 1 == text.size() && !end_label()) return false;
+  }
+  if (w >= kMaxNameWire) return false;
+  out.data[w++] = 0;
+  out.len = static_cast<uint8_t>(w);
+  return true;
+}
+
+std::string canonical(std::string_view text) {
+  Name n;
+  if (!from_text(text, n)) return std::string(text);
+  n.to_lower();
+  return to_text(n);
+}
+
+bool is_subdomain(const Name& name, const Name& zone) {
+  if (zone.len > name.len) return false;
+  // Walk name's labels until the remaining suffix is as long as the zone: only a label
+  // boundary may start the match.
+  size_t i = 0;
+  while (name.len - i > zone.len) i += name.data[i] + 1;
+  return name.len - i == zone.len && std::memcmp(name.data + i, zone.data, zone.len) == 0;
+}
+
+bool is_subdomain(std::string_view name, std::string_view zone) {
+  if (zone == ".") return true;
+  if (name.size() < zone.size()) return false;
+  if (name.substr(name.size() - zone.size()) != zone) return false;
+  return name.size() == zone.size() || name[name.size() - zone.size() - 1] == '.';
+}
+
+}  // namespace cxxdns::dns

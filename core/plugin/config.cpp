@@ -1,0 +1,137 @@
+#include "core/plugin/config.h"
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+
+#include "core/plugin/order.h"
+#include "core/plugin/setup.h"
+
+namespace cxxdns {
+
+const Route* ListenerSpec::route(const dns::Name& qname) const {
+  for (const Route& r : routes) {
+    if (dns::is_subdomain(qname, r.zone)) return &r;
+  }
+  return nullptr;
+}
+
+std::string ListenerSpec::display() const {
+  std::string out;
+  for (size_t i = 0; i < routes.size(); ++i) {
+    if (i) out += " ";
+    out += routes[i].zone_text + ":" + std::to_string(port);
+  }
+  if (!address.empty()) out += " on " + address;
+  return out;
+}
+
+std::vector<Plugin*> Config::plugins() const {
+  std::vector<Plugin*> out;
+  for (auto& b : blocks) {
+    for (auto& p : b->plugins) out.push_back(p.get());
+  }
+  return out;
+}
+
+namespace {
+
+corefile::ParseOptions parse_options(const Registry& reg) {
+  corefile::ParseOptions po;
+  po.is_directive = [&reg](std::string_view name) { return reg.find(name) != nullptr; };
+  return po;
+}
+
+// Builds one block's plugins in the global order.
+void build_block(BlockConfig& block, const Registry& reg, Services& services) {
+  std::map<int, std::vector<corefile::Directive>> by_rank;
+  std::map<int, std::string> names;
+  for (auto& d : block.source.directives) {
+    int rank = plugin_rank(d.name.text);
+    if (rank < 0 || !reg.find(d.name.text)) {
+      throw corefile::ParseError(d.name.file, d.name.line,
+                                 "Unknown directive '" + d.name.text + "'");
+    }
+    by_rank[rank].push_back(d);
+    names[rank] = d.name.text;
+  }
+  for (auto& [rank, dirs] : by_rank) {
+    SetupContext sc(names[rank], dirs, block, services);
+    std::unique_ptr<Plugin> p = (*reg.find(names[rank]))(sc);
+    if (p) block.plugins.push_back(std::move(p));
+  }
+  for (auto& p : block.plugins) block.chain.plugins.push_back(p.get());
+}
+
+}  // namespace
+
+std::unique_ptr<Config> build_config(std::vector<corefile::ServerBlock> blocks,
+                                     const std::string& corefile_path, const BuildOptions& opt) {
+  const Registry& reg = opt.registry ? *opt.registry : Registry::builtin();
+  auto cfg = std::make_unique<Config>();
+  cfg->services.corefile_path = corefile_path;
+  cfg->services.workers = opt.workers < 1 ? 1 : opt.workers;
+
+  for (auto& sb : blocks) {
+    for (auto& k : sb.keys) {
+      if (k.transport != "dns") {
+        throw corefile::ParseError(k.token.file, k.token.line,
+                                   "transport " + k.transport + ":// is not supported");
+      }
+      if (!k.port) k.port = opt.default_port;
+    }
+    auto b = std::make_unique<BlockConfig>();
+    b->source = std::move(sb);
+    build_block(*b, reg, cfg->services);
+    cfg->blocks.push_back(std::move(b));
+  }
+
+  // Listeners: one per (address, port); a zone may be served once per listener.
+  std::map<std::pair<std::string, uint16_t>, ListenerSpec> listeners;
+  for (auto& b : cfg->blocks) {
+    std::vector<std::string> addrs = b->bind_addresses;
+    if (addrs.empty()) addrs.push_back("");
+    for (auto& k : b->source.keys) {
+      for (auto& a : addrs) {
+        ListenerSpec& l = listeners[{a, *k.port}];
+        l.address = a;
+        l.port = *k.port;
+        for (auto& r : l.routes) {
+          if (r.zone_text == k.zone) {
+            throw corefile::ParseError(
+                k.token.file, k.token.line,
+                "cannot serve dns://" + k.zone + ":" + std::to_string(*k.port) +
+                    " - it is already defined");
+          }
+        }
+        Route r;
+        if (!dns::from_text(k.zone, r.zone)) {
+          throw corefile::ParseError(k.token.file, k.token.line, "bad zone '" + k.zone + "'");
+        }
+        r.zone.to_lower();
+        r.zone_text = k.zone;
+        r.chain = &b->chain;
+        l.routes.push_back(std::move(r));
+      }
+    }
+  }
+  for (auto& [_, l] : listeners) {
+    std::stable_sort(l.routes.begin(), l.routes.end(),
+                     [](const Route& a, const Route& b) { return a.zone.len > b.zone.len; });
+    cfg->listeners.push_back(std::move(l));
+  }
+  return cfg;
+}
+
+std::unique_ptr<Config> load_config_text(std::string_view text, const std::string& name,
+                                         const BuildOptions& opt) {
+  const Registry& reg = opt.registry ? *opt.registry : Registry::builtin();
+  return build_config(corefile::parse(text, name, parse_options(reg)), name, opt);
+}
+
+std::unique_ptr<Config> load_config_file(const std::string& path, const BuildOptions& opt) {
+  const Registry& reg = opt.registry ? *opt.registry : Registry::builtin();
+  return build_config(corefile::parse_file(path, parse_options(reg)), path, opt);
+}
+
+}  // namespace cxxdns

@@ -1,0 +1,74 @@
+// A built configuration: every server block's plugins and chain, and the listeners with
+// their zone routes. Built whole from a parsed Corefile, before anything is bound, so a
+// bad Corefile never half-starts (and, on reload, never replaces a good one).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/corefile/corefile.h"
+#include "core/dns/name.h"
+#include "core/plugin/context.h"
+#include "core/plugin/plugin.h"
+#include "core/plugin/registry.h"
+
+namespace cxxdns {
+
+// Server-wide things plugins of several blocks share; `shared` lets e.g. two blocks naming
+// the same metrics address use one endpoint.
+struct Services {
+  std::string corefile_path;
+  int workers = 1;
+  std::map<std::string, std::shared_ptr<void>> shared;
+};
+
+struct BlockConfig {
+  corefile::ServerBlock source;
+  std::vector<std::string> bind_addresses;  // empty: every address
+  std::vector<std::unique_ptr<Plugin>> plugins;  // in the global order
+  Chain chain;
+};
+
+struct Route {
+  dns::Name zone;  // lower-case
+  std::string zone_text;
+  const Chain* chain;
+};
+
+// One address to listen on (UDP and TCP) and the zones served there, longest first.
+struct ListenerSpec {
+  std::string address;  // "" = every address
+  uint16_t port = 53;
+  std::vector<Route> routes;
+
+  // The block whose zone is the longest suffix of `qname` (lower-case), or nullptr.
+  const Route* route(const dns::Name& qname) const;
+  std::string display() const;  // ".:53"-style, as CoreDNS prints at start
+};
+
+struct Config {
+  std::vector<std::unique_ptr<BlockConfig>> blocks;
+  std::vector<ListenerSpec> listeners;
+  Services services;
+
+  std::vector<Plugin*> plugins() const;
+};
+
+struct BuildOptions {
+  uint16_t default_port = 53;
+  int workers = 1;  // worker threads the server will run (plugins size per-worker state)
+  const Registry* registry = nullptr;  // default: Registry::builtin()
+};
+
+// Builds from parsed blocks; throws corefile::ParseError or SetupError.
+std::unique_ptr<Config> build_config(std::vector<corefile::ServerBlock> blocks,
+                                     const std::string& corefile_path, const BuildOptions& opt);
+// Parses then builds (unknown directives are Corefile errors with file:line).
+std::unique_ptr<Config> load_config_text(std::string_view text, const std::string& name,
+                                         const BuildOptions& opt);
+std::unique_ptr<Config> load_config_file(const std::string& path, const BuildOptions& opt);
+
+}  // namespace cxxdns

@@ -1,0 +1,43 @@
+// The plugin interface: what every handler in a server block's chain implements.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace cxxdns {
+
+class QueryContext;
+struct WorkerInfo;
+struct ControlInfo;
+
+class Plugin {
+ public:
+  virtual ~Plugin() = default;
+
+  // The directive name, as in the Corefile ("cache", "forward").
+  virtual std::string_view name() const = 0;
+
+  // Handles one query. Exactly one of, now or later (from a callback on the same worker):
+  //   ctx.reply() / ctx.reply_rcode() / ctx.fail()  -- answer it, or
+  //   ctx.next()                                    -- pass it to the next plugin.
+  // To see the final answer of the plugins after this one, call ctx.on_reply(this, cookie)
+  // before ctx.next(). After next() or a reply, the context may already be gone: don't touch it.
+  virtual void serve(QueryContext& ctx) = 0;
+
+  // Called with the answer in ctx.response(), innermost hook first, for each hook this
+  // plugin registered. It may read or rewrite the answer; it must not reply or call next().
+  virtual void on_reply(QueryContext& ctx, uint64_t cookie) {}
+
+  // Lifecycle. start(): on the control thread, once the whole configuration is built and
+  // before any query (file watchers, HTTP endpoints). start_worker()/stop_worker(): on each
+  // worker thread, with that worker's event loop (sockets, timers per worker).
+  virtual void start(ControlInfo& control) {}
+  virtual void start_worker(WorkerInfo& worker) {}
+  virtual void stop_worker(WorkerInfo& worker) {}
+  virtual void stop() {}
+
+  // For the ready plugin: false until this plugin can answer (kubernetes before its state).
+  virtual bool ready() const { return true; }
+};
+
+}  // namespace cxxdns

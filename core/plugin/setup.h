@@ -1,0 +1,70 @@
+// What a plugin's setup function gets: its directives in one server block, the block's
+// zones, and helpers that turn tokens into values or into errors with file:line.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/corefile/corefile.h"
+
+namespace cxxdns {
+
+struct BlockConfig;
+struct Services;
+
+// Thrown for a bad directive: what() reads as CoreDNS's
+// "plugin/NAME: FILE:LINE - Error during parsing: MESSAGE".
+class SetupError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class SetupContext {
+ public:
+  SetupContext(std::string_view plugin, std::span<const corefile::Directive> directives,
+               BlockConfig& block, Services& services);
+
+  std::string_view plugin() const { return plugin_; }
+  // Every occurrence of the directive in the block, in the order written.
+  std::span<const corefile::Directive> directives() const { return directives_; }
+  // The single occurrence; a second one is an error, as for most CoreDNS plugins.
+  const corefile::Directive& only_one() const;
+  // The block's zones, canonical ("example.org.", "10.in-addr.arpa.").
+  std::vector<std::string> zones() const;
+  const corefile::ServerBlock& block() const;
+  // Addresses the block listens on (empty: all); the bind plugin fills it.
+  std::vector<std::string>& bind_addresses();
+  Services& services() { return services_; }
+
+  [[noreturn]] void error(const corefile::Token& at, std::string_view message) const;
+  // "Wrong argument count or unexpected line ending after 'TOKEN'" (Caddy's ArgErr).
+  [[noreturn]] void arg_error(const corefile::Token& at) const;
+  // "unknown property 'X'".
+  [[noreturn]] void unknown_property(const corefile::Token& at) const;
+
+  // Zones given as plugin arguments (FROM of forward, ZONES of hosts...), normalized as
+  // server keys are; none given means the block's zones.
+  std::vector<std::string> zones_from(std::span<const corefile::Token> args) const;
+
+  // Values: each errors at the token on a bad value.
+  uint64_t parse_uint(const corefile::Token& t, uint64_t min, uint64_t max) const;
+  // Go duration syntax as CoreDNS takes it: "10s", "1m30s", "500ms", "1h", "0.5s".
+  std::chrono::nanoseconds parse_duration(const corefile::Token& t) const;
+
+ private:
+  std::string plugin_;
+  std::span<const corefile::Directive> directives_;
+  BlockConfig& block_;
+  Services& services_;
+};
+
+// Parses a Go duration; false on bad syntax.
+bool parse_go_duration(std::string_view s, std::chrono::nanoseconds& out);
+// Go's Duration.String(): "30s", "5m0s", "1h0m0s", "500ms".
+std::string go_duration_string(std::chrono::nanoseconds d);
+
+}  // namespace cxxdns

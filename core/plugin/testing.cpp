@@ -1,0 +1,195 @@
+#include "core/plugin/testing.h"
+
+#include <arpa/inet.h>
+#include <ldns/ldns.h>
+
+#include <cstring>
+#include <stdexcept>
+
+#include "core/dns/response.h"
+#include "core/dns/text.h"
+#include "core/dns/writer.h"
+
+namespace cxxdns::testing {
+
+namespace {
+
+class CaptureSink final : public ReplySink {
+ public:
+  void deliver(QueryContext& ctx) override {
+    reply = ctx.response();
+    done = true;
+  }
+  std::vector<uint8_t> reply;
+  bool done = false;
+};
+
+std::vector<std::string> rr_lines(ldns_rr_list* list) {
+  std::vector<std::string> out;
+  for (size_t i = 0; list && i < ldns_rr_list_rr_count(list); ++i) {
+    ldns_rr* rr = ldns_rr_list_rr(list, i);
+    if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_OPT) continue;
+    char* s = ldns_rr2str(rr);
+    std::string line = s ? s : "";
+    free(s);
+    while (!line.empty() && line.back() == '\n') line.pop_back();
+    out.push_back(line);
+  }
+  return out;
+}
+
+}  // namespace
+
+bool Answer::aa() const { return flags & dns::flag::AA; }
+bool Answer::tc() const { return flags & dns::flag::TC; }
+
+std::vector<uint8_t> make_query(std::string_view name, uint16_t type, const QueryOptions& o) {
+  dns::Name n;
+  if (!dns::from_text(name, n)) throw std::invalid_argument("bad name");
+  std::vector<uint8_t> out;
+  dns::MessageWriter w(out);
+  dns::Header h;
+  h.id = o.id;
+  h.flags = dns::flag::RD | (o.cd ? dns::flag::CD : 0);
+  w.start(h);
+  w.question(n, type, dns::cls::IN);
+  if (o.bufsize > 0) w.opt(static_cast<uint16_t>(o.bufsize), o.do_bit);
+  return out;
+}
+
+Answer parse_answer(std::span<const uint8_t> wire) {
+  Answer a;
+  a.wire.assign(wire.begin(), wire.end());
+  ldns_pkt* pkt = nullptr;
+  if (ldns_wire2pkt(&pkt, wire.data(), wire.size()) != LDNS_STATUS_OK) {
+    // Header-only answers (FORMERR to garbage) still tell their rcode.
+    if (wire.size() >= dns::kHeaderSize) {
+      dns::Header h = dns::Header::read(wire.data());
+      char buf[16];
+      a.answered = true;
+      a.rcode = std::string(dns::rcode_name(h.rcode(), buf));
+      a.flags = h.flags;
+      a.id = h.id;
+    }
+    return a;
+  }
+  a.answered = true;
+  a.id = ldns_pkt_id(pkt);
+  dns::Header h = dns::Header::read(wire.data());
+  a.flags = h.flags;
+  char buf[16];
+  a.rcode = std::string(dns::rcode_name(dns::response_rcode(wire), buf));
+  a.has_opt = ldns_pkt_edns(pkt);
+  a.answer = rr_lines(ldns_pkt_answer(pkt));
+  a.authority = rr_lines(ldns_pkt_authority(pkt));
+  a.additional = rr_lines(ldns_pkt_additional(pkt));
+  ldns_pkt_free(pkt);
+  return a;
+}
+
+ChainTest::ChainTest(std::string_view corefile, const BuildOptions& opt) {
+  config_ = load_config_text(corefile, "Corefile", opt);
+  uv_loop_init(&loop_);
+  worker_.loop = &loop_;
+  worker_.index = 0;
+  worker_.count = 1;
+  control_.loop = &loop_;
+  control_.workers = 1;
+  for (Plugin* p : config_->plugins()) p->start(control_);
+  for (Plugin* p : config_->plugins()) p->start_worker(worker_);
+}
+
+ChainTest::~ChainTest() {
+  for (Plugin* p : config_->plugins()) p->stop_worker(worker_);
+  for (Plugin* p : config_->plugins()) p->stop();
+  uv_walk(
+      &loop_,
+      [](uv_handle_t* h, void*) {
+        if (!uv_is_closing(h)) uv_close(h, nullptr);
+      },
+      nullptr);
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  uv_loop_close(&loop_);
+}
+
+void ChainTest::run_for(std::chrono::milliseconds d) {
+  uv_timer_t t;
+  bool fired = false;
+  uv_timer_init(&loop_, &t);
+  t.data = &fired;
+  uv_timer_start(&t, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; }, d.count(), 0);
+  while (!fired) uv_run(&loop_, UV_RUN_ONCE);
+  uv_close(reinterpret_cast<uv_handle_t*>(&t), nullptr);
+  uv_run(&loop_, UV_RUN_NOWAIT);
+}
+
+Answer ChainTest::query(std::string_view name, std::string_view type, const QueryOptions& o) {
+  uint16_t t = dns::type_from_name(type);
+  if (t == 0) throw std::invalid_argument("unknown type");
+  return query_wire(make_query(name, t, o), o);
+}
+
+Answer ChainTest::query_wire(std::span<const uint8_t> wire, const QueryOptions& o) {
+  ClientAddress client;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&client.storage);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&client.storage);
+  if (inet_pton(AF_INET, o.client_ip.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(o.client_port);
+    client.len = sizeof *v4;
+  } else if (inet_pton(AF_INET6, o.client_ip.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(o.client_port);
+    client.len = sizeof *v6;
+  } else {
+    throw std::invalid_argument("bad client_ip");
+  }
+  const ListenerSpec* listener = nullptr;
+  for (auto& l : config_->listeners) {
+    if (o.port == 0 || l.port == o.port) {
+      listener = &l;
+      break;
+    }
+  }
+  if (!listener) throw std::invalid_argument("no listener on that port");
+
+  auto sink_owner = std::make_unique<CaptureSink>();
+  CaptureSink& sink = *sink_owner;
+  auto ctx = std::make_unique<QueryContext>();
+  ctx->bind(&worker_, &sink, nullptr);
+  switch (ctx->load(wire, o.tcp ? Transport::tcp : Transport::udp, client)) {
+    case dns::QueryCheck::drop:
+      return Answer{};
+    case dns::QueryCheck::formerr:
+      ctx->reply_unparsed(dns::rcode::FORMERR);
+      break;
+    case dns::QueryCheck::notimp:
+      ctx->reply_unparsed(dns::rcode::NOTIMP);
+      break;
+    case dns::QueryCheck::ok:
+      if (const Route* r = listener->route(ctx->q().qname_lower)) {
+        ctx->run(r->chain);
+      } else {
+        ctx->reply_rcode(dns::rcode::REFUSED);
+      }
+  }
+  uv_timer_t timer;
+  bool timed_out = false;
+  uv_timer_init(&loop_, &timer);
+  timer.data = &timed_out;
+  uv_timer_start(
+      &timer, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; }, o.timeout.count(), 0);
+  while (!sink.done && !timed_out) uv_run(&loop_, UV_RUN_ONCE);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer), nullptr);
+  uv_run(&loop_, UV_RUN_NOWAIT);
+  if (!sink.done) {
+    // A plugin may still hold the context and answer later: leak both rather than let
+    // that late answer land in freed memory.
+    ctx.release();
+    sink_owner.release();
+    return Answer{};
+  }
+  return parse_answer(sink.reply);
+}
+
+}  // namespace cxxdns::testing

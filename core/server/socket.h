@@ -1,0 +1,19 @@
+// Listening sockets: one UDP and one TCP socket per listener per worker, all with
+// SO_REUSEPORT so the kernel spreads clients over workers with no lock on the way.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace cxxdns {
+
+struct BoundSockets {
+  int udp = -1;
+  int tcp = -1;
+};
+
+// Binds UDP and TCP on address:port ("" = every address: [::] dual-stack, or 0.0.0.0 on a
+// host without IPv6). Throws std::runtime_error naming the address on failure.
+BoundSockets bind_listener(const std::string& address, uint16_t port);
+
+}  // namespace cxxdns

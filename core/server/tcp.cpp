@@ -1,0 +1,192 @@
+#include "core/server/tcp.h"
+
+#include <cstring>
+#include <vector>
+
+#include "core/dns/message.h"
+#include "core/server/worker.h"
+
+namespace cxxdns {
+
+struct TcpConnection {
+  uv_tcp_t handle;
+  uv_timer_t idle;
+  TcpEndpoint* ep = nullptr;
+  ClientAddress peer;
+  std::vector<uint8_t> buf;  // bytes read and not yet framed
+  size_t used = 0;
+  int inflight = 0;
+  int open_handles = 0;
+  bool closing = false;
+  bool reading = false;
+};
+
+namespace {
+
+struct TcpWrite {
+  uv_write_t req;
+  QueryContext* ctx;
+  TcpConnection* conn;
+};
+
+void maybe_free(TcpConnection* c) {
+  if (c->closing && c->open_handles == 0 && c->inflight == 0) {
+    --c->ep->connections;
+    delete c;
+  }
+}
+
+void on_closed(uv_handle_t* h) {
+  auto* c = static_cast<TcpConnection*>(h->data);
+  --c->open_handles;
+  maybe_free(c);
+}
+
+void close_connection(TcpConnection* c) {
+  if (c->closing) return;
+  c->closing = true;
+  uv_close(reinterpret_cast<uv_handle_t*>(&c->handle), on_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&c->idle), on_closed);
+}
+
+void arm_idle(TcpConnection* c);
+void start_reading(TcpConnection* c);
+
+class TcpSink final : public ReplySink {
+ public:
+  void deliver(QueryContext& ctx) override {
+    auto* c = static_cast<TcpConnection*>(ctx.sink_data());
+    Worker* w = c->ep->worker;
+    if (c->closing) {
+      --c->inflight;
+      w->release(&ctx);
+      maybe_free(c);
+      return;
+    }
+    auto& resp = ctx.response();
+    dns::put16(ctx.sink_scratch, static_cast<uint16_t>(resp.size()));
+    uv_buf_t bufs[2] = {uv_buf_init(reinterpret_cast<char*>(ctx.sink_scratch), 2),
+                        uv_buf_init(reinterpret_cast<char*>(resp.data()),
+                                    static_cast<unsigned>(resp.size()))};
+    auto* wr = new TcpWrite{{}, &ctx, c};
+    wr->req.data = wr;
+    int rc = uv_write(&wr->req, reinterpret_cast<uv_stream_t*>(&c->handle), bufs, 2,
+                      [](uv_write_t* req, int status) {
+                        auto* wr = static_cast<TcpWrite*>(req->data);
+                        TcpConnection* c = wr->conn;
+                        --c->inflight;
+                        c->ep->worker->release(wr->ctx);
+                        delete wr;
+                        if (status < 0) close_connection(c);
+                        if (!c->closing) {
+                          start_reading(c);
+                          arm_idle(c);
+                        }
+                        maybe_free(c);
+                      });
+    if (rc != 0) {
+      --c->inflight;
+      w->release(&ctx);
+      delete wr;
+      close_connection(c);
+      maybe_free(c);
+    }
+  }
+};
+TcpSink g_tcp_sink;
+
+void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*);
+
+void start_reading(TcpConnection* c) {
+  if (c->reading || c->closing || c->inflight >= c->ep->worker->tcp_limits().max_inflight_per_connection) {
+    return;
+  }
+  c->reading = true;
+  uv_read_start(
+      reinterpret_cast<uv_stream_t*>(&c->handle),
+      [](uv_handle_t* h, size_t, uv_buf_t* out) {
+        auto* c = static_cast<TcpConnection*>(h->data);
+        if (c->buf.size() < c->used + 4096) c->buf.resize(c->used + 4096);
+        *out = uv_buf_init(reinterpret_cast<char*>(c->buf.data() + c->used),
+                           static_cast<unsigned>(c->buf.size() - c->used));
+      },
+      on_read);
+}
+
+void arm_idle(TcpConnection* c) {
+  uv_timer_start(
+      &c->idle,
+      [](uv_timer_t* t) {
+        auto* c = static_cast<TcpConnection*>(t->data);
+        // Only a connection with nothing in flight is idle.
+        if (c->inflight == 0) close_connection(c);
+      },
+      c->ep->worker->tcp_limits().idle_timeout_ms, 0);
+}
+
+void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
+  auto* c = static_cast<TcpConnection*>(s->data);
+  if (nread < 0) {
+    close_connection(c);
+    maybe_free(c);
+    return;
+  }
+  c->used += static_cast<size_t>(nread);
+  arm_idle(c);
+  size_t off = 0;
+  Worker* w = c->ep->worker;
+  while (c->used - off >= 2) {
+    size_t len = dns::get16(c->buf.data() + off);
+    if (c->used - off < 2 + len) break;
+    ++c->inflight;
+    if (!w->handle_query({c->buf.data() + off + 2, len}, Transport::tcp, c->peer,
+                         *c->ep->listener, &g_tcp_sink, c)) {
+      --c->inflight;  // dropped unanswered
+    }
+    off += 2 + len;
+    if (c->closing) break;
+  }
+  if (off > 0) {
+    std::memmove(c->buf.data(), c->buf.data() + off, c->used - off);
+    c->used -= off;
+  }
+  if (c->inflight >= w->tcp_limits().max_inflight_per_connection) {
+    uv_read_stop(s);
+    c->reading = false;
+  }
+}
+
+void on_connection(uv_stream_t* server, int status) {
+  if (status < 0) return;
+  auto* ep = static_cast<TcpEndpoint*>(server->data);
+  auto* c = new TcpConnection;
+  c->ep = ep;
+  ++ep->connections;
+  uv_tcp_init(server->loop, &c->handle);
+  uv_timer_init(server->loop, &c->idle);
+  c->handle.data = c;
+  c->idle.data = c;
+  c->open_handles = 2;
+  if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&c->handle)) != 0 ||
+      ep->connections > ep->worker->tcp_limits().max_connections) {
+    close_connection(c);
+    return;
+  }
+  int len = sizeof c->peer.storage;
+  uv_tcp_getpeername(&c->handle, reinterpret_cast<sockaddr*>(&c->peer.storage), &len);
+  c->peer.len = static_cast<socklen_t>(len);
+  uv_tcp_nodelay(&c->handle, 1);
+  start_reading(c);
+  arm_idle(c);
+}
+
+}  // namespace
+
+void start_tcp(uv_loop_t* loop, TcpEndpoint& ep, int fd) {
+  uv_tcp_init(loop, &ep.handle);
+  ep.handle.data = &ep;
+  uv_tcp_open(&ep.handle, fd);
+  uv_listen(reinterpret_cast<uv_stream_t*>(&ep.handle), 1024, on_connection);
+}
+
+}  // namespace cxxdns

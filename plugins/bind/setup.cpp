@@ -1,0 +1,76 @@
+// bind ADDRESS|INTERFACE ... [{ except ADDRESS... }]: the addresses the block listens on.
+// It builds no handler: it only fills the block's listen addresses.
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+
+#include <algorithm>
+
+#include "core/plugin/registry.h"
+#include "core/plugin/setup.h"
+
+namespace {
+
+bool is_ip(const std::string& s) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+// The addresses of a network interface, or none when there is no such interface.
+std::vector<std::string> interface_addresses(const std::string& ifname) {
+  std::vector<std::string> out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr || ifname != i->ifa_name) continue;
+    char buf[INET6_ADDRSTRLEN];
+    if (i->ifa_addr->sa_family == AF_INET) {
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, buf, sizeof buf);
+      out.push_back(buf);
+    } else if (i->ifa_addr->sa_family == AF_INET6) {
+      auto* a6 = reinterpret_cast<sockaddr_in6*>(i->ifa_addr);
+      if (IN6_IS_ADDR_LINKLOCAL(&a6->sin6_addr)) continue;  // needs a zone; CoreDNS skips too
+      inet_ntop(AF_INET6, &a6->sin6_addr, buf, sizeof buf);
+      out.push_back(buf);
+    }
+  }
+  freeifaddrs(list);
+  return out;
+}
+
+}  // namespace
+
+void cxxdns_register_bind(cxxdns::Registry& r) {
+  r.add("bind", [](cxxdns::SetupContext& sc) -> std::unique_ptr<cxxdns::Plugin> {
+    std::vector<std::string> addrs, except;
+    for (const auto& d : sc.directives()) {
+      if (d.args.empty()) sc.arg_error(d.name);
+      for (const auto& a : d.args) {
+        if (is_ip(a.text)) {
+          addrs.push_back(a.text);
+          continue;
+        }
+        auto ifaddrs = interface_addresses(a.text);
+        if (ifaddrs.empty()) sc.error(a, "not a valid IP address or interface name: '" + a.text + "'");
+        addrs.insert(addrs.end(), ifaddrs.begin(), ifaddrs.end());
+      }
+      for (const auto& line : d.block) {
+        if (line.name.text != "except") sc.unknown_property(line.name);
+        if (line.args.empty()) sc.arg_error(line.name);
+        for (const auto& a : line.args) {
+          if (!is_ip(a.text)) sc.error(a, "not a valid IP address: '" + a.text + "'");
+          except.push_back(a.text);
+        }
+      }
+    }
+    auto& out = sc.bind_addresses();
+    for (auto& a : addrs) {
+      if (std::find(except.begin(), except.end(), a) == except.end() &&
+          std::find(out.begin(), out.end(), a) == out.end()) {
+        out.push_back(a);
+      }
+    }
+    if (out.empty()) sc.error(sc.directives().front().name, "no address left to bind to");
+    return nullptr;
+  });
+}

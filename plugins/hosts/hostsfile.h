@@ -1,0 +1,35 @@
+// The hosts table: /etc/hosts-format text parsed into name -> addresses and
+// reverse name -> names, immutable once built and swapped whole on reload.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace cxxdns::plugins {
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <typename V>
+using NameMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+struct HostsTable {
+  NameMap<std::vector<std::array<uint8_t, 4>>> v4;
+  NameMap<std::vector<std::array<uint8_t, 16>>> v6;
+  NameMap<std::vector<std::string>> ptr;  // "1.0.0.10.in-addr.arpa." -> names
+  size_t entries = 0;                     // (address, name) pairs, for coredns_hosts_entries
+
+  // Adds the lines of `text`; names outside `zones` are ignored, bad lines skipped
+  // (as CoreDNS does). With `reverse`, PTR data is made for each address.
+  void add_text(std::string_view text, const std::vector<std::string>& zones, bool reverse);
+};
+
+// "10.0.0.1" -> "1.0.0.10.in-addr.arpa.", and the ip6.arpa nibble form for IPv6.
+std::string reverse_name(const uint8_t* addr, size_t len);
+
+}  // namespace cxxdns::plugins

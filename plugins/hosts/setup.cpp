@@ -1,0 +1,59 @@
+// hosts [FILE [ZONES...]] { INLINE...; ttl SECONDS; no_reverse; reload DURATION;
+// fallthrough [ZONES...] }, as CoreDNS's hosts.
+#include <arpa/inet.h>
+
+#include "core/plugin/config.h"
+#include "core/plugin/registry.h"
+#include "core/plugin/setup.h"
+#include "plugins/hosts/hosts.h"
+
+namespace {
+
+bool looks_like_ip(const std::string& s) {
+  unsigned char buf[16];
+  std::string a = s.substr(0, s.find('%'));
+  return inet_pton(AF_INET, a.c_str(), buf) == 1 || inet_pton(AF_INET6, a.c_str(), buf) == 1;
+}
+
+}  // namespace
+
+void cxxdns_register_hosts(cxxdns::Registry& r) {
+  using namespace cxxdns::plugins;
+  r.add("hosts", [](cxxdns::SetupContext& sc) -> std::unique_ptr<cxxdns::Plugin> {
+    const auto& d = sc.only_one();
+    HostsOptions o;
+    o.path = "/etc/hosts";
+    if (!d.args.empty()) o.path = d.args[0].text;
+    o.zones = sc.zones_from(std::span(d.args).subspan(d.args.empty() ? 0 : 1));
+    bool has_inline = false;
+    for (const auto& line : d.block) {
+      const std::string& opt = line.name.text;
+      if (looks_like_ip(opt)) {
+        if (line.args.empty()) sc.arg_error(line.name);
+        o.inline_text += opt;
+        for (auto& a : line.args) o.inline_text += " " + a.text;
+        o.inline_text += "\n";
+        has_inline = true;
+      } else if (opt == "ttl") {
+        if (line.args.size() != 1) sc.arg_error(line.name);
+        o.ttl = static_cast<uint32_t>(sc.parse_uint(line.args[0], 1, 4294967295u));
+      } else if (opt == "no_reverse") {
+        if (!line.args.empty()) sc.arg_error(line.name);
+        o.reverse = false;
+      } else if (opt == "reload") {
+        if (line.args.size() != 1) sc.arg_error(line.name);
+        o.reload = sc.parse_duration(line.args[0]);
+        if (o.reload.count() < 0) sc.error(line.args[0], "invalid negative duration for reload '" + line.args[0].text + "'");
+      } else if (opt == "fallthrough") {
+        o.fallthrough_set = true;
+        if (!line.args.empty()) o.fallthrough = sc.zones_from(line.args);
+      } else {
+        sc.unknown_property(line.name);
+      }
+    }
+    // With inline entries and no FILE, CoreDNS still reads /etc/hosts; keep that, but
+    // an explicit FILE that does not exist is only a warning, as there.
+    (void)has_inline;
+    return std::make_unique<Hosts>(std::move(o), sc.services().workers);
+  });
+}

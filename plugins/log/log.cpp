@@ -1,0 +1,167 @@
+#include "plugins/log/log.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+#include "core/dns/name.h"
+#include "core/dns/response.h"
+#include "core/dns/text.h"
+#include "core/log/log.h"
+
+namespace cxxdns::plugins {
+
+namespace {
+
+struct Placeholder {
+  std::string_view token;
+  LogFormat::Field field;
+};
+constexpr Placeholder kPlaceholders[] = {
+    {"{type}", LogFormat::Field::type},       {"{name}", LogFormat::Field::name},
+    {"{class}", LogFormat::Field::klass},     {"{proto}", LogFormat::Field::proto},
+    {"{remote}", LogFormat::Field::remote},   {"{local}", LogFormat::Field::local},
+    {"{size}", LogFormat::Field::size},       {"{port}", LogFormat::Field::port},
+    {"{duration}", LogFormat::Field::duration}, {"{rcode}", LogFormat::Field::rcode},
+    {"{rsize}", LogFormat::Field::rsize},     {"{>rflags}", LogFormat::Field::rflags},
+    {"{>bufsize}", LogFormat::Field::bufsize}, {"{>do}", LogFormat::Field::do_bit},
+    {"{>id}", LogFormat::Field::id},          {"{>opcode}", LogFormat::Field::opcode},
+};
+
+// Go's strconv.FormatFloat(seconds, 'f', -1, 64): no exponent, no trailing zeros.
+void append_seconds(std::string& out, uint64_t ns) {
+  char buf[32];
+  int n = std::snprintf(buf, sizeof buf, "%llu.%09llu", static_cast<unsigned long long>(ns / 1000000000ull),
+                        static_cast<unsigned long long>(ns % 1000000000ull));
+  while (n > 0 && buf[n - 1] == '0') --n;
+  if (n > 0 && buf[n - 1] == '.') --n;
+  out.append(buf, n);
+  out.push_back('s');
+}
+
+void append_ip(std::string& out, const sockaddr_storage& ss, socklen_t len) {
+  ClientAddress a;
+  a.storage = ss;
+  a.len = len;
+  char buf[INET6_ADDRSTRLEN];
+  size_t n = a.format_ip(buf, sizeof buf);
+  if (a.family() == AF_INET6) out.push_back('[');
+  out.append(buf, n);
+  if (a.family() == AF_INET6) out.push_back(']');
+}
+
+}  // namespace
+
+LogFormat::LogFormat(std::string_view format) {
+  std::string literal;
+  size_t i = 0;
+  while (i < format.size()) {
+    bool matched = false;
+    if (format[i] == '{') {
+      for (auto& p : kPlaceholders) {
+        if (format.substr(i, p.token.size()) == p.token) {
+          if (!literal.empty()) parts_.push_back({Field::literal, std::move(literal)});
+          literal.clear();
+          parts_.push_back({p.field, {}});
+          i += p.token.size();
+          matched = true;
+          break;
+        }
+      }
+      if (!matched && format.substr(i, 2) == "{/") {
+        size_t end = format.find('}', i);
+        if (end != std::string_view::npos) {
+          if (!literal.empty()) parts_.push_back({Field::literal, std::move(literal)});
+          literal.clear();
+          parts_.push_back({Field::metadata, std::string(format.substr(i + 2, end - i - 2))});
+          i = end + 1;
+          matched = true;
+        }
+      }
+    }
+    if (!matched) literal.push_back(format[i++]);
+  }
+  if (!literal.empty()) parts_.push_back({Field::literal, std::move(literal)});
+}
+
+void LogFormat::render(QueryContext& ctx, std::string& out) const {
+  const dns::QueryView& q = ctx.q();
+  const auto& resp = ctx.response();
+  char buf[32];
+  for (const Part& p : parts_) {
+    switch (p.field) {
+      case Field::literal: out += p.text; break;
+      case Field::type: out += dns::type_name(q.qtype, buf); break;
+      case Field::klass: out += dns::class_name(q.qclass, buf); break;
+      case Field::name: out += dns::to_text(q.qname); break;
+      case Field::proto: out += ctx.transport() == Transport::tcp ? "tcp" : "udp"; break;
+      case Field::remote: append_ip(out, ctx.client().storage, ctx.client().len); break;
+      case Field::local: out += "-"; break;  // the local address is not tracked per query
+      case Field::size: out += std::to_string(ctx.query_wire().size()); break;
+      case Field::port: out += std::to_string(ctx.client().port()); break;
+      case Field::duration: append_seconds(out, QueryContext::now_ns() - ctx.start_ns()); break;
+      case Field::rcode: out += dns::rcode_name(dns::response_rcode(resp), buf); break;
+      case Field::rsize: out += std::to_string(resp.size()); break;
+      case Field::rflags: {
+        uint16_t f = resp.size() >= 4 ? dns::get16(resp.data() + 2) : 0;
+        static constexpr std::pair<uint16_t, std::string_view> kFlags[] = {
+            {dns::flag::QR, "qr"}, {dns::flag::AA, "aa"}, {dns::flag::TC, "tc"},
+            {dns::flag::RD, "rd"}, {dns::flag::RA, "ra"}, {dns::flag::Z, "z"},
+            {dns::flag::AD, "ad"}, {dns::flag::CD, "cd"}};
+        bool first = true;
+        for (auto& [bit, text] : kFlags) {
+          if (!(f & bit)) continue;
+          if (!first) out.push_back(',');
+          out += text;
+          first = false;
+        }
+        break;
+      }
+      case Field::bufsize: out += std::to_string(q.udp_size()); break;
+      case Field::do_bit: out += q.edns.do_bit ? "true" : "false"; break;
+      case Field::id: out += std::to_string(q.hdr.id); break;
+      case Field::opcode: out += std::to_string(q.hdr.opcode()); break;
+      case Field::metadata: out += "-"; break;
+    }
+  }
+}
+
+ResponseClass classify_response(std::span<const uint8_t> msg) {
+  uint16_t rc = dns::response_rcode(msg);
+  if (rc == dns::rcode::NXDOMAIN) return ResponseClass::denial;
+  if (rc != dns::rcode::NOERROR) return ResponseClass::error;
+  dns::Header h = dns::Header::read(msg.data());
+  if (h.ancount > 0) return ResponseClass::success;
+  bool soa = false;
+  dns::walk_records(msg, [&](const dns::RecordRef& r) {
+    if (r.section == dns::Section::authority && r.type == dns::type::SOA) soa = true;
+    return true;
+  });
+  return soa ? ResponseClass::denial : ResponseClass::success;  // NODATA, or a delegation
+}
+
+void Log::serve(QueryContext& ctx) {
+  std::string_view name = ctx.qname_text();
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    if (dns::is_subdomain(name, rules_[i].zone)) {
+      ctx.on_reply(this, i);
+      break;
+    }
+  }
+  ctx.next();
+}
+
+void Log::on_reply(QueryContext& ctx, uint64_t index) {
+  const LogRule& rule = rules_[index];
+  if (rule.classes != static_cast<uint8_t>(ResponseClass::all)) {
+    bool wanted = rule.classes & static_cast<uint8_t>(classify_response(ctx.response()));
+    bool slow = rule.min_duration.count() > 0 &&
+                QueryContext::now_ns() - ctx.start_ns() >= uint64_t(rule.min_duration.count());
+    if (!wanted && !slow) return;
+  }
+  std::string line = "[INFO] ";
+  rule.format.render(ctx, line);
+  log::write_line(line);
+}
+
+}  // namespace cxxdns::plugins
