@@ -106,6 +106,16 @@ void QueryContext::run(const Chain* chain) {
   chain->plugins[0]->serve(*this);
 }
 
+void QueryContext::run_from(const Chain* chain, size_t pos) {
+  chain_ = chain;
+  pos_ = pos;
+  if (pos >= chain->plugins.size()) {
+    fail(dns::rcode::SERVFAIL, "no next plugin found");
+    return;
+  }
+  chain->plugins[pos]->serve(*this);
+}
+
 void QueryContext::next() {
   Plugin* current = chain_->plugins[pos_];
   if (pos_ + 1 >= chain_->plugins.size()) {

@@ -72,6 +72,10 @@ class QueryContext {
   void bind(WorkerInfo* worker, ReplySink* sink, void* sink_data);
   // Runs `chain` from its first plugin (SERVFAIL when it is empty).
   void run(const Chain* chain);
+  // Runs `chain` from plugin `pos`: for a plugin's own internal queries (a cache refresh,
+  // a health probe through the chain) sent to the plugins after it, with
+  // Transport::internal and a sink of the plugin's making.
+  void run_from(const Chain* chain, size_t pos);
   void reset();
   // Answers a query whose body could not be read: its header only, with `rcode`.
   void reply_unparsed(uint8_t rcode);
