@@ -1,6 +1,7 @@
 #include "core/dns/writer.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace cxxdns::dns {
 
@@ -134,12 +135,8 @@ static bool suffix_matches(const std::vector<uint8_t>& out, size_t off, const Na
     }
     if (l != n.data[i]) return false;
     if (l == 0) return true;
-    for (size_t k = 1; k <= l; ++k) {
-      uint8_t a = out[off + k], b = n.data[i + k];
-      if (a >= 'A' && a <= 'Z') a += 32;
-      if (b >= 'A' && b <= 'Z') b += 32;
-      if (a != b) return false;
-    }
+    // Case-sensitive on purpose: a pointer must not change the case a plugin wrote.
+    if (std::memcmp(&out[off + 1], &n.data[i + 1], l) != 0) return false;
     off += l + 1;
     i += l + 1;
   }

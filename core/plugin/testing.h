@@ -1,7 +1,9 @@
 // Unit-testing plugin chains without sockets: build a configuration from Corefile text,
 // feed it queries, get the answers back parsed. One worker, run on the calling thread.
 //
-//   cxxdns::testing::ChainTest t(R"(example.org { whoami })");
+//   cxxdns::testing::ChainTest t(R"(example.org {
+//       whoami
+//   })");
 //   auto a = t.query("www.example.org.", "A");
 //   REQUIRE(a.rcode == "NOERROR");
 //   REQUIRE(a.additional[0] == "www.example.org.\t0\tIN\tA\t127.0.0.1");
