@@ -26,6 +26,11 @@ std::string ListenerSpec::display() const {
   return out;
 }
 
+ProcessStats& process_stats() {
+  static ProcessStats stats;
+  return stats;
+}
+
 std::vector<Plugin*> Config::plugins() const {
   std::vector<Plugin*> out;
   for (auto& b : blocks) {

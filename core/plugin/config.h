@@ -3,7 +3,9 @@
 // bad Corefile never half-starts (and, on reload, never replaces a good one).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -23,7 +25,15 @@ struct Services {
   std::string corefile_path;
   int workers = 1;
   std::map<std::string, std::shared_ptr<void>> shared;
+  // Set by the server: re-read the Corefile and swap it in if it builds (the reload plugin).
+  std::function<void()> request_reload;
 };
+
+// Process-wide counters that outlive configurations.
+struct ProcessStats {
+  std::atomic<uint64_t> reload_failed_total{0};
+};
+ProcessStats& process_stats();
 
 struct BlockConfig {
   corefile::ServerBlock source;

@@ -110,6 +110,8 @@ class QueryContext {
   void* sink_data() const { return sink_data_; }
   // Scratch owned by the sink while the answer is being written (TCP length prefix...).
   uint8_t sink_scratch[64];
+  // The worker's configuration generation this query began under (for reload draining).
+  uint32_t generation = 0;
 
   static uint64_t now_ns();
 

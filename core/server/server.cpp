@@ -8,32 +8,37 @@
 
 namespace cxxdns {
 
-Server::Server(std::unique_ptr<Config> config, int workers)
-    : config_(std::move(config)), nworkers_(workers < 1 ? 1 : workers) {
+Server::Server(std::unique_ptr<Config> config, int workers, Loader reload_loader)
+    : config_(std::move(config)),
+      loader_(std::move(reload_loader)),
+      nworkers_(workers < 1 ? 1 : workers) {
   uv_loop_init(&loop_);
   control_.loop = &loop_;
   control_.workers = nworkers_;
+  wire_services(*config_);
 }
 
 Server::~Server() {
-  for (auto& per_worker : sockets_) {
-    for (auto& s : per_worker) {
-      if (s.udp >= 0 && workers_.empty()) ::close(s.udp);
-      if (s.tcp >= 0 && workers_.empty()) ::close(s.tcp);
+  if (workers_.empty()) {
+    for (auto& [_, per_worker] : sockets_) {
+      for (auto& s : per_worker) ::close(s.udp), ::close(s.tcp);
     }
   }
   uv_loop_close(&loop_);
 }
 
+void Server::wire_services(Config& c) {
+  c.services.request_reload = [this] { request_reload(); };
+}
+
 void Server::bind() {
   try {
-    for (int w = 0; w < nworkers_; ++w) {
-      std::vector<BoundSockets> per_worker;
-      for (auto& l : config_->listeners) per_worker.push_back(bind_listener(l.address, l.port));
-      sockets_.push_back(std::move(per_worker));
+    for (auto& l : config_->listeners) {
+      auto& per_worker = sockets_[{l.address, l.port}];
+      for (int w = 0; w < nworkers_; ++w) per_worker.push_back(bind_listener(l.address, l.port));
     }
   } catch (...) {
-    for (auto& pw : sockets_) {
+    for (auto& [_, pw] : sockets_) {
       for (auto& s : pw) ::close(s.udp), ::close(s.tcp);
     }
     sockets_.clear();
@@ -43,16 +48,82 @@ void Server::bind() {
 
 void Server::stop() { uv_async_send(&stop_async_); }
 
+void Server::request_reload() { uv_async_send(&reload_async_); }
+
 void Server::shutdown() {
+  if (stopping_) return;
+  stopping_ = true;
   for (auto& w : workers_) w->request_stop();
   for (auto& w : workers_) w->join();
   for (Plugin* p : config_->plugins()) p->stop();
+  if (retiring_) {
+    for (Plugin* p : retiring_->plugins()) p->stop();
+  }
   uv_walk(
       &loop_,
       [](uv_handle_t* h, void*) {
         if (!uv_is_closing(h)) uv_close(h, nullptr);
       },
       nullptr);
+}
+
+void Server::reload() {
+  if (stopping_ || !loader_) return;
+  if (retiring_) {
+    reload_again_ = true;  // one reload at a time; this one runs when the last one drained
+    return;
+  }
+  std::unique_ptr<Config> next;
+  try {
+    next = loader_();
+  } catch (const std::exception& e) {
+    process_stats().reload_failed_total.fetch_add(1, std::memory_order_relaxed);
+    log::error("Restart failed: {}", e.what());
+    return;
+  }
+  // New listeners get sockets now: a bind failure refuses the reload, old config serving.
+  std::map<ListenerKey, std::vector<BoundSockets>> fresh;
+  try {
+    for (auto& l : next->listeners) {
+      ListenerKey k{l.address, l.port};
+      if (sockets_.count(k) || fresh.count(k)) continue;
+      auto& per_worker = fresh[k];
+      for (int w = 0; w < nworkers_; ++w) per_worker.push_back(bind_listener(l.address, l.port));
+    }
+  } catch (const std::exception& e) {
+    for (auto& [_, pw] : fresh) {
+      for (auto& s : pw) ::close(s.udp), ::close(s.tcp);
+    }
+    process_stats().reload_failed_total.fetch_add(1, std::memory_order_relaxed);
+    log::error("Restart failed: {}", e.what());
+    return;
+  }
+  wire_services(*next);
+  for (Plugin* p : next->plugins()) p->start(control_);
+
+  // Listeners the new configuration no longer has: workers close their handles.
+  std::map<ListenerKey, std::vector<BoundSockets>> kept;
+  for (auto& l : next->listeners) {
+    ListenerKey k{l.address, l.port};
+    if (sockets_.count(k)) kept[k] = std::move(sockets_[k]);
+  }
+  retiring_ = std::move(config_);
+  config_ = std::move(next);
+  drained_workers_ = 0;
+  for (int w = 0; w < nworkers_; ++w) {
+    WorkerAssignment a;
+    a.config = config_.get();
+    for (auto& l : config_->listeners) {
+      ListenerKey k{l.address, l.port};
+      auto it = fresh.find(k);
+      a.sockets.push_back(it != fresh.end() ? it->second[w] : BoundSockets{});
+    }
+    workers_[w]->request_swap(std::move(a), [this] {
+      if (drained_workers_.fetch_add(1) + 1 == nworkers_) uv_async_send(&drained_async_);
+    });
+  }
+  for (auto& [k, pw] : fresh) kept[k] = std::move(pw);
+  sockets_ = std::move(kept);
 }
 
 int Server::run() {
@@ -62,16 +133,40 @@ int Server::run() {
     static_cast<Server*>(a->data)->shutdown();
   });
   stop_async_.data = this;
-  auto on_signal = [](uv_signal_t* s, int) { static_cast<Server*>(s->data)->shutdown(); };
+  uv_async_init(&loop_, &reload_async_, [](uv_async_t* a) {
+    static_cast<Server*>(a->data)->reload();
+  });
+  reload_async_.data = this;
+  uv_async_init(&loop_, &drained_async_, [](uv_async_t* a) {
+    // Every worker moved on: the old plugins stop and the old configuration goes.
+    auto* s = static_cast<Server*>(a->data);
+    if (!s->retiring_) return;
+    for (Plugin* p : s->retiring_->plugins()) p->stop();
+    // Handles the old plugins closed finish closing on this loop before their memory goes.
+    uv_run(&s->loop_, UV_RUN_NOWAIT);
+    s->retiring_.reset();
+    if (s->reload_again_) {
+      s->reload_again_ = false;
+      s->reload();
+    }
+  });
+  drained_async_.data = this;
+  auto on_stop_signal = [](uv_signal_t* s, int) { static_cast<Server*>(s->data)->shutdown(); };
   uv_signal_init(&loop_, &sigint_);
   uv_signal_init(&loop_, &sigterm_);
-  sigint_.data = sigterm_.data = this;
-  uv_signal_start(&sigint_, on_signal, SIGINT);
-  uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  uv_signal_init(&loop_, &sigusr1_);
+  sigint_.data = sigterm_.data = sigusr1_.data = this;
+  uv_signal_start(&sigint_, on_stop_signal, SIGINT);
+  uv_signal_start(&sigterm_, on_stop_signal, SIGTERM);
+  uv_signal_start(
+      &sigusr1_, [](uv_signal_t* s, int) { static_cast<Server*>(s->data)->reload(); }, SIGUSR1);
 
   for (Plugin* p : config_->plugins()) p->start(control_);
   for (int w = 0; w < nworkers_; ++w) {
-    workers_.push_back(std::make_unique<Worker>(w, nworkers_, *config_, sockets_[w]));
+    WorkerAssignment a;
+    a.config = config_.get();
+    for (auto& l : config_->listeners) a.sockets.push_back(sockets_[{l.address, l.port}][w]);
+    workers_.push_back(std::make_unique<Worker>(w, nworkers_, std::move(a)));
   }
   for (auto& w : workers_) w->start();
   uv_run(&loop_, UV_RUN_DEFAULT);

@@ -1,10 +1,11 @@
 // The running server: binds every listener once per worker, starts the plugins and the
-// workers, and runs the control loop (signals) until told to stop.
+// workers, runs the control loop (signals, reloads) until told to stop.
 #pragma once
 
 #include <uv.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -15,7 +16,10 @@ namespace cxxdns {
 
 class Server {
  public:
-  Server(std::unique_ptr<Config> config, int workers);
+  // `load` builds a configuration from the Corefile (again, on reload); it throws on errors.
+  using Loader = std::function<std::unique_ptr<Config>()>;
+
+  Server(std::unique_ptr<Config> config, int workers, Loader reload_loader = {});
   ~Server();
 
   // Binds every socket; throws std::runtime_error (nothing left bound) on failure.
@@ -24,19 +28,31 @@ class Server {
   int run();
   // Safe from any thread.
   void stop();
+  // Safe from any thread: re-reads the Corefile and, if it builds, swaps it in (SIGUSR1 does
+  // the same). A Corefile that fails is logged and counted; the running one keeps serving.
+  void request_reload();
 
   const Config& config() const { return *config_; }
 
  private:
+  using ListenerKey = std::pair<std::string, uint16_t>;
   void shutdown();
+  void reload();
+  void wire_services(Config& c);
 
   std::unique_ptr<Config> config_;
+  std::unique_ptr<Config> retiring_;  // the previous configuration, until every worker drained it
+  Loader loader_;
   int nworkers_;
-  std::vector<std::vector<BoundSockets>> sockets_;  // [worker][listener]
+  // Sockets of every listener, per worker: [listener key][worker].
+  std::map<ListenerKey, std::vector<BoundSockets>> sockets_;
   std::vector<std::unique_ptr<Worker>> workers_;
   uv_loop_t loop_;
-  uv_signal_t sigint_, sigterm_;
-  uv_async_t stop_async_;
+  uv_signal_t sigint_, sigterm_, sigusr1_;
+  uv_async_t stop_async_, reload_async_, drained_async_;
+  std::atomic<int> drained_workers_{0};
+  bool reload_again_ = false;
+  bool stopping_ = false;
   ControlInfo control_;
 };
 

@@ -140,7 +140,7 @@ void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
     if (c->used - off < 2 + len) break;
     ++c->inflight;
     if (!w->handle_query({c->buf.data() + off + 2, len}, Transport::tcp, c->peer,
-                         *c->ep->listener, &g_tcp_sink, c)) {
+                         c->ep->listener, &g_tcp_sink, c)) {
       --c->inflight;  // dropped unanswered
     }
     off += 2 + len;

@@ -9,18 +9,23 @@
 
 namespace cxxdns {
 
-Worker::Worker(int index, int count, const Config& config, std::vector<BoundSockets> sockets)
-    : config_(config), sockets_(std::move(sockets)) {
+namespace {
+// How long a reload waits for queries begun under the old configuration before it stops the
+// old plugins anyway (their stop_worker answers what they still hold).
+constexpr uint64_t kDrainTimeoutMs = 10000;
+
+bool same_listener(const ListenerSpec& a, const ListenerSpec& b) {
+  return a.address == b.address && a.port == b.port;
+}
+}  // namespace
+
+Worker::Worker(int index, int count, WorkerAssignment first) : first_(std::move(first)) {
   info_.index = index;
   info_.count = count;
   info_.loop = &loop_;
 }
 
-Worker::~Worker() {
-  for (auto& s : sockets_) {
-    if (s.udp >= 0) ::close(s.udp);
-  }
-}
+Worker::~Worker() = default;
 
 void Worker::start() { thread_ = std::thread([this] { run(); }); }
 
@@ -30,40 +35,126 @@ void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Worker::request_swap(WorkerAssignment next, std::function<void()> drained) {
+  {
+    std::lock_guard lock(swap_mu_);
+    swap_next_ = std::move(next);
+    swap_drained_ = std::move(drained);
+    swap_pending_ = true;
+  }
+  uv_async_send(&swap_async_);
+}
+
 void Worker::run() {
   uv_loop_init(&loop_);
   uv_async_init(&loop_, &stop_async_, [](uv_async_t* a) {
     static_cast<Worker*>(a->data)->close_handles();
   });
   stop_async_.data = this;
+  uv_async_init(&loop_, &swap_async_, [](uv_async_t* a) {
+    auto* w = static_cast<Worker*>(a->data);
+    WorkerAssignment next;
+    {
+      std::lock_guard lock(w->swap_mu_);
+      if (!w->swap_pending_) return;
+      w->swap_pending_ = false;
+      next = std::move(w->swap_next_);
+      w->drained_ = std::move(w->swap_drained_);
+    }
+    w->apply(std::move(next));
+  });
+  swap_async_.data = this;
   uv_check_init(&loop_, &flush_check_);
   flush_check_.data = this;
   uv_check_start(&flush_check_, [](uv_check_t* c) { static_cast<Worker*>(c->data)->flush_udp(); });
-  for (Plugin* p : config_.plugins()) p->start_worker(info_);
-  open_handles();
+  uv_timer_init(&loop_, &drain_timer_);
+  drain_timer_.data = this;
+  apply(std::move(first_));
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
 }
 
-void Worker::open_handles() {
-  for (size_t i = 0; i < config_.listeners.size(); ++i) {
+void Worker::apply(WorkerAssignment a) {
+  const Config* prev = config_;
+  for (Plugin* p : a.config->plugins()) p->start_worker(info_);
+  // Re-point or retire the endpoints we have; open the ones that are new.
+  std::vector<bool> served(a.config->listeners.size(), false);
+  auto repoint = [&](int& listener) {
+    if (listener < 0 || !prev) return;
+    const ListenerSpec& old = prev->listeners[listener];
+    listener = -1;
+    for (size_t i = 0; i < a.config->listeners.size(); ++i) {
+      if (same_listener(old, a.config->listeners[i])) {
+        listener = static_cast<int>(i);
+        served[i] = true;
+      }
+    }
+  };
+  for (auto& u : udp_) {
+    repoint(u->listener);
+    if (u->listener < 0 && u->fd >= 0) {
+      uv_poll_stop(&u->poll);
+      uv_close(reinterpret_cast<uv_handle_t*>(&u->poll), nullptr);
+      ::close(u->fd);
+      u->fd = -1;
+    }
+  }
+  for (auto& t : tcp_) {
+    int before = t->listener;
+    repoint(t->listener);
+    if (t->listener < 0 && before >= 0) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&t->handle), nullptr);
+    }
+  }
+  for (size_t i = 0; i < a.config->listeners.size(); ++i) {
+    if (served[i] || a.sockets[i].udp < 0) continue;
     auto u = std::make_unique<UdpEndpoint>();
-    u->fd = sockets_[i].udp;
-    u->listener = &config_.listeners[i];
+    u->fd = a.sockets[i].udp;
+    u->listener = static_cast<int>(i);
     u->worker = this;
     start_udp(&loop_, *u);
     udp_.push_back(std::move(u));
     auto t = std::make_unique<TcpEndpoint>();
-    t->listener = &config_.listeners[i];
+    t->listener = static_cast<int>(i);
     t->worker = this;
-    start_tcp(&loop_, *t, sockets_[i].tcp);
+    start_tcp(&loop_, *t, a.sockets[i].tcp);
     tcp_.push_back(std::move(t));
+  }
+  config_ = a.config;
+  if (!prev) return;
+  old_config_ = prev;
+  ++generation_;
+  inflight_old_ = inflight_current_;
+  inflight_current_ = 0;
+  if (inflight_old_ == 0) {
+    finish_drain();
+  } else {
+    uv_timer_start(
+        &drain_timer_, [](uv_timer_t* t) { static_cast<Worker*>(t->data)->finish_drain(); },
+        kDrainTimeoutMs, 0);
+  }
+}
+
+void Worker::finish_drain() {
+  if (!old_config_) return;
+  uv_timer_stop(&drain_timer_);
+  const Config* old = old_config_;
+  old_config_ = nullptr;
+  for (Plugin* p : old->plugins()) p->stop_worker(info_);
+  if (drained_) {
+    auto cb = std::move(drained_);
+    drained_ = nullptr;
+    cb();
   }
 }
 
 void Worker::close_handles() {
   flush_udp();
-  for (Plugin* p : config_.plugins()) p->stop_worker(info_);
+  finish_drain();
+  for (Plugin* p : config_->plugins()) p->stop_worker(info_);
+  for (auto& u : udp_) {
+    if (u->fd >= 0) ::close(u->fd), u->fd = -1;
+  }
   // Every handle left (sockets, connections, plugin timers) is closed so uv_run returns.
   uv_walk(
       &loop_,
@@ -74,22 +165,31 @@ void Worker::close_handles() {
 }
 
 QueryContext* Worker::acquire() {
+  QueryContext* c;
   if (free_contexts_.empty()) {
     all_contexts_.push_back(std::make_unique<QueryContext>());
-    return all_contexts_.back().get();
+    c = all_contexts_.back().get();
+  } else {
+    c = free_contexts_.back();
+    free_contexts_.pop_back();
   }
-  QueryContext* c = free_contexts_.back();
-  free_contexts_.pop_back();
+  c->generation = generation_;
+  ++inflight_current_;
   return c;
 }
 
 void Worker::release(QueryContext* ctx) {
+  if (ctx->generation == generation_) {
+    --inflight_current_;
+  } else if (--inflight_old_ == 0 && old_config_) {
+    finish_drain();
+  }
   ctx->reset();
   free_contexts_.push_back(ctx);
 }
 
 bool Worker::handle_query(std::span<const uint8_t> packet, Transport t, const ClientAddress& from,
-                          const ListenerSpec& listener, ReplySink* sink, void* sink_data) {
+                          int listener, ReplySink* sink, void* sink_data) {
   QueryContext* ctx = acquire();
   ctx->bind(&info_, sink, sink_data);
   switch (ctx->load(packet, t, from)) {
@@ -105,7 +205,8 @@ bool Worker::handle_query(std::span<const uint8_t> packet, Transport t, const Cl
     case dns::QueryCheck::ok:
       break;
   }
-  const Route* r = listener.route(ctx->q().qname_lower);
+  const Route* r =
+      listener >= 0 ? config_->listeners[listener].route(ctx->q().qname_lower) : nullptr;
   if (!r) {
     ctx->reply_rcode(dns::rcode::REFUSED);
     return true;

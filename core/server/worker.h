@@ -1,11 +1,15 @@
 // A worker: one thread, one libuv loop, its own sockets and its own pool of query contexts.
+// On reload it is handed a new configuration: queries that started under the old one finish
+// under it, and the old plugins' per-worker state is stopped once they have all finished.
 #pragma once
 
 #include <sys/socket.h>
 #include <uv.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <thread>
 #include <vector>
@@ -17,18 +21,19 @@
 namespace cxxdns {
 
 class Worker;
-struct TcpConnection;
 
+// Endpoints name their listener by index into the worker's current configuration, so a
+// reload re-points them without touching connections; -1 marks a listener a reload removed.
 struct UdpEndpoint {
   int fd = -1;
   uv_poll_t poll;
-  const ListenerSpec* listener = nullptr;
+  int listener = -1;
   Worker* worker = nullptr;
 };
 
 struct TcpEndpoint {
   uv_tcp_t handle;
-  const ListenerSpec* listener = nullptr;
+  int listener = -1;
   Worker* worker = nullptr;
   int connections = 0;
 };
@@ -39,14 +44,24 @@ struct TcpLimits {
   int max_inflight_per_connection = 128;
 };
 
+// A configuration handed to a worker: the config, and per listener its sockets (fds this
+// worker has not seen yet; -1 for a listener it already serves with the same address).
+struct WorkerAssignment {
+  const Config* config = nullptr;
+  std::vector<BoundSockets> sockets;
+};
+
 class Worker {
  public:
-  Worker(int index, int count, const Config& config, std::vector<BoundSockets> sockets);
+  Worker(int index, int count, WorkerAssignment first);
   ~Worker();
 
   void start();  // spawns the thread
   void request_stop();
   void join();
+  // From the control thread: switch to `next`; `drained` is called (on this worker's thread)
+  // once every query begun under the previous configuration has been answered.
+  void request_swap(WorkerAssignment next, std::function<void()> drained);
 
   WorkerInfo& info() { return info_; }
   const TcpLimits& tcp_limits() const { return tcp_limits_; }
@@ -54,7 +69,7 @@ class Worker {
   // Reads one query, routes it and runs its chain (or answers FORMERR/NOTIMP/REFUSED).
   // Returns false when the packet was dropped unanswered (the sink will not see it).
   bool handle_query(std::span<const uint8_t> packet, Transport t, const ClientAddress& from,
-                    const ListenerSpec& listener, ReplySink* sink, void* sink_data);
+                    int listener, ReplySink* sink, void* sink_data);
   QueryContext* acquire();
   void release(QueryContext* ctx);
 
@@ -64,24 +79,34 @@ class Worker {
 
  private:
   void run();
-  void open_handles();
+  void apply(WorkerAssignment a);
   void close_handles();
+  void finish_drain();
 
   WorkerInfo info_;
-  const Config& config_;
-  std::vector<BoundSockets> sockets_;
+  const Config* config_ = nullptr;
+  const Config* old_config_ = nullptr;  // draining after a swap
   TcpLimits tcp_limits_;
   std::thread thread_;
   uv_loop_t loop_;
-  uv_async_t stop_async_;
+  uv_async_t stop_async_, swap_async_;
   uv_check_t flush_check_;
+  uv_timer_t drain_timer_;
   std::vector<std::unique_ptr<UdpEndpoint>> udp_;
   std::vector<std::unique_ptr<TcpEndpoint>> tcp_;
   std::vector<std::unique_ptr<QueryContext>> all_contexts_;
   std::vector<QueryContext*> free_contexts_;
   std::vector<QueryContext*> pending_udp_;
-
-  friend void udp_readable(uv_poll_t*, int, int);
+  WorkerAssignment first_;
+  // Queries in flight under the current and the previous configuration.
+  uint32_t generation_ = 0;
+  int inflight_current_ = 0;
+  int inflight_old_ = 0;
+  std::function<void()> drained_;
+  std::mutex swap_mu_;  // guards the handoff of a swap request from the control thread
+  WorkerAssignment swap_next_;
+  std::function<void()> swap_drained_;
+  bool swap_pending_ = false;
 };
 
 }  // namespace cxxdns
