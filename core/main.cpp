@@ -125,7 +125,10 @@ int main(int argc, char** argv) {
   // A reload reads the file it was started with (never the built-in default).
   cxxdns::Server::Loader loader;
   if (f.conf_given || std::filesystem::exists(f.conf)) {
-    loader = [path = f.conf, opt] { return cxxdns::load_config_file(path, opt); };
+    loader = [path = f.conf, opt]() mutable {
+      ++opt.generation;
+      return cxxdns::load_config_file(path, opt);
+    };
   }
   cxxdns::Server server(std::move(config), workers, loader);
   try {

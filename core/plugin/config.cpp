@@ -76,6 +76,7 @@ std::unique_ptr<Config> build_config(std::vector<corefile::ServerBlock> blocks,
   auto cfg = std::make_unique<Config>();
   cfg->services.corefile_path = corefile_path;
   cfg->services.workers = opt.workers < 1 ? 1 : opt.workers;
+  cfg->services.generation = opt.generation;
 
   for (auto& sb : blocks) {
     for (auto& k : sb.keys) {

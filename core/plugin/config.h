@@ -27,6 +27,8 @@ struct Services {
   std::map<std::string, std::shared_ptr<void>> shared;
   // Set by the server: re-read the Corefile and swap it in if it builds (the reload plugin).
   std::function<void()> request_reload;
+  // 0 for the configuration the server started with, then one more for each reload.
+  int generation = 0;
 };
 
 // Process-wide counters that outlive configurations.
@@ -69,7 +71,8 @@ struct Config {
 
 struct BuildOptions {
   uint16_t default_port = 53;
-  int workers = 1;  // worker threads the server will run (plugins size per-worker state)
+  int workers = 1;
+  int generation = 0;  // Services::generation of the configuration being built  // worker threads the server will run (plugins size per-worker state)
   const Registry* registry = nullptr;  // default: Registry::builtin()
 };
 
