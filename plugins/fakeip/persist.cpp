@@ -68,10 +68,6 @@ size_t load_mappings(const std::string& path, const std::vector<FakePool*>& pool
     }
     std::string_view addr = std::string_view(line).substr(0, sp);
     std::string_view name = std::string_view(line).substr(sp + 1);
-    dns::Name n;
-    if (!dns::from_text(name, n) || dns::canonical(name) != name) {
-      return damaged("bad name '" + std::string(name) + "'");
-    }
     FakePool* pool = nullptr;
     uint64_t off = 0;
     for (FakePool* p : pools) {
@@ -81,6 +77,10 @@ size_t load_mappings(const std::string& path, const std::vector<FakePool*>& pool
       }
     }
     if (!pool) return damaged("address '" + std::string(addr) + "' is not in a fakeip range");
+    dns::Name n;
+    if (!dns::from_text(name, n) || dns::canonical(name) != name) {
+      return damaged("bad name '" + std::string(name) + "'");
+    }
     if (!pool->insert(name, off)) return damaged("name or address given twice");
     ++loaded;
   }
