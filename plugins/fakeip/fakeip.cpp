@@ -50,9 +50,13 @@ void Fakeip::save_if_changed() {
   if (v == saved_version_) return;
   std::string err = save_mappings(opts_.persist, pools_);
   if (!err.empty()) {
-    log::error("plugin/fakeip: {}", err);
-    return;  // retried at the next tick
+    // Retried at the next tick; said once until a write succeeds, not every second.
+    if (!save_failing_) log::error("plugin/fakeip: {}", err);
+    save_failing_ = true;
+    return;
   }
+  if (save_failing_) log::info("plugin/fakeip: wrote {} again", opts_.persist);
+  save_failing_ = false;
   saved_version_ = v;
 }
 

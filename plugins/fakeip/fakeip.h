@@ -70,6 +70,7 @@ class Fakeip final : public Plugin {
   std::vector<FakePool*> pools_;
   std::atomic<uint64_t> allocations_{0}, recycled_{0}, filtered_{0};
   uint64_t saved_version_ = 0;
+  bool save_failing_ = false;
   uv_timer_t timer_;
   bool timer_started_ = false;
 };

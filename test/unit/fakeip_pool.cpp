@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "plugins/fakeip/pool.h"
 #include "plugins/fakeip/reverse.h"
@@ -158,4 +160,29 @@ TEST_CASE("fakeip reverse names", "[fakeip]") {
   inet_pton(AF_INET6, "fc00::1", want);
   CHECK(std::equal(a, a + 16, want));
   CHECK(cxxdns::plugins::parse_reverse_name("1.0.c.f.ip6.arpa.", a) == 0);
+}
+
+TEST_CASE("fakeip pool: shared by threads, one address per name", "[fakeip]") {
+  FakePool p(cidr("10.0.0.0/16"));
+  constexpr int kThreads = 4, kNames = 2000;
+  std::vector<std::vector<std::string>> got(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kNames; ++i) {
+        // Every thread asks for every name, in a different order.
+        int n = (i * (t + 1) * 7919) % kNames;
+        got[t].push_back(std::to_string(n) + "=" +
+                         assign(p, ("n" + std::to_string(n) + ".").c_str()));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<std::string> pairs;
+  for (auto& v : got) pairs.insert(v.begin(), v.end());
+  std::set<std::string> addrs;
+  for (auto& s : pairs) addrs.insert(s.substr(s.find('=') + 1));
+  CHECK(pairs.size() == kNames);  // each name got one address, whichever thread asked
+  CHECK(addrs.size() == kNames);  // and no address went to two names
+  CHECK(p.used() == kNames);
 }
