@@ -38,7 +38,7 @@ bool Filter::match(std::string_view name) const {
       ++i;  // an escaped character never ends a label
       continue;
     }
-    if (name[i] != '.' || i + 1 > name.size()) continue;
+    if (name[i] != '.') continue;
     ++depth;
     std::string_view suffix = name.substr(i + 1);
     if (suffix.empty()) suffix = ".";
