@@ -1,0 +1,171 @@
+#include "plugins/fakeip/fakeip.h"
+
+#include "core/dns/writer.h"
+#include "core/log/log.h"
+#include "plugins/fakeip/persist.h"
+#include "plugins/fakeip/reverse.h"
+
+namespace cxxdns::plugins {
+
+Fakeip::Fakeip(FakeipOptions opts) : opts_(std::move(opts)) {
+  pool4_ = std::make_unique<FakePool>(opts_.range4);
+  pools_.push_back(pool4_.get());
+  if (opts_.has_range6) {
+    pool6_ = std::make_unique<FakePool>(opts_.range6);
+    pools_.push_back(pool6_.get());
+  }
+}
+
+uint64_t Fakeip::pool_used() const {
+  return pool4_->used() + (pool6_ ? pool6_->used() : 0);
+}
+
+uint64_t Fakeip::versions() const {
+  return pool4_->version() + (pool6_ ? pool6_->version() : 0);
+}
+
+void Fakeip::start(ControlInfo& control) {
+  if (opts_.persist.empty()) return;
+  size_t n = load_mappings(opts_.persist, pools_);
+  if (n) log::info("plugin/fakeip: loaded {} mappings from {}", n, opts_.persist);
+  saved_version_ = versions();
+  // Debounced: at most one write a second, from the control loop, never on the query path.
+  uv_timer_init(control.loop, &timer_);
+  timer_.data = this;
+  timer_started_ = true;
+  uv_timer_start(
+      &timer_, [](uv_timer_t* t) { static_cast<Fakeip*>(t->data)->save_if_changed(); }, 1000, 1000);
+}
+
+void Fakeip::stop() {
+  if (timer_started_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&timer_))) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
+  }
+  save_if_changed();
+}
+
+void Fakeip::save_if_changed() {
+  if (opts_.persist.empty()) return;
+  uint64_t v = versions();
+  if (v == saved_version_) return;
+  std::string err = save_mappings(opts_.persist, pools_);
+  if (!err.empty()) {
+    // Retried at the next tick; said once until a write succeeds, not every second.
+    if (!save_failing_) log::error("plugin/fakeip: {}", err);
+    save_failing_ = true;
+    return;
+  }
+  if (save_failing_) log::info("plugin/fakeip: wrote {} again", opts_.persist);
+  save_failing_ = false;
+  saved_version_ = v;
+}
+
+bool Fakeip::falls_through(std::string_view qname) const {
+  if (!opts_.fallthrough_set) return false;
+  if (opts_.fallthrough.empty()) return true;
+  for (auto& z : opts_.fallthrough) {
+    if (dns::is_subdomain(qname, z)) return true;
+  }
+  return false;
+}
+
+void Fakeip::write_fake(QueryContext& ctx, FakePool& pool) {
+  uint8_t addr[16];
+  FakePool::Result r = pool.lookup_or_assign(ctx.qname_text(), addr);
+  if (r.allocated) allocations_.fetch_add(1, std::memory_order_relaxed);
+  if (r.recycled) recycled_.fetch_add(1, std::memory_order_relaxed);
+  const dns::QueryView& q = ctx.q();
+  dns::MessageWriter w(ctx.response());
+  w.start_reply(q, dns::rcode::NOERROR, true);
+  if (pool.range().family == 4) {
+    w.a(q.qname, opts_.ttl, addr);
+  } else {
+    w.aaaa(q.qname, opts_.ttl, addr);
+  }
+}
+
+void Fakeip::write_nodata(QueryContext& ctx) {
+  // No SOA: fakeip is authoritative for no zone it could name one for.
+  dns::MessageWriter w(ctx.response());
+  w.start_reply(ctx.q(), dns::rcode::NOERROR, true);
+}
+
+void Fakeip::serve_ptr(QueryContext& ctx) {
+  uint8_t addr[16] = {};
+  int family = parse_reverse_name(ctx.qname_text(), addr);
+  for (FakePool* p : pools_) {
+    if (family != p->range().family) continue;
+    std::string target;
+    switch (p->reverse(addr, target)) {
+      case FakePool::Reverse::outside:
+        continue;
+      case FakePool::Reverse::unmapped:
+        if (falls_through(ctx.qname_text())) return ctx.next();
+        return ctx.reply_rcode(dns::rcode::NXDOMAIN);
+      case FakePool::Reverse::mapped: {
+        dns::Name n;
+        if (!dns::from_text(target, n)) return ctx.reply_rcode(dns::rcode::SERVFAIL);
+        dns::MessageWriter w(ctx.response());
+        w.start_reply(ctx.q(), dns::rcode::NOERROR, true);
+        w.name_rr(ctx.q().qname, dns::type::PTR, opts_.ttl, n);
+        return ctx.reply();
+      }
+    }
+  }
+  ctx.next();
+}
+
+void Fakeip::serve(QueryContext& ctx) {
+  const dns::QueryView& q = ctx.q();
+  if (q.qclass != dns::cls::IN) return ctx.next();
+  if (q.qtype == dns::type::PTR) return serve_ptr(ctx);
+  if (q.qtype != dns::type::A && q.qtype != dns::type::AAAA) return ctx.next();
+
+  std::string_view qname = ctx.qname_text();
+  bool in_zone = false;
+  for (auto& z : opts_.zones) {
+    if (dns::is_subdomain(qname, z)) in_zone = true;
+  }
+  if (!in_zone) return ctx.next();
+  if (opts_.filter.match(qname)) {
+    filtered_.fetch_add(1, std::memory_order_relaxed);
+    return ctx.next();
+  }
+  FakePool* pool = q.qtype == dns::type::A ? pool4_.get() : pool6_.get();
+  if (!pool && falls_through(qname)) return ctx.next();
+  if (opts_.verify) {
+    // Ask the next plugin first; on_reply fakes only a name that has addresses there.
+    ctx.on_reply(this, q.qtype);
+    return ctx.next();
+  }
+  if (pool) {
+    write_fake(ctx, *pool);
+  } else {
+    write_nodata(ctx);
+  }
+  ctx.reply();
+}
+
+void Fakeip::on_reply(QueryContext& ctx, uint64_t cookie) {
+  const std::vector<uint8_t>& resp = ctx.response();
+  if (resp.size() < 12) return;
+  dns::Header h = dns::Header::read(resp.data());
+  if (h.rcode() != dns::rcode::NOERROR) return;
+  bool has_address = false;
+  bool ok = dns::walk_records(resp, [&](const dns::RecordRef& r) {
+    if (r.section != dns::Section::answer) return false;
+    if (r.type == cookie) has_address = true;
+    return !has_address;
+  });
+  if (!ok || !has_address) return;  // NODATA, a malformed answer: passed on as they are
+  FakePool* pool = cookie == dns::type::A ? pool4_.get() : pool6_.get();
+  if (pool) {
+    write_fake(ctx, *pool);
+  } else {
+    // AAAA without range6: the name exists, but its real IPv6 addresses would bypass the
+    // gateway.
+    write_nodata(ctx);
+  }
+}
+
+}  // namespace cxxdns::plugins

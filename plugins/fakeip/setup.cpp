@@ -1,0 +1,97 @@
+// fakeip [ZONES...] { range CIDR; range6 CIDR; ttl SECONDS; filter NAME...;
+// filter_file FILE; persist FILE; verify; fallthrough [ZONES...] }
+#include <fstream>
+
+#include "core/plugin/config.h"
+#include "core/plugin/registry.h"
+#include "core/plugin/setup.h"
+#include "plugins/fakeip/fakeip.h"
+
+namespace {
+
+using cxxdns::plugins::Cidr;
+using cxxdns::plugins::FakePool;
+
+Cidr parse_range(cxxdns::SetupContext& sc, const cxxdns::corefile::Token& t, int family) {
+  Cidr c;
+  std::string err = Cidr::parse(t.text, c);
+  if (!err.empty()) sc.error(t, "invalid range '" + t.text + "': " + err);
+  if (c.family != family) {
+    sc.error(t, "invalid range '" + t.text + "': " +
+                    (family == 4 ? "range takes an IPv4 CIDR" : "range6 takes an IPv6 CIDR"));
+  }
+  if (FakePool(c).capacity() < 2) {
+    sc.error(t, "invalid range '" + t.text +
+                    "': prefix too long, the range must hold at least 2 usable addresses");
+  }
+  return c;
+}
+
+// Relative paths are relative to the Corefile's directory, as CoreDNS's file arguments.
+std::string resolve_path(cxxdns::SetupContext& sc, const std::string& p) {
+  if (p.empty() || p[0] == '/') return p;
+  const std::string& cf = sc.services().corefile_path;
+  size_t slash = cf.rfind('/');
+  return slash == std::string::npos ? p : cf.substr(0, slash + 1) + p;
+}
+
+}  // namespace
+
+void cxxdns_register_fakeip(cxxdns::Registry& r) {
+  using namespace cxxdns::plugins;
+  r.add("fakeip", [](cxxdns::SetupContext& sc) -> std::unique_ptr<cxxdns::Plugin> {
+    const auto& d = sc.only_one();
+    FakeipOptions o;
+    o.zones = sc.zones_from(d.args);
+    Cidr::parse("198.18.0.0/15", o.range4);
+    for (const auto& line : d.block) {
+      const std::string& opt = line.name.text;
+      if (opt == "range") {
+        if (line.args.size() != 1) sc.arg_error(line.name);
+        o.range4 = parse_range(sc, line.args[0], 4);
+      } else if (opt == "range6") {
+        if (line.args.size() != 1) sc.arg_error(line.name);
+        o.range6 = parse_range(sc, line.args[0], 6);
+        o.has_range6 = true;
+      } else if (opt == "ttl") {
+        if (line.args.size() != 1) sc.arg_error(line.name);
+        o.ttl = static_cast<uint32_t>(sc.parse_uint(line.args[0], 0, 2147483647u));
+      } else if (opt == "filter") {
+        if (line.args.empty()) sc.arg_error(line.name);
+        for (auto& a : line.args) {
+          std::string err = o.filter.add(a.text);
+          if (!err.empty()) sc.error(a, err);
+        }
+      } else if (opt == "filter_file") {
+        if (line.args.size() != 1) sc.arg_error(line.name);
+        std::string path = resolve_path(sc, line.args[0].text);
+        std::ifstream in(path);
+        if (!in) sc.error(line.args[0], "cannot read filter_file '" + path + "'");
+        std::string text;
+        int n = 0;
+        while (std::getline(in, text)) {
+          ++n;
+          size_t hash = text.find('#');
+          if (hash != std::string::npos) text.resize(hash);
+          size_t b = text.find_first_not_of(" \t\r");
+          if (b == std::string::npos) continue;
+          size_t e = text.find_last_not_of(" \t\r");
+          std::string err = o.filter.add(std::string_view(text).substr(b, e - b + 1));
+          if (!err.empty()) sc.error(line.args[0], path + ":" + std::to_string(n) + ": " + err);
+        }
+      } else if (opt == "persist") {
+        if (line.args.size() != 1) sc.arg_error(line.name);
+        o.persist = resolve_path(sc, line.args[0].text);
+      } else if (opt == "verify") {
+        if (!line.args.empty()) sc.arg_error(line.name);
+        o.verify = true;
+      } else if (opt == "fallthrough") {
+        o.fallthrough_set = true;
+        if (!line.args.empty()) o.fallthrough = sc.zones_from(line.args);
+      } else {
+        sc.unknown_property(line.name);
+      }
+    }
+    return std::make_unique<Fakeip>(std::move(o));
+  });
+}
