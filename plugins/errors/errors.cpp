@@ -28,7 +28,7 @@ void Errors::on_reply(QueryContext& ctx, uint64_t) {
   }
   char buf[16];
   log::error("plugin/errors: {} {} {}: {}", dns::response_rcode(ctx.response()),
-             dns::to_text(ctx.q().qname), dns::type_name(ctx.q().qtype, buf), err);
+             ctx.qname_text(), dns::type_name(ctx.q().qtype, buf), err);
 }
 
 void Errors::start(ControlInfo& control) {

@@ -93,7 +93,7 @@ void LogFormat::render(QueryContext& ctx, std::string& out) const {
       case Field::literal: out += p.text; break;
       case Field::type: out += dns::type_name(q.qtype, buf); break;
       case Field::klass: out += dns::class_name(q.qclass, buf); break;
-      case Field::name: out += dns::to_text(q.qname); break;
+      case Field::name: out += ctx.qname_text(); break;  // lower-cased, as request.Name()
       case Field::proto: out += ctx.transport() == Transport::tcp ? "tcp" : "udp"; break;
       case Field::remote: append_ip(out, ctx.client().storage, ctx.client().len); break;
       case Field::local: out += "-"; break;  // the local address is not tracked per query
@@ -117,7 +117,9 @@ void LogFormat::render(QueryContext& ctx, std::string& out) const {
         }
         break;
       }
-      case Field::bufsize: out += std::to_string(q.udp_size()); break;
+      case Field::bufsize:  // request.Size(): TCP messages may be as large as 64 KiB
+        out += std::to_string(ctx.transport() == Transport::tcp ? 65535 : q.udp_size());
+        break;
       case Field::do_bit: out += q.edns.do_bit ? "true" : "false"; break;
       case Field::id: out += std::to_string(q.hdr.id); break;
       case Field::opcode: out += std::to_string(q.hdr.opcode()); break;

@@ -11,8 +11,8 @@ void Whoami::serve(QueryContext& ctx) {
   dns::MessageWriter w(ctx.response());
   w.start_reply(q, dns::rcode::NOERROR, true);
   w.section(dns::Section::additional);
-  // Owner names are the lower-cased query name, as CoreDNS's state.QName().
-  const dns::Name& owner = q.qname_lower;
+  // Owner names keep the query's case, as CoreDNS's state.QName().
+  const dns::Name& owner = q.qname;
   auto addr = ctx.client().bytes();
   if (addr.size() == 4) {
     w.a(owner, 0, addr.data(), q.qclass);

@@ -36,8 +36,8 @@ TEST_CASE("whoami through a chain", "[chain]") {
   CHECK(a.aa());
   CHECK(a.answer.empty());
   REQUIRE(a.additional.size() == 2);
-  CHECK(a.additional[0] == "www.example.org.\t0\tIN\tA\t10.1.2.3");
-  CHECK(a.additional[1] == "_udp.www.example.org.\t0\tIN\tSRV\t0 0 5353 .");
+  CHECK(a.additional[0] == "WWW.example.org.\t0\tIN\tA\t10.1.2.3");
+  CHECK(a.additional[1] == "_udp.WWW.example.org.\t0\tIN\tSRV\t0 0 5353 .");
   o.client_ip = "fd00::7";
   o.tcp = true;
   a = t.query("example.org.", "TXT", o);
