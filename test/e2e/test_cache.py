@@ -115,3 +115,29 @@ def test_forward_upstream_asked_once_then_serve_stale(start_cxxdns, tmp_path):
         assert r.answer[0][1] == 0
     finally:
         up.close()
+
+
+def test_shared_by_workers(start_cxxdns):
+    """Two workers, one store: every answer right, and all but the first per name cached."""
+    srv = start_cxxdns("""example.org:{PORT} {
+    bind 127.0.0.1
+    cache
+    hosts {
+        10.0.0.1 n0.example.org
+        10.0.0.2 n1.example.org
+        10.0.0.3 n2.example.org
+        10.0.0.4 n3.example.org
+        ttl 300
+    }
+}
+""", workers=2)
+    for _ in range(2):
+        for i in range(4):
+            m = parse_message(udp_query(build_query(f"n{i}.example.org", "A"), srv.port))
+            assert m.rcode == "NOERROR"
+            assert [rr.text for rr in m.answer] == [f"10.0.0.{i + 1}"]
+    time.sleep(1.1)
+    for i in range(4):
+        m = parse_message(udp_query(build_query(f"N{i}.example.org", "A"), srv.port))
+        assert m.answer[0].name == f"N{i}.example.org."
+        assert m.answer[0].ttl < 300  # from the shared cache, whichever worker stored it

@@ -82,3 +82,30 @@ TEST_CASE("cache: a warm hit does not allocate", "[cache]") {
   counting = false;
   CHECK(allocations > 0);
 }
+
+// Not run by default: ./build/test/cxxdns_unit "[cache-bench]" prints the time of a hit
+// through the whole chain (cache, patch, server finalize), without sockets.
+TEST_CASE("cache: hit path timing", "[.][cache-bench]") {
+  cache_test::Fixture f("cache");
+  auto& chain = f.t.config().blocks[0]->chain;
+  cxxdns::WorkerInfo worker;
+  NullSink sink;
+  cxxdns::QueryContext ctx;
+  ctx.bind(&worker, &sink, nullptr);
+  cxxdns::testing::QueryOptions o;
+  o.bufsize = 1232;
+  const auto wire = cxxdns::testing::make_query("www.example.org.", cxxdns::dns::type::A, o);
+  cxxdns::ClientAddress client;
+  client.storage.ss_family = AF_INET;
+  constexpr int kRuns = 1000000;
+  uint64_t t0 = 0;
+  for (int i = -1; i < kRuns; ++i) {
+    if (i == 0) t0 = cxxdns::QueryContext::now_ns();
+    ctx.reset();
+    ctx.load(wire, cxxdns::Transport::udp, client);
+    ctx.run(&chain);
+  }
+  const double ns = double(cxxdns::QueryContext::now_ns() - t0) / kRuns;
+  WARN("load + hit + finalize: " << ns << " ns/query");
+  CHECK(f.cache->hits_success() == uint64_t(kRuns));
+}
