@@ -151,7 +151,11 @@ bool Cache::store(const dns::QueryView& q, std::span<const uint8_t> wire, uint32
 }
 
 void Cache::RefreshSink::deliver(QueryContext& ctx) {
-  if (!cache_.store(ctx.q(), ctx.response(), nullptr)) {
+  // A failed refresh (upstream down) keeps the entry it was refreshing, stale or not, rather
+  // than replacing it by a SERVFAIL: that entry is what serve_stale is there to serve.
+  const uint16_t rc = dns::response_rcode(ctx.response());
+  const bool usable = rc == dns::rcode::NOERROR || rc == dns::rcode::NXDOMAIN;
+  if (!usable || !cache_.store(ctx.q(), ctx.response(), nullptr)) {
     const Key k = Key::of(ctx.q());
     cache_.success_.refresh_done(k);
     cache_.denial_.refresh_done(k);
