@@ -140,6 +140,7 @@ bool Cache::store(const dns::QueryView& q, std::span<const uint8_t> wire, uint32
       ttl = cfg_.servfail_ttl, s = &denial_;
       break;
     default:
+      if (c.mismatch) drops_.fetch_add(1, std::memory_order_relaxed);
       return false;
   }
   const Key key = Key::of(q);

@@ -32,7 +32,11 @@ class Cache final : public Plugin {
   size_t entries_denial() const { return denial_.entries(); }
   uint64_t hits_success() const { return load(hits_success_); }  // coredns_cache_hits_total
   uint64_t hits_denial() const { return load(hits_denial_); }
-  uint64_t misses() const { return load(misses_); }              // coredns_cache_misses_total
+  uint64_t misses() const { return load(misses_); }  // coredns_cache_misses_total
+  uint64_t requests() const {                        // coredns_cache_requests_total
+    return hits_success() + hits_denial() + misses();
+  }
+  uint64_t drops() const { return load(drops_); }                // coredns_cache_drops_total
   uint64_t prefetches() const { return load(prefetch_); }        // coredns_cache_prefetch_total
   uint64_t served_stale() const { return load(served_stale_); }  // ..._served_stale_total
   uint64_t evictions_success() const { return success_.evictions(); }  // ..._evictions_total
@@ -69,7 +73,7 @@ class Cache final : public Plugin {
   uint64_t (*clock_)() = &QueryContext::now_ns;
   RefreshSink sink_{*this};
   std::atomic<uint64_t> hits_success_{0}, hits_denial_{0}, misses_{0}, prefetch_{0},
-      served_stale_{0};
+      served_stale_{0}, drops_{0};
 };
 
 }  // namespace cxxdns::plugins::cache

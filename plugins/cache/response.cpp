@@ -31,7 +31,10 @@ Classified classify(std::span<const uint8_t> msg, const dns::QueryView& q) {
   if (msg.size() < dns::kHeaderSize || q.qtype == kAxfr || q.qtype == kIxfr) return c;
   dns::Header h = dns::Header::read(msg.data());
   if ((h.flags & dns::flag::TC) || h.opcode() != 0 || h.qdcount != 1) return c;
-  if (!same_question(msg, q)) return c;
+  if (!same_question(msg, q)) {
+    c.mismatch = true;
+    return c;
+  }
   uint32_t min_all = UINT32_MAX, min_soa = UINT32_MAX;
   bool any = false, soa = false, ns = false;
   if (!dns::walk_records(msg, [&](const dns::RecordRef& r) {

@@ -13,7 +13,8 @@ enum class Kind : uint8_t { success, denial, servfail, none };
 
 struct Classified {
   Kind kind = Kind::none;
-  uint32_t ttl = 0;  // the message's own TTL, before the caps
+  uint32_t ttl = 0;       // the message's own TTL, before the caps
+  bool mismatch = false;  // not cached because its question is not the query's
 };
 
 // Answers to `q` that may be cached: one question equal to q's (any case), no TC, opcode

@@ -335,3 +335,19 @@ TEST_CASE("cache: a failed prefetch keeps the entry", "[cache]") {
   CHECK(c.rcode == "NOERROR");
   CHECK(ttl_of(c.answer[0]) == 40);
 }
+
+TEST_CASE("cache: an answer to another question is dropped; requests counted", "[cache]") {
+  Fixture f("cache");
+  script.other_question = true;
+  f.q("a.example.org.");
+  f.q("a.example.org.");
+  CHECK(script.calls == 2);
+  CHECK(f.cache->drops() == 2);
+  CHECK(f.cache->entries_success() + f.cache->entries_denial() == 0);
+  script.other_question = false;
+  f.q("a.example.org.");
+  f.q("a.example.org.");
+  CHECK(f.cache->drops() == 2);
+  CHECK(f.cache->requests() == 4);
+  CHECK(f.cache->misses() == 3);
+}

@@ -23,6 +23,7 @@ struct Script {
   bool soa = false;  // NXDOMAIN/NODATA with an SOA in authority
   uint32_t soa_ttl = 60, soa_min = 30;
   bool tc = false;
+  bool other_question = false;  // answer with a question that is not the query's
 };
 inline Script script;
 inline std::atomic<uint64_t> now{1000 * kSec};
@@ -38,6 +39,15 @@ class Upstream final : public cxxdns::Plugin {
     namespace dns = cxxdns::dns;
     dns::MessageWriter w(ctx.response());
     w.start_reply(ctx.q(), script.rcode, true);
+    if (script.other_question) {
+      dns::Name other;
+      dns::from_text("other.example.org.", other);
+      dns::Header h;
+      h.id = ctx.q().hdr.id;
+      h.flags = dns::flag::QR;
+      w.start(h);
+      w.question(other, ctx.q().qtype, dns::cls::IN);
+    }
     if (script.soa) {
       dns::Name zone, ns, mbox;
       dns::from_text("example.org.", zone), dns::from_text("ns.example.org.", ns);
