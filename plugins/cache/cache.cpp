@@ -1,0 +1,167 @@
+#include "plugins/cache/cache.h"
+
+#include <algorithm>
+
+#include "core/dns/response.h"
+
+namespace cxxdns::plugins::cache {
+
+namespace {
+constexpr uint16_t kAxfr = 252, kIxfr = 251;
+
+std::vector<dns::Name> to_names(const std::vector<std::string>& zones) {
+  std::vector<dns::Name> out;
+  for (const auto& z : zones) {
+    dns::Name n;
+    if (dns::from_text(z, n)) n.to_lower(), out.push_back(n);
+  }
+  return out;
+}
+
+uint32_t clamp_ttl(uint32_t ttl, const TypeConfig& t) {
+  return std::min(std::max(ttl, t.min_ttl), t.max_ttl);
+}
+}  // namespace
+
+Cache::Cache(CacheConfig cfg)
+    : cfg_(std::move(cfg)),
+      zones_(to_names(cfg_.zones)),
+      success_off_(to_names(cfg_.success.disabled_zones)),
+      denial_off_(to_names(cfg_.denial.disabled_zones)),
+      success_(cfg_.success.capacity),
+      denial_(cfg_.denial.capacity),
+      prefetch_rule_{cfg_.prefetch_amount, cfg_.prefetch_duration_ns, cfg_.prefetch_percentage} {}
+
+bool Cache::in_zones(const dns::Name& qname, const std::vector<dns::Name>& zones) const {
+  for (const auto& z : zones) {
+    if (dns::is_subdomain(qname, z)) return true;
+  }
+  return false;
+}
+
+void Cache::serve(QueryContext& ctx) {
+  const dns::QueryView& q = ctx.q();
+  if (q.qtype == kAxfr || q.qtype == kIxfr || !in_zones(q.qname_lower, zones_)) {
+    ctx.next();
+    return;
+  }
+  const Key key = Key::of(q);
+  const uint64_t now = clock_();
+  const bool verify = cfg_.stale_mode == StaleMode::verify;
+  for (Store* s : {&success_, &denial_}) {
+    // In verify mode a stale entry is not copied now: the upstream is asked first.
+    Lookup r = s->lookup(key, now, cfg_.stale_ns, prefetch_rule_, !verify, true, ctx.response());
+    if (r.found == Found::none) continue;
+    if (r.found == Found::stale && verify) {
+      misses_.fetch_add(1, std::memory_order_relaxed);
+      ctx.on_reply(this, kVerifyStale);
+      ctx.next();
+      return;
+    }
+    (s == &success_ ? hits_success_ : hits_denial_).fetch_add(1, std::memory_order_relaxed);
+    if (r.found == Found::stale)
+      served_stale_.fetch_add(1, std::memory_order_relaxed);
+    else if (r.refresh)
+      prefetch_.fetch_add(1, std::memory_order_relaxed);
+    answer(ctx, r.found == Found::stale ? 0 : r.remaining, r.refresh);
+    return;
+  }
+  misses_.fetch_add(1, std::memory_order_relaxed);
+  ctx.on_reply(this, kMiss);
+  ctx.next();
+}
+
+void Cache::answer(QueryContext& ctx, uint32_t ttl, bool refresh) {
+  if (!patch(ctx.response(), ctx.q(), ttl, cfg_.keepttl)) {
+    ctx.reply_rcode(dns::rcode::SERVFAIL);  // cannot happen: only walkable answers are stored
+    return;
+  }
+  if (!refresh) {
+    ctx.reply();
+    return;
+  }
+  // The refresh runs through the plugins after this one as an internal query of its own;
+  // it is made before the reply because ctx may be gone after it.
+  auto* r = new QueryContext;
+  r->load(ctx.query_wire(), Transport::internal, ctx.client());
+  r->bind(&ctx.worker(), &sink_, nullptr);
+  const Chain* chain = ctx.chain();
+  const size_t pos = ctx.position() + 1;
+  ctx.reply();
+  r->run_from(chain, pos);
+}
+
+void Cache::on_reply(QueryContext& ctx, uint64_t cookie) {
+  if (cookie == kVerifyStale) {
+    const uint16_t rc = dns::response_rcode(ctx.response());
+    if (rc != dns::rcode::NOERROR && rc != dns::rcode::NXDOMAIN && serve_stale_copy(ctx)) return;
+  }
+  // As CoreDNS: the asker gets the TTL the cache will count down from, so answers do not
+  // jump from the upstream's TTL to the capped one on the next query.
+  uint32_t ttl;
+  if (store(ctx.q(), ctx.response(), &ttl) && !cfg_.keepttl) set_ttls(ctx.response(), ttl);
+}
+
+bool Cache::serve_stale_copy(QueryContext& ctx) {
+  // The upstream failed: the stale answer goes out instead, with TTL 0.
+  const Key key = Key::of(ctx.q());
+  std::vector<uint8_t>& out = ctx.response();
+  for (Store* s : {&success_, &denial_}) {
+    if (s->lookup(key, clock_(), cfg_.stale_ns, {}, false, false, out).found != Found::stale) {
+      continue;
+    }
+    std::vector<uint8_t> failed(out);
+    s->lookup(key, clock_(), cfg_.stale_ns, {}, false, true, out);
+    if (!patch(out, ctx.q(), 0, cfg_.keepttl)) {
+      out.swap(failed);
+      return false;
+    }
+    served_stale_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  return false;
+}
+
+bool Cache::store(const dns::QueryView& q, std::span<const uint8_t> wire, uint32_t* ttl_out) {
+  const Classified c = classify(wire, q);
+  uint32_t ttl;
+  Store* s;
+  switch (c.kind) {
+    case Kind::success:
+      if (in_zones(q.qname_lower, success_off_)) return false;
+      ttl = clamp_ttl(c.ttl, cfg_.success), s = &success_;
+      break;
+    case Kind::denial:
+      if (in_zones(q.qname_lower, denial_off_)) return false;
+      ttl = clamp_ttl(c.ttl, cfg_.denial), s = &denial_;
+      break;
+    case Kind::servfail:
+      if (cfg_.servfail_ttl == 0 || in_zones(q.qname_lower, denial_off_)) return false;
+      ttl = cfg_.servfail_ttl, s = &denial_;
+      break;
+    default:
+      if (c.mismatch) drops_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+  }
+  const Key key = Key::of(q);
+  s->insert(key, wire, ttl, clock_());
+  if (ttl_out) *ttl_out = ttl;
+  // One answer per question: a newer one of the other kind replaces the old.
+  (s == &success_ ? denial_ : success_).erase(key);
+  return true;
+}
+
+void Cache::RefreshSink::deliver(QueryContext& ctx) {
+  // A failed refresh (upstream down) keeps the entry it was refreshing, stale or not, rather
+  // than replacing it by a SERVFAIL: that entry is what serve_stale is there to serve.
+  const uint16_t rc = dns::response_rcode(ctx.response());
+  const bool usable = rc == dns::rcode::NOERROR || rc == dns::rcode::NXDOMAIN;
+  if (!usable || !cache_.store(ctx.q(), ctx.response(), nullptr)) {
+    const Key k = Key::of(ctx.q());
+    cache_.success_.refresh_done(k);
+    cache_.denial_.refresh_done(k);
+  }
+  delete &ctx;
+}
+
+}  // namespace cxxdns::plugins::cache

@@ -1,0 +1,88 @@
+#include "plugins/cache/response.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/dns/response.h"
+
+namespace cxxdns::plugins::cache {
+
+namespace {
+constexpr uint16_t kAxfr = 252, kIxfr = 251;
+constexpr uint32_t kFailSafeTtl = 5;  // CoreDNS's, for a message with no records
+
+// True when the question at offset 12 is q's, uncompressed, so its bytes can be replaced
+// by the asker's name on a hit.
+bool same_question(std::span<const uint8_t> msg, const dns::QueryView& q) {
+  const size_t n = q.qname_lower.len;
+  if (msg.size() < dns::kHeaderSize + n + 4) return false;
+  const uint8_t* p = msg.data() + dns::kHeaderSize;
+  for (size_t i = 0; i < n; ++i) {
+    uint8_t c = p[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<uint8_t>(c + 32);
+    if (c != q.qname_lower.data[i]) return false;
+  }
+  return dns::get16(p + n) == q.qtype && dns::get16(p + n + 2) == q.qclass;
+}
+}  // namespace
+
+Classified classify(std::span<const uint8_t> msg, const dns::QueryView& q) {
+  Classified c;
+  if (msg.size() < dns::kHeaderSize || q.qtype == kAxfr || q.qtype == kIxfr) return c;
+  dns::Header h = dns::Header::read(msg.data());
+  if ((h.flags & dns::flag::TC) || h.opcode() != 0 || h.qdcount != 1) return c;
+  if (!same_question(msg, q)) {
+    c.mismatch = true;
+    return c;
+  }
+  uint32_t min_all = UINT32_MAX, min_soa = UINT32_MAX;
+  bool any = false, soa = false, ns = false;
+  if (!dns::walk_records(msg, [&](const dns::RecordRef& r) {
+        if (r.type == dns::type::OPT) return true;
+        any = true;
+        min_all = std::min(min_all, r.ttl);
+        if (r.section == dns::Section::authority) {
+          if (r.type == dns::type::SOA && r.rdata_len >= 20) {
+            soa = true;
+            uint32_t minimum = dns::get32(msg.data() + r.rdata_offset + r.rdata_len - 4);
+            min_soa = std::min({min_soa, r.ttl, minimum});
+          } else if (r.type == dns::type::NS) {
+            ns = true;
+          }
+        }
+        return true;
+      })) {
+    return c;
+  }
+  const uint16_t rc = dns::response_rcode(msg);
+  if (rc == dns::rcode::NOERROR && (h.ancount > 0 || (ns && !soa))) {
+    c.kind = Kind::success;
+  } else if (rc == dns::rcode::NOERROR || rc == dns::rcode::NXDOMAIN) {
+    c.kind = Kind::denial;
+  } else if (rc == dns::rcode::SERVFAIL) {
+    c.kind = Kind::servfail;
+    return c;
+  } else {
+    return c;
+  }
+  c.ttl = c.kind == Kind::denial && soa ? min_soa : any ? min_all : kFailSafeTtl;
+  return c;
+}
+
+bool patch(std::span<uint8_t> msg, const dns::QueryView& q, uint32_t ttl, bool keep_ttl) {
+  if (msg.size() < size_t(dns::kHeaderSize) + q.qname.len) return false;
+  dns::put16(msg.data(), q.hdr.id);
+  // Stored only when the question matched (classify), so the lengths agree.
+  std::memcpy(msg.data() + dns::kHeaderSize, q.qname.data, q.qname.len);
+  return keep_ttl || set_ttls(msg, ttl);
+}
+
+bool set_ttls(std::span<uint8_t> msg, uint32_t ttl) {
+  std::span<const uint8_t> view(msg.data(), msg.size());
+  return dns::walk_records(view, [&](const dns::RecordRef& r) {
+    if (r.type != dns::type::OPT) dns::put32(msg.data() + r.type_offset + 4, ttl);
+    return true;
+  });
+}
+
+}  // namespace cxxdns::plugins::cache
