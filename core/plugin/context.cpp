@@ -86,6 +86,16 @@ void QueryContext::reset() {
   error_.clear();
   qname_text_len_ = 0;
   response_.clear();
+  tracing_ = false;
+  notes_.clear();
+}
+
+void QueryContext::note(std::string_view plugin, std::string_view what) {
+  if (!tracing_) return;
+  std::string n(plugin);
+  n += ": ";
+  n += what;
+  notes_.push_back(std::move(n));
 }
 
 std::string_view QueryContext::qname_text() {

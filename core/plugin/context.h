@@ -106,6 +106,14 @@ class QueryContext {
   size_t position() const { return pos_; }
   const Chain* chain() const { return chain_; }
 
+  // --- Query tracing (the explain plugin): when on, plugins say what they did, one short
+  // note each ("cache: miss", "forward: 127.0.0.1:53 NOERROR 1.2ms"). Off, a note costs a
+  // branch: check tracing() before building its text.
+  bool tracing() const { return tracing_; }
+  void set_tracing(bool on) { tracing_ = on; }
+  void note(std::string_view plugin, std::string_view what);
+  const std::vector<std::string>& notes() const { return notes_; }
+
   // --- For the sink.
   void* sink_data() const { return sink_data_; }
   // Scratch owned by the sink while the answer is being written (TCP length prefix...).
@@ -135,6 +143,8 @@ class QueryContext {
   Hook hooks_[kMaxHooks];
   int nhooks_ = 0;
   bool replied_ = false;
+  bool tracing_ = false;
+  std::vector<std::string> notes_;
   uint64_t start_ns_ = 0;
   std::string error_;
   char qname_text_[1024];

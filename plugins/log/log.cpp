@@ -26,6 +26,7 @@ constexpr Placeholder kPlaceholders[] = {
     {"{rsize}", LogFormat::Field::rsize},     {"{>rflags}", LogFormat::Field::rflags},
     {"{>bufsize}", LogFormat::Field::bufsize}, {"{>do}", LogFormat::Field::do_bit},
     {"{>id}", LogFormat::Field::id},          {"{>opcode}", LogFormat::Field::opcode},
+    {"{>explain}", LogFormat::Field::explain},
 };
 
 // Go's strconv.FormatFloat(seconds, 'f', -1, 64): no exponent, no trailing zeros.
@@ -124,6 +125,14 @@ void LogFormat::render(QueryContext& ctx, std::string& out) const {
       case Field::id: out += std::to_string(q.hdr.id); break;
       case Field::opcode: out += std::to_string(q.hdr.opcode()); break;
       case Field::metadata: out += "-"; break;
+      case Field::explain: {  // the explain plugin's steps, when the query asked for them
+        if (ctx.notes().empty()) out += "-";
+        for (size_t i = 0; i < ctx.notes().size(); ++i) {
+          if (i) out += " | ";
+          out += ctx.notes()[i];
+        }
+        break;
+      }
     }
   }
 }

@@ -14,7 +14,7 @@ class LogFormat {
  public:
   enum class Field : uint8_t {
     literal, type, name, klass, proto, remote, local, size, port, duration, rcode, rsize,
-    rflags, bufsize, do_bit, id, opcode, metadata
+    rflags, bufsize, do_bit, id, opcode, metadata, explain
   };
   struct Part {
     Field field;
