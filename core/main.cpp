@@ -13,6 +13,7 @@
 #include "core/plugin/config.h"
 #include "core/plugin/order.h"
 #include "core/plugin/registry.h"
+#include "core/resolve/resolve.h"
 #include "core/server/server.h"
 
 namespace {
@@ -94,6 +95,9 @@ void print_plugins() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "resolve") {
+    return cxxdns::resolve::main(argc - 2, argv + 2);
+  }
   Flags f = parse_flags(argc, argv);
   if (f.version) {
     print_version();

@@ -104,10 +104,9 @@ std::unique_ptr<Config> build_config(std::vector<corefile::ServerBlock> blocks,
         l.port = *k.port;
         for (auto& r : l.routes) {
           if (r.zone_text == k.zone) {
-            throw corefile::ParseError(
-                k.token.file, k.token.line,
-                "cannot serve dns://" + k.zone + ":" + std::to_string(*k.port) +
-                    " - it is already defined");
+            throw corefile::ParseError(k.token.file, k.token.line,
+                                       "cannot serve dns://" + k.zone + ":" +
+                                           std::to_string(*k.port) + " - it is already defined");
           }
         }
         Route r;

@@ -39,7 +39,7 @@ ProcessStats& process_stats();
 
 struct BlockConfig {
   corefile::ServerBlock source;
-  std::vector<std::string> bind_addresses;  // empty: every address
+  std::vector<std::string> bind_addresses;       // empty: every address
   std::vector<std::unique_ptr<Plugin>> plugins;  // in the global order
   Chain chain;
 };
@@ -72,7 +72,8 @@ struct Config {
 struct BuildOptions {
   uint16_t default_port = 53;
   int workers = 1;
-  int generation = 0;  // Services::generation of the configuration being built  // worker threads the server will run (plugins size per-worker state)
+  int generation = 0;  // Services::generation of the configuration being built  // worker threads
+                       // the server will run (plugins size per-worker state)
   const Registry* registry = nullptr;  // default: Registry::builtin()
 };
 

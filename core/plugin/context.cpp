@@ -10,7 +10,9 @@
 namespace cxxdns {
 
 namespace {
-bool is_v4_mapped(const sockaddr_in6* a) { return IN6_IS_ADDR_V4MAPPED(&a->sin6_addr); }
+bool is_v4_mapped(const sockaddr_in6* a) {
+  return IN6_IS_ADDR_V4MAPPED(&a->sin6_addr);
+}
 }  // namespace
 
 int ClientAddress::family() const {

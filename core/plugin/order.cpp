@@ -9,12 +9,14 @@ namespace {
 // fakeip sits after the answering plugins and before loop/forward, so cluster and host
 // names are answered before anything is faked (DESIGN.md).
 constexpr std::array<std::string_view, 21> kOrder = {
-    "reload", "bind",  "explain",  "ready",      "health", "prometheus", "errors",
-    "log",    "acl",   "loadbalance", "rewrite", "cache",  "template",   "hosts",
-    "kubernetes", "file", "fakeip", "loop",      "forward", "whoami",    "erratic"};
+    "reload",     "bind", "explain",     "ready",   "health",  "prometheus", "errors",
+    "log",        "acl",  "loadbalance", "rewrite", "cache",   "template",   "hosts",
+    "kubernetes", "file", "fakeip",      "loop",    "forward", "whoami",     "erratic"};
 }  // namespace
 
-std::span<const std::string_view> plugin_order() { return kOrder; }
+std::span<const std::string_view> plugin_order() {
+  return kOrder;
+}
 
 int plugin_rank(std::string_view name) {
   auto it = std::find(kOrder.begin(), kOrder.end(), name);

@@ -8,9 +8,8 @@
 
 namespace cxxdns {
 
-SetupContext::SetupContext(std::string_view plugin,
-                           std::span<const corefile::Directive> directives, BlockConfig& block,
-                           Services& services)
+SetupContext::SetupContext(std::string_view plugin, std::span<const corefile::Directive> directives,
+                           BlockConfig& block, Services& services)
     : plugin_(plugin), directives_(directives), block_(block), services_(services) {}
 
 const corefile::Directive& SetupContext::only_one() const {
@@ -20,7 +19,9 @@ const corefile::Directive& SetupContext::only_one() const {
   return directives_.front();
 }
 
-const corefile::ServerBlock& SetupContext::block() const { return block_.source; }
+const corefile::ServerBlock& SetupContext::block() const {
+  return block_.source;
+}
 
 std::vector<std::string> SetupContext::zones() const {
   std::vector<std::string> out;
@@ -28,7 +29,9 @@ std::vector<std::string> SetupContext::zones() const {
   return out;
 }
 
-std::vector<std::string>& SetupContext::bind_addresses() { return block_.bind_addresses; }
+std::vector<std::string>& SetupContext::bind_addresses() {
+  return block_.bind_addresses;
+}
 
 void SetupContext::error(const corefile::Token& at, std::string_view message) const {
   throw SetupError("plugin/" + plugin_ + ": " + at.file + ":" + std::to_string(at.line) +
@@ -100,13 +103,20 @@ bool parse_go_duration(std::string_view s, std::chrono::nanoseconds& out) {
     std::string_view unit = s.substr(0, u);
     s.remove_prefix(u);
     double scale;
-    if (unit == "ns") scale = 1;
-    else if (unit == "us" || unit == "\xc2\xb5s") scale = 1e3;
-    else if (unit == "ms") scale = 1e6;
-    else if (unit == "s") scale = 1e9;
-    else if (unit == "m") scale = 60e9;
-    else if (unit == "h") scale = 3600e9;
-    else return false;
+    if (unit == "ns")
+      scale = 1;
+    else if (unit == "us" || unit == "\xc2\xb5s")
+      scale = 1e3;
+    else if (unit == "ms")
+      scale = 1e6;
+    else if (unit == "s")
+      scale = 1e9;
+    else if (unit == "m")
+      scale = 60e9;
+    else if (unit == "h")
+      scale = 3600e9;
+    else
+      return false;
     total += v * scale;
   }
   out = std::chrono::nanoseconds(static_cast<int64_t>(std::llround(negative ? -total : total)));

@@ -40,8 +40,12 @@ std::vector<std::string> rr_lines(ldns_rr_list* list) {
 
 }  // namespace
 
-bool Answer::aa() const { return flags & dns::flag::AA; }
-bool Answer::tc() const { return flags & dns::flag::TC; }
+bool Answer::aa() const {
+  return flags & dns::flag::AA;
+}
+bool Answer::tc() const {
+  return flags & dns::flag::TC;
+}
 
 std::vector<uint8_t> make_query(std::string_view name, uint16_t type, const QueryOptions& o) {
   dns::Name n;
@@ -117,7 +121,8 @@ void ChainTest::run_for(std::chrono::milliseconds d) {
   bool fired = false;
   uv_timer_init(&loop_, &t);
   t.data = &fired;
-  uv_timer_start(&t, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; }, d.count(), 0);
+  uv_timer_start(
+      &t, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; }, d.count(), 0);
   while (!fired) uv_run(&loop_, UV_RUN_ONCE);
   uv_close(reinterpret_cast<uv_handle_t*>(&t), nullptr);
   uv_run(&loop_, UV_RUN_NOWAIT);

@@ -17,7 +17,9 @@ Hosts::Hosts(HostsOptions opts, int workers) : opts_(std::move(opts)), table_(wo
   reload_if_changed();
 }
 
-std::shared_ptr<const HostsTable> Hosts::table() const { return table_.current(); }
+std::shared_ptr<const HostsTable> Hosts::table() const {
+  return table_.current();
+}
 
 bool Hosts::reload_if_changed() {
   if (opts_.path.empty()) return false;
@@ -88,7 +90,10 @@ void Hosts::serve(QueryContext& ctx) {
   switch (q.qtype) {
     case dns::type::PTR: {
       auto it = t->ptr.find(qname);
-      if (it == t->ptr.end()) return ctx.next();
+      if (it == t->ptr.end()) {
+        ctx.note("hosts", "no PTR, next");
+        return ctx.next();
+      }
       for (auto& n : it->second) {
         dns::Name target;
         if (!dns::from_text(n, target)) continue;
@@ -109,10 +114,16 @@ void Hosts::serve(QueryContext& ctx) {
       break;
   }
   if (answers == 0 && !t->v4.contains(qname) && !t->v6.contains(qname)) {
-    if (falls_through(qname)) return ctx.next();
+    if (falls_through(qname)) {
+      ctx.note("hosts", "not found, fallthrough");
+      return ctx.next();
+    }
+    ctx.note("hosts", "not found: SERVFAIL");
     // No SOA to make an NXDOMAIN with: CoreDNS answers SERVFAIL here.
     return ctx.reply_rcode(dns::rcode::SERVFAIL);
   }
+  if (ctx.tracing())
+    ctx.note("hosts", answers ? "answer, " + std::to_string(answers) + " records" : "NODATA");
   ctx.reply();
 }
 
