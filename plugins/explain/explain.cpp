@@ -42,8 +42,8 @@ void Explain::on_reply(QueryContext& ctx, uint64_t) {
   char buf[16];
   std::vector<std::string> parts = ctx.notes();
   double ms = double(QueryContext::now_ns() - ctx.start_ns()) / 1e6;
-  parts.push_back(fmt::format("answer: {} in {:.3f}ms",
-                              dns::rcode_name(dns::response_rcode(msg), buf), ms));
+  parts.push_back(
+      fmt::format("answer: {} in {:.3f}ms", dns::rcode_name(dns::response_rcode(msg), buf), ms));
   // One TXT record, one string a step, owned by the query name (a pointer to the question).
   std::vector<uint8_t> rdata;
   for (auto& p : parts) {
@@ -52,7 +52,16 @@ void Explain::on_reply(QueryContext& ctx, uint64_t) {
     rdata.push_back(static_cast<uint8_t>(s.size()));
     rdata.insert(rdata.end(), s.begin(), s.end());
   }
-  const uint8_t head[12] = {0xc0, 0x0c, 0, dns::type::TXT, 0, dns::cls::IN, 0, 0, 0, 0,
+  const uint8_t head[12] = {0xc0,
+                            0x0c,
+                            0,
+                            dns::type::TXT,
+                            0,
+                            dns::cls::IN,
+                            0,
+                            0,
+                            0,
+                            0,
                             static_cast<uint8_t>(rdata.size() >> 8),
                             static_cast<uint8_t>(rdata.size())};
   msg.insert(msg.end(), head, head + sizeof head);

@@ -1,6 +1,6 @@
 // explain [NETWORKS...]: who may ask (default 127.0.0.0/8 and ::1).
-#include "core/plugin/registry.h"
 #include "core/plugin/setup.h"
+#include "core/plugin/registry.h"
 #include "plugins/explain/explain.h"
 
 void cxxdns_register_explain(cxxdns::Registry& r) {
