@@ -64,16 +64,22 @@ Flags parse_flags(int argc, char** argv) {
     }
     auto flag_bool = [&] { return !has_value || value == "true" || value == "1"; };
     try {
-      if (a == "conf") f.conf = value, f.conf_given = true;
+      if (a == "conf")
+        f.conf = value, f.conf_given = true;
       else if (a == "dns.port") {
         int p = std::stoi(value);
         if (p < 1 || p > 65535) throw std::out_of_range("port");
         f.port = static_cast<uint16_t>(p);
-      } else if (a == "pidfile") f.pidfile = value;
-      else if (a == "workers") f.workers = std::stoi(value);
-      else if (a == "plugins") f.plugins = flag_bool();
-      else if (a == "version") f.version = flag_bool();
-      else if (a == "quiet") f.quiet = flag_bool();
+      } else if (a == "pidfile")
+        f.pidfile = value;
+      else if (a == "workers")
+        f.workers = std::stoi(value);
+      else if (a == "plugins")
+        f.plugins = flag_bool();
+      else if (a == "version")
+        f.version = flag_bool();
+      else if (a == "quiet")
+        f.quiet = flag_bool();
     } catch (const std::exception&) {
       usage_error("invalid value \"" + value + "\" for flag -" + a);
     }

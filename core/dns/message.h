@@ -10,7 +10,9 @@
 
 namespace cxxdns::dns {
 
-inline uint16_t get16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+inline uint16_t get16(const uint8_t* p) {
+  return static_cast<uint16_t>((p[0] << 8) | p[1]);
+}
 inline uint32_t get32(const uint8_t* p) {
   return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
 }
@@ -84,8 +86,8 @@ enum class Section : uint8_t { answer, authority, additional };
 // One record as found by walk_records: offsets into the message.
 struct RecordRef {
   Section section;
-  uint32_t offset;        // start of the owner name
-  uint32_t type_offset;   // start of TYPE (after the owner name)
+  uint32_t offset;       // start of the owner name
+  uint32_t type_offset;  // start of TYPE (after the owner name)
   uint16_t type, klass;
   uint32_t ttl;
   uint32_t rdata_offset;

@@ -57,7 +57,9 @@ bool walk_name(std::span<const uint8_t> msg, size_t& off, Name* out) {
 bool read_name(std::span<const uint8_t> msg, size_t& off, Name& out) {
   return walk_name(msg, off, &out);
 }
-bool skip_name(std::span<const uint8_t> msg, size_t& off) { return walk_name(msg, off, nullptr); }
+bool skip_name(std::span<const uint8_t> msg, size_t& off) {
+  return walk_name(msg, off, nullptr);
+}
 
 size_t to_text(const Name& n, char* buf, size_t cap) {
   size_t w = 0;

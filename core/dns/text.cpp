@@ -18,23 +18,28 @@ std::string_view type_name(uint16_t type, char* buf) {
 
 std::string_view class_name(uint16_t klass, char* buf) {
   switch (klass) {
-    case 1: return "IN";
-    case 3: return "CH";
-    case 4: return "HS";
-    case 254: return "NONE";
-    case 255: return "ANY";
+    case 1:
+      return "IN";
+    case 3:
+      return "CH";
+    case 4:
+      return "HS";
+    case 254:
+      return "NONE";
+    case 255:
+      return "ANY";
   }
   int n = std::snprintf(buf, 16, "CLASS%u", klass);
   return {buf, static_cast<size_t>(n)};
 }
 
 std::string_view rcode_name(uint16_t rcode, char* buf) {
-  static constexpr std::string_view kNames[] = {
-      "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
-      "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH",  "NOTZONE"};
+  static constexpr std::string_view kNames[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                                "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+                                                "NXRRSET", "NOTAUTH", "NOTZONE"};
   if (rcode < std::size(kNames)) return kNames[rcode];
-  static constexpr std::string_view kExtended[] = {"BADSIG",  "BADKEY",  "BADTIME",  "BADMODE",
-                                                   "BADNAME", "BADALG",  "BADTRUNC", "BADCOOKIE"};
+  static constexpr std::string_view kExtended[] = {"BADSIG",  "BADKEY", "BADTIME",  "BADMODE",
+                                                   "BADNAME", "BADALG", "BADTRUNC", "BADCOOKIE"};
   if (rcode >= 16 && rcode < 16 + std::size(kExtended)) return kExtended[rcode - 16];
   int n = std::snprintf(buf, 16, "%u", rcode);
   return {buf, static_cast<size_t>(n)};

@@ -5,7 +5,9 @@
 
 namespace cxxdns::dns {
 
-MessageWriter::MessageWriter(std::vector<uint8_t>& out) : out_(out) { out_.clear(); }
+MessageWriter::MessageWriter(std::vector<uint8_t>& out) : out_(out) {
+  out_.clear();
+}
 
 void MessageWriter::start(const Header& h) {
   out_.resize(kHeaderSize);
@@ -57,7 +59,9 @@ void MessageWriter::begin_rr(const Name& owner, uint16_t type, uint16_t klass, u
   rd_u16(0);
 }
 
-void MessageWriter::rd_name(const Name& n, bool compress) { write_name(n, compress); }
+void MessageWriter::rd_name(const Name& n, bool compress) {
+  write_name(n, compress);
+}
 
 void MessageWriter::end_rr() {
   put16(out_.data() + rr_len_pos_, static_cast<uint16_t>(out_.size() - rr_len_pos_ - 2));
@@ -75,8 +79,7 @@ void MessageWriter::a(const Name& owner, uint32_t ttl, const uint8_t addr[4], ui
   end_rr();
 }
 
-void MessageWriter::aaaa(const Name& owner, uint32_t ttl, const uint8_t addr[16],
-                         uint16_t klass) {
+void MessageWriter::aaaa(const Name& owner, uint32_t ttl, const uint8_t addr[16], uint16_t klass) {
   begin_rr(owner, type::AAAA, klass, ttl);
   rd_bytes({addr, 16});
   end_rr();
@@ -122,7 +125,9 @@ void MessageWriter::set_flags(uint16_t set, uint16_t clear) {
   put16(out_.data() + 2, static_cast<uint16_t>((f & ~clear) | set));
 }
 
-void MessageWriter::set_rcode(uint8_t rcode) { set_flags(rcode & 0xf, flag::RCODE_MASK); }
+void MessageWriter::set_rcode(uint8_t rcode) {
+  set_flags(rcode & 0xf, flag::RCODE_MASK);
+}
 
 // Compares the name suffix starting at label offset `i` of `n` with the (possibly
 // compressed) name at `off` in the output.

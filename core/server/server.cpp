@@ -46,9 +46,13 @@ void Server::bind() {
   }
 }
 
-void Server::stop() { uv_async_send(&stop_async_); }
+void Server::stop() {
+  uv_async_send(&stop_async_);
+}
 
-void Server::request_reload() { uv_async_send(&reload_async_); }
+void Server::request_reload() {
+  uv_async_send(&reload_async_);
+}
 
 void Server::shutdown() {
   if (stopping_) return;
@@ -129,13 +133,11 @@ void Server::reload() {
 int Server::run() {
   // A client that goes away mid-write must not kill the server.
   std::signal(SIGPIPE, SIG_IGN);
-  uv_async_init(&loop_, &stop_async_, [](uv_async_t* a) {
-    static_cast<Server*>(a->data)->shutdown();
-  });
+  uv_async_init(&loop_, &stop_async_,
+                [](uv_async_t* a) { static_cast<Server*>(a->data)->shutdown(); });
   stop_async_.data = this;
-  uv_async_init(&loop_, &reload_async_, [](uv_async_t* a) {
-    static_cast<Server*>(a->data)->reload();
-  });
+  uv_async_init(&loop_, &reload_async_,
+                [](uv_async_t* a) { static_cast<Server*>(a->data)->reload(); });
   reload_async_.data = this;
   uv_async_init(&loop_, &drained_async_, [](uv_async_t* a) {
     // Every worker moved on: the old plugins stop and the old configuration goes.

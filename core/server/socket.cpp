@@ -81,9 +81,10 @@ BoundSockets bind_listener(const std::string& address, uint16_t port) {
     if (s.tcp < 0) ::close(s.udp);
   }
   if (s.udp < 0 || s.tcp < 0) {
-    std::string shown = host.empty() ? "" : (host.find(':') != std::string::npos ? "[" + host + "]" : host);
-    throw std::runtime_error("listen tcp/udp " + shown + ":" + std::to_string(port) + ": bind: " +
-                             err);
+    std::string shown =
+        host.empty() ? "" : (host.find(':') != std::string::npos ? "[" + host + "]" : host);
+    throw std::runtime_error("listen tcp/udp " + shown + ":" + std::to_string(port) +
+                             ": bind: " + err);
   }
   return s;
 }

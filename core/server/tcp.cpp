@@ -65,9 +65,9 @@ class TcpSink final : public ReplySink {
     }
     auto& resp = ctx.response();
     dns::put16(ctx.sink_scratch, static_cast<uint16_t>(resp.size()));
-    uv_buf_t bufs[2] = {uv_buf_init(reinterpret_cast<char*>(ctx.sink_scratch), 2),
-                        uv_buf_init(reinterpret_cast<char*>(resp.data()),
-                                    static_cast<unsigned>(resp.size()))};
+    uv_buf_t bufs[2] = {
+        uv_buf_init(reinterpret_cast<char*>(ctx.sink_scratch), 2),
+        uv_buf_init(reinterpret_cast<char*>(resp.data()), static_cast<unsigned>(resp.size()))};
     auto* wr = new TcpWrite{{}, &ctx, c};
     wr->req.data = wr;
     int rc = uv_write(&wr->req, reinterpret_cast<uv_stream_t*>(&c->handle), bufs, 2,
@@ -98,7 +98,8 @@ TcpSink g_tcp_sink;
 void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*);
 
 void start_reading(TcpConnection* c) {
-  if (c->reading || c->closing || c->inflight >= c->ep->worker->tcp_limits().max_inflight_per_connection) {
+  if (c->reading || c->closing ||
+      c->inflight >= c->ep->worker->tcp_limits().max_inflight_per_connection) {
     return;
   }
   c->reading = true;
@@ -139,8 +140,8 @@ void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
     size_t len = dns::get16(c->buf.data() + off);
     if (c->used - off < 2 + len) break;
     ++c->inflight;
-    if (!w->handle_query({c->buf.data() + off + 2, len}, Transport::tcp, c->peer,
-                         c->ep->listener, &g_tcp_sink, c)) {
+    if (!w->handle_query({c->buf.data() + off + 2, len}, Transport::tcp, c->peer, c->ep->listener,
+                         &g_tcp_sink, c)) {
       --c->inflight;  // dropped unanswered
     }
     off += 2 + len;

@@ -56,8 +56,8 @@ void udp_readable(uv_poll_t* handle, int status, int events) {
       ClientAddress from;
       std::memcpy(&from.storage, &b.addrs[i], b.msgs[i].msg_hdr.msg_namelen);
       from.len = b.msgs[i].msg_hdr.msg_namelen;
-      ep->worker->handle_query({b.bufs[i], b.msgs[i].msg_len}, Transport::udp, from,
-                               ep->listener, &g_udp_sink, ep);
+      ep->worker->handle_query({b.bufs[i], b.msgs[i].msg_len}, Transport::udp, from, ep->listener,
+                               &g_udp_sink, ep);
     }
     ep->worker->flush_udp();
     if (n < kBatch) break;

@@ -27,9 +27,13 @@ Worker::Worker(int index, int count, WorkerAssignment first) : first_(std::move(
 
 Worker::~Worker() = default;
 
-void Worker::start() { thread_ = std::thread([this] { run(); }); }
+void Worker::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
-void Worker::request_stop() { uv_async_send(&stop_async_); }
+void Worker::request_stop() {
+  uv_async_send(&stop_async_);
+}
 
 void Worker::join() {
   if (thread_.joinable()) thread_.join();
@@ -47,9 +51,8 @@ void Worker::request_swap(WorkerAssignment next, std::function<void()> drained) 
 
 void Worker::run() {
   uv_loop_init(&loop_);
-  uv_async_init(&loop_, &stop_async_, [](uv_async_t* a) {
-    static_cast<Worker*>(a->data)->close_handles();
-  });
+  uv_async_init(&loop_, &stop_async_,
+                [](uv_async_t* a) { static_cast<Worker*>(a->data)->close_handles(); });
   stop_async_.data = this;
   uv_async_init(&loop_, &swap_async_, [](uv_async_t* a) {
     auto* w = static_cast<Worker*>(a->data);
@@ -215,7 +218,9 @@ bool Worker::handle_query(std::span<const uint8_t> packet, Transport t, const Cl
   return true;
 }
 
-void Worker::queue_udp(QueryContext* ctx) { pending_udp_.push_back(ctx); }
+void Worker::queue_udp(QueryContext* ctx) {
+  pending_udp_.push_back(ctx);
+}
 
 void Worker::flush_udp() {
   if (pending_udp_.empty()) return;

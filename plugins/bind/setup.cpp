@@ -51,7 +51,8 @@ void cxxdns_register_bind(cxxdns::Registry& r) {
           continue;
         }
         auto ifaddrs = interface_addresses(a.text);
-        if (ifaddrs.empty()) sc.error(a, "not a valid IP address or interface name: '" + a.text + "'");
+        if (ifaddrs.empty())
+          sc.error(a, "not a valid IP address or interface name: '" + a.text + "'");
         addrs.insert(addrs.end(), ifaddrs.begin(), ifaddrs.end());
       }
       for (const auto& line : d.block) {

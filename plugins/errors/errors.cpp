@@ -27,8 +27,8 @@ void Errors::on_reply(QueryContext& ctx, uint64_t) {
     }
   }
   char buf[16];
-  log::error("plugin/errors: {} {} {}: {}", dns::response_rcode(ctx.response()),
-             ctx.qname_text(), dns::type_name(ctx.q().qtype, buf), err);
+  log::error("plugin/errors: {} {} {}: {}", dns::response_rcode(ctx.response()), ctx.qname_text(),
+             dns::type_name(ctx.q().qtype, buf), err);
 }
 
 void Errors::start(ControlInfo& control) {
@@ -38,8 +38,8 @@ void Errors::start(ControlInfo& control) {
   timer_started_ = true;
   uv_timer_start(
       &timer_,
-      [](uv_timer_t* t) { static_cast<Errors*>(t->data)->report_due(QueryContext::now_ns()); },
-      100, 100);
+      [](uv_timer_t* t) { static_cast<Errors*>(t->data)->report_due(QueryContext::now_ns()); }, 100,
+      100);
 }
 
 void Errors::stop() {
@@ -53,13 +53,17 @@ void Errors::report_due(uint64_t now_ns) {
   for (size_t i = 0; i < rules_.size(); ++i) {
     Counter& c = counters_[i];
     if (c.count == 0 || now_ns - c.first_ns < uint64_t(rules_[i].period.count())) continue;
-    std::string msg = fmt::format("plugin/errors: {} errors like '{}' occurred in last {}",
-                                  c.count, rules_[i].pattern, go_duration_string(rules_[i].period));
+    std::string msg = fmt::format("plugin/errors: {} errors like '{}' occurred in last {}", c.count,
+                                  rules_[i].pattern, go_duration_string(rules_[i].period));
     const std::string& level = rules_[i].level;
-    if (level == "warning") log::write_line("[WARNING] " + msg);
-    else if (level == "info") log::write_line("[INFO] " + msg);
-    else if (level == "debug") log::write_line("[DEBUG] " + msg);
-    else log::write_line("[ERROR] " + msg);
+    if (level == "warning")
+      log::write_line("[WARNING] " + msg);
+    else if (level == "info")
+      log::write_line("[INFO] " + msg);
+    else if (level == "debug")
+      log::write_line("[DEBUG] " + msg);
+    else
+      log::write_line("[ERROR] " + msg);
     c = Counter{};
   }
 }

@@ -1,6 +1,6 @@
 // errors [{ consolidate DURATION REGEXP [LEVEL]; stacktrace }], as CoreDNS's errors.
-#include "core/plugin/registry.h"
 #include "core/plugin/setup.h"
+#include "core/plugin/registry.h"
 #include "plugins/errors/errors.h"
 
 void cxxdns_register_errors(cxxdns::Registry& r) {
@@ -22,7 +22,8 @@ void cxxdns_register_errors(cxxdns::Registry& r) {
       if (line.args.size() < 2 || line.args.size() > 3) sc.arg_error(line.name);
       ConsolidateRule rule;
       rule.period = sc.parse_duration(line.args[0]);
-      if (rule.period.count() <= 0) sc.error(line.args[0], "invalid duration: " + line.args[0].text);
+      if (rule.period.count() <= 0)
+        sc.error(line.args[0], "invalid duration: " + line.args[0].text);
       rule.pattern = line.args[1].text;
       try {
         rule.regex = std::regex(rule.pattern, std::regex::ECMAScript | std::regex::optimize);

@@ -43,7 +43,9 @@ void cxxdns_register_hosts(cxxdns::Registry& r) {
       } else if (opt == "reload") {
         if (line.args.size() != 1) sc.arg_error(line.name);
         o.reload = sc.parse_duration(line.args[0]);
-        if (o.reload.count() < 0) sc.error(line.args[0], "invalid negative duration for reload '" + line.args[0].text + "'");
+        if (o.reload.count() < 0)
+          sc.error(line.args[0],
+                   "invalid negative duration for reload '" + line.args[0].text + "'");
       } else if (opt == "fallthrough") {
         o.fallthrough_set = true;
         if (!line.args.empty()) o.fallthrough = sc.zones_from(line.args);

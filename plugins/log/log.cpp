@@ -18,21 +18,30 @@ struct Placeholder {
   LogFormat::Field field;
 };
 constexpr Placeholder kPlaceholders[] = {
-    {"{type}", LogFormat::Field::type},       {"{name}", LogFormat::Field::name},
-    {"{class}", LogFormat::Field::klass},     {"{proto}", LogFormat::Field::proto},
-    {"{remote}", LogFormat::Field::remote},   {"{local}", LogFormat::Field::local},
-    {"{size}", LogFormat::Field::size},       {"{port}", LogFormat::Field::port},
-    {"{duration}", LogFormat::Field::duration}, {"{rcode}", LogFormat::Field::rcode},
-    {"{rsize}", LogFormat::Field::rsize},     {"{>rflags}", LogFormat::Field::rflags},
-    {"{>bufsize}", LogFormat::Field::bufsize}, {"{>do}", LogFormat::Field::do_bit},
-    {"{>id}", LogFormat::Field::id},          {"{>opcode}", LogFormat::Field::opcode},
+    {"{type}", LogFormat::Field::type},
+    {"{name}", LogFormat::Field::name},
+    {"{class}", LogFormat::Field::klass},
+    {"{proto}", LogFormat::Field::proto},
+    {"{remote}", LogFormat::Field::remote},
+    {"{local}", LogFormat::Field::local},
+    {"{size}", LogFormat::Field::size},
+    {"{port}", LogFormat::Field::port},
+    {"{duration}", LogFormat::Field::duration},
+    {"{rcode}", LogFormat::Field::rcode},
+    {"{rsize}", LogFormat::Field::rsize},
+    {"{>rflags}", LogFormat::Field::rflags},
+    {"{>bufsize}", LogFormat::Field::bufsize},
+    {"{>do}", LogFormat::Field::do_bit},
+    {"{>id}", LogFormat::Field::id},
+    {"{>opcode}", LogFormat::Field::opcode},
     {"{>explain}", LogFormat::Field::explain},
 };
 
 // Go's strconv.FormatFloat(seconds, 'f', -1, 64): no exponent, no trailing zeros.
 void append_seconds(std::string& out, uint64_t ns) {
   char buf[32];
-  int n = std::snprintf(buf, sizeof buf, "%llu.%09llu", static_cast<unsigned long long>(ns / 1000000000ull),
+  int n = std::snprintf(buf, sizeof buf, "%llu.%09llu",
+                        static_cast<unsigned long long>(ns / 1000000000ull),
                         static_cast<unsigned long long>(ns % 1000000000ull));
   while (n > 0 && buf[n - 1] == '0') --n;
   if (n > 0 && buf[n - 1] == '.') --n;
@@ -91,18 +100,42 @@ void LogFormat::render(QueryContext& ctx, std::string& out) const {
   char buf[32];
   for (const Part& p : parts_) {
     switch (p.field) {
-      case Field::literal: out += p.text; break;
-      case Field::type: out += dns::type_name(q.qtype, buf); break;
-      case Field::klass: out += dns::class_name(q.qclass, buf); break;
-      case Field::name: out += ctx.qname_text(); break;  // lower-cased, as request.Name()
-      case Field::proto: out += ctx.transport() == Transport::tcp ? "tcp" : "udp"; break;
-      case Field::remote: append_ip(out, ctx.client().storage, ctx.client().len); break;
-      case Field::local: out += "-"; break;  // the local address is not tracked per query
-      case Field::size: out += std::to_string(ctx.query_wire().size()); break;
-      case Field::port: out += std::to_string(ctx.client().port()); break;
-      case Field::duration: append_seconds(out, QueryContext::now_ns() - ctx.start_ns()); break;
-      case Field::rcode: out += dns::rcode_name(dns::response_rcode(resp), buf); break;
-      case Field::rsize: out += std::to_string(resp.size()); break;
+      case Field::literal:
+        out += p.text;
+        break;
+      case Field::type:
+        out += dns::type_name(q.qtype, buf);
+        break;
+      case Field::klass:
+        out += dns::class_name(q.qclass, buf);
+        break;
+      case Field::name:
+        out += ctx.qname_text();
+        break;  // lower-cased, as request.Name()
+      case Field::proto:
+        out += ctx.transport() == Transport::tcp ? "tcp" : "udp";
+        break;
+      case Field::remote:
+        append_ip(out, ctx.client().storage, ctx.client().len);
+        break;
+      case Field::local:
+        out += "-";
+        break;  // the local address is not tracked per query
+      case Field::size:
+        out += std::to_string(ctx.query_wire().size());
+        break;
+      case Field::port:
+        out += std::to_string(ctx.client().port());
+        break;
+      case Field::duration:
+        append_seconds(out, QueryContext::now_ns() - ctx.start_ns());
+        break;
+      case Field::rcode:
+        out += dns::rcode_name(dns::response_rcode(resp), buf);
+        break;
+      case Field::rsize:
+        out += std::to_string(resp.size());
+        break;
       case Field::rflags: {
         uint16_t f = resp.size() >= 4 ? dns::get16(resp.data() + 2) : 0;
         static constexpr std::pair<uint16_t, std::string_view> kFlags[] = {
@@ -121,10 +154,18 @@ void LogFormat::render(QueryContext& ctx, std::string& out) const {
       case Field::bufsize:  // request.Size(): TCP messages may be as large as 64 KiB
         out += std::to_string(ctx.transport() == Transport::tcp ? 65535 : q.udp_size());
         break;
-      case Field::do_bit: out += q.edns.do_bit ? "true" : "false"; break;
-      case Field::id: out += std::to_string(q.hdr.id); break;
-      case Field::opcode: out += std::to_string(q.hdr.opcode()); break;
-      case Field::metadata: out += "-"; break;
+      case Field::do_bit:
+        out += q.edns.do_bit ? "true" : "false";
+        break;
+      case Field::id:
+        out += std::to_string(q.hdr.id);
+        break;
+      case Field::opcode:
+        out += std::to_string(q.hdr.opcode());
+        break;
+      case Field::metadata:
+        out += "-";
+        break;
       case Field::explain: {  // the explain plugin's steps, when the query asked for them
         if (ctx.notes().empty()) out += "-";
         for (size_t i = 0; i < ctx.notes().size(); ++i) {

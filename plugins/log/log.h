@@ -13,8 +13,25 @@ namespace cxxdns::plugins {
 class LogFormat {
  public:
   enum class Field : uint8_t {
-    literal, type, name, klass, proto, remote, local, size, port, duration, rcode, rsize,
-    rflags, bufsize, do_bit, id, opcode, metadata, explain
+    literal,
+    type,
+    name,
+    klass,
+    proto,
+    remote,
+    local,
+    size,
+    port,
+    duration,
+    rcode,
+    rsize,
+    rflags,
+    bufsize,
+    do_bit,
+    id,
+    opcode,
+    metadata,
+    explain
   };
   struct Part {
     Field field;

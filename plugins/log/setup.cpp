@@ -1,6 +1,6 @@
 // log [NAMES...] [FORMAT] [{ class CLASSES...; minDuration DURATION }], as CoreDNS's log.
-#include "core/plugin/registry.h"
 #include "core/plugin/setup.h"
+#include "core/plugin/registry.h"
 #include "plugins/log/log.h"
 
 namespace {
@@ -29,19 +29,26 @@ void cxxdns_register_log(cxxdns::Registry& r) {
         names.pop_back();
       }
       std::vector<std::string> zones;
-      if (names.empty()) zones.push_back(".");
-      else zones = sc.zones_from(names);
+      if (names.empty())
+        zones.push_back(".");
+      else
+        zones = sc.zones_from(names);
       uint8_t classes = 0;
       std::chrono::nanoseconds min_duration{0};
       for (const auto& line : d.block) {
         if (line.name.text == "class") {
           if (line.args.empty()) sc.arg_error(line.name);
           for (const auto& c : line.args) {
-            if (c.text == "all") classes |= static_cast<uint8_t>(ResponseClass::all);
-            else if (c.text == "success") classes |= static_cast<uint8_t>(ResponseClass::success);
-            else if (c.text == "denial") classes |= static_cast<uint8_t>(ResponseClass::denial);
-            else if (c.text == "error") classes |= static_cast<uint8_t>(ResponseClass::error);
-            else sc.error(c, "unknown class: " + c.text);
+            if (c.text == "all")
+              classes |= static_cast<uint8_t>(ResponseClass::all);
+            else if (c.text == "success")
+              classes |= static_cast<uint8_t>(ResponseClass::success);
+            else if (c.text == "denial")
+              classes |= static_cast<uint8_t>(ResponseClass::denial);
+            else if (c.text == "error")
+              classes |= static_cast<uint8_t>(ResponseClass::error);
+            else
+              sc.error(c, "unknown class: " + c.text);
           }
         } else if (line.name.text == "minDuration") {
           if (line.args.size() != 1) sc.arg_error(line.name);

@@ -96,13 +96,13 @@ void Loop::on_probe_answer() {
   if (answered_) return;
   answered_ = true;
   uv_timer_start(
-      &timer_, [](uv_timer_t* t) { static_cast<Loop*>(t->data)->send_probe(); }, kAfterAnswerMs,
-      0);
+      &timer_, [](uv_timer_t* t) { static_cast<Loop*>(t->data)->send_probe(); }, kAfterAnswerMs, 0);
 }
 
 void Loop::stop() {
   if (!started_) return;
-  for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&sock_), reinterpret_cast<uv_handle_t*>(&timer_)}) {
+  for (uv_handle_t* h :
+       {reinterpret_cast<uv_handle_t*>(&sock_), reinterpret_cast<uv_handle_t*>(&timer_)}) {
     if (!uv_is_closing(h)) uv_close(h, nullptr);
   }
 }

@@ -1,8 +1,8 @@
 // loop takes no arguments. The probe goes to the block's first address and port (127.0.0.1
 // when the block listens on every address), for the block's first zone.
+#include "core/plugin/setup.h"
 #include "core/plugin/config.h"
 #include "core/plugin/registry.h"
-#include "core/plugin/setup.h"
 #include "plugins/loop/loop.h"
 
 void cxxdns_register_loop(cxxdns::Registry& r) {

@@ -25,9 +25,8 @@ std::string sha512_file(const std::string& path) {
   return out;
 }
 
-Reload::Reload(std::string path, std::chrono::nanoseconds interval,
-               std::chrono::nanoseconds jitter, std::function<void()> request_reload,
-               bool after_reload)
+Reload::Reload(std::string path, std::chrono::nanoseconds interval, std::chrono::nanoseconds jitter,
+               std::function<void()> request_reload, bool after_reload)
     : path_(std::move(path)),
       interval_(interval),
       jitter_(jitter),

@@ -1,8 +1,8 @@
 // reload [INTERVAL] [JITTER], as CoreDNS's reload: defaults 30s and 15s; the interval is at
 // least 2s, the jitter at least 1s and at most half the interval.
+#include "core/plugin/setup.h"
 #include "core/plugin/config.h"
 #include "core/plugin/registry.h"
-#include "core/plugin/setup.h"
 #include "plugins/reload/reload.h"
 
 void cxxdns_register_reload(cxxdns::Registry& r) {
@@ -14,7 +14,8 @@ void cxxdns_register_reload(cxxdns::Registry& r) {
     nanoseconds interval = seconds(30), jitter = seconds(15);
     if (d.args.size() >= 1) {
       interval = sc.parse_duration(d.args[0]);
-      if (interval < seconds(2)) sc.error(d.args[0], "interval value must be greater or equal to 2s");
+      if (interval < seconds(2))
+        sc.error(d.args[0], "interval value must be greater or equal to 2s");
     }
     if (d.args.size() == 2) {
       jitter = sc.parse_duration(d.args[1]);
@@ -23,7 +24,8 @@ void cxxdns_register_reload(cxxdns::Registry& r) {
     if (jitter > interval / 2) jitter = interval / 2;
     auto& svc = sc.services();
     return std::make_unique<cxxdns::plugins::Reload>(
-        svc.corefile_path, interval, jitter, [&svc] {
+        svc.corefile_path, interval, jitter,
+        [&svc] {
           if (svc.request_reload) svc.request_reload();
         },
         svc.generation > 0);

@@ -1,6 +1,6 @@
 // whoami takes no arguments.
-#include "core/plugin/registry.h"
 #include "core/plugin/setup.h"
+#include "core/plugin/registry.h"
 #include "plugins/whoami/whoami.h"
 
 void cxxdns_register_whoami(cxxdns::Registry& r) {
