@@ -70,6 +70,12 @@ void Worker::run() {
   uv_check_init(&loop_, &flush_check_);
   flush_check_.data = this;
   uv_check_start(&flush_check_, [](uv_check_t* c) { static_cast<Worker*>(c->data)->flush_udp(); });
+  // Answers queued by timer and close callbacks run outside the receive batch: the check
+  // handle (after I/O) misses those, so flush again right before the loop blocks.
+  uv_prepare_init(&loop_, &flush_prepare_);
+  flush_prepare_.data = this;
+  uv_prepare_start(&flush_prepare_,
+                   [](uv_prepare_t* p) { static_cast<Worker*>(p->data)->flush_udp(); });
   uv_timer_init(&loop_, &drain_timer_);
   drain_timer_.data = this;
   apply(std::move(first_));

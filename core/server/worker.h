@@ -91,6 +91,7 @@ class Worker {
   uv_loop_t loop_;
   uv_async_t stop_async_, swap_async_;
   uv_check_t flush_check_;
+  uv_prepare_t flush_prepare_;
   uv_timer_t drain_timer_;
   std::vector<std::unique_ptr<UdpEndpoint>> udp_;
   std::vector<std::unique_ptr<TcpEndpoint>> tcp_;
