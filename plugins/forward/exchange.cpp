@@ -264,6 +264,10 @@ void Exchange::try_failed(const char* reason) {
   last_error_.append(": ");
   last_error_.append(reason);
   close_socket();  // the next try starts when the socket is closed
+  // The last try: answer now, from this I/O or timer callback. A reply queued from a close
+  // callback would wait for the worker's next loop turn (its UDP flush runs before close
+  // callbacks), which may be a long time on an idle server.
+  if (!retry_tcp_ && (tried_ >= norder_ || now_ms(w_.loop) >= deadline_ms_)) all_failed();
 }
 
 void Exchange::on_timer(uv_timer_t* t) {
@@ -275,6 +279,7 @@ void Exchange::close_socket() {
   uv_handle_t* h = sock_ == Sock::udp ? reinterpret_cast<uv_handle_t*>(&udp_)
                                       : reinterpret_cast<uv_handle_t*>(&tcp_h_);
   sock_ = Sock::none;
+  closing_ = true;
   uv_close(h, on_close);
 }
 
@@ -284,7 +289,10 @@ void Exchange::on_close(uv_handle_t* h) {
     delete ex;
     return;
   }
-  if (h != reinterpret_cast<uv_handle_t*>(&ex->timer_)) ex->on_socket_closed();
+  if (h != reinterpret_cast<uv_handle_t*>(&ex->timer_)) {
+    ex->closing_ = false;
+    ex->on_socket_closed();
+  }
 }
 
 void Exchange::on_socket_closed() {
@@ -298,7 +306,7 @@ void Exchange::on_socket_closed() {
     begin(true);
     return;
   }
-  next_try();
+  next_try();  // there is one: try_failed answered already otherwise
 }
 
 void Exchange::all_failed() {
@@ -309,7 +317,8 @@ void Exchange::all_failed() {
   fw_->blocks()[block_]->inflight.fetch_sub(1, std::memory_order_relaxed);
   std::string err = "plugin/forward: ";
   err += last_error_.empty() ? "no healthy proxies" : last_error_;
-  fw_->release(w_, this);
+  // With a socket still closing, its close callback returns this exchange to the pool.
+  if (!closing_) fw_->release(w_, this);
   ctx->fail(dns::rcode::SERVFAIL, err);
 }
 

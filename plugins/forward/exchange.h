@@ -74,6 +74,7 @@ class Exchange {
   bool retry_tcp_ = false;  // the next try is the same upstream over TCP (truncated answer)
   bool finished_ = false;   // the exchange is over; the socket close returns it to the pool
   bool dying_ = false;
+  bool closing_ = false;  // a socket's uv_close is pending
   int open_handles_ = 0;
   uint64_t deadline_ms_ = 0, try_start_ns_ = 0;
   uint16_t id_ = 0;
