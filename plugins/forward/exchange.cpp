@@ -1,5 +1,7 @@
 #include "plugins/forward/exchange.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "core/dns/message.h"
@@ -105,23 +107,43 @@ void Exchange::begin(bool tcp) {
     if (rc != 0) try_failed(uv_strerror(rc));
     return;
   }
-  uv_tcp_init(w_.loop, &tcp_h_);
-  tcp_h_.data = this;
   sock_ = Sock::tcp;
+  reused_ = false;
+  uint64_t expire_ms =
+      uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(blk_->opts.expire).count());
+  if (!fresh_tcp_) conn_ = w_.take_tcp(up_, now, expire_ms);
+  fresh_tcp_ = false;
   ++open_handles_;
-  connect_req_.data = this;
-  int rc = uv_tcp_connect(&connect_req_, &tcp_h_, addr, on_connect);
+  if (conn_) {
+    reused_ = true;
+    conn_->owner = this;
+    send_tcp();
+    return;
+  }
+  connect_tcp();
+}
+
+void Exchange::connect_tcp() {
+  conn_ = new TcpConn;
+  conn_->w = &w_;
+  conn_->up = up_;
+  conn_->owner = this;
+  uv_tcp_init(w_.loop, &conn_->h);
+  conn_->h.data = conn_;
+  conn_->connect_req.data = conn_;
+  int rc = uv_tcp_connect(&conn_->connect_req, &conn_->h,
+                          reinterpret_cast<const sockaddr*>(&up_->addr), on_connect);
   if (rc != 0) try_failed(uv_strerror(rc));
 }
 
 void Exchange::on_connect(uv_connect_t* req, int status) {
-  auto* ex = static_cast<Exchange*>(req->data);
-  if (status == UV_ECANCELED || ex->sock_ != Sock::tcp) return;
+  auto* c = static_cast<TcpConn*>(req->data);
+  if (status == UV_ECANCELED || !c->owner) return;
   if (status != 0) {
-    ex->try_failed(uv_strerror(status));
+    c->owner->try_failed(uv_strerror(status));
     return;
   }
-  ex->send_tcp();
+  c->owner->send_tcp();
 }
 
 void Exchange::send_tcp() {
@@ -129,26 +151,36 @@ void Exchange::send_tcp() {
   uv_buf_t bufs[2] = {
       uv_buf_init(reinterpret_cast<char*>(len_prefix_), 2),
       uv_buf_init(reinterpret_cast<char*>(query_.data()), static_cast<unsigned>(query_.size()))};
-  write_req_.data = this;
-  int rc = uv_write(&write_req_, reinterpret_cast<uv_stream_t*>(&tcp_h_), bufs, 2, on_write);
-  if (rc == 0) rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_h_), on_alloc, on_tcp_read);
+  conn_->write_req.data = conn_;
+  auto* stream = reinterpret_cast<uv_stream_t*>(&conn_->h);
+  int rc = uv_write(&conn_->write_req, stream, bufs, 2, on_write);
+  if (rc == 0) {
+    uv_read_stop(stream);  // a pooled connection was reading as idle
+    rc = uv_read_start(stream, on_alloc, on_tcp_read);
+  }
   if (rc != 0) try_failed(uv_strerror(rc));
 }
 
 void Exchange::on_write(uv_write_t* req, int status) {
-  auto* ex = static_cast<Exchange*>(req->data);
-  if (status == UV_ECANCELED || ex->sock_ != Sock::tcp) return;
-  if (status != 0) ex->try_failed(uv_strerror(status));
+  auto* c = static_cast<TcpConn*>(req->data);
+  if (status == UV_ECANCELED || !c->owner) return;
+  if (status != 0) c->owner->try_failed(uv_strerror(status));
 }
 
 void Exchange::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
-  auto* ex = static_cast<Exchange*>(h->data);
-  if (ex->sock_ == Sock::udp) {
+  if (h->type == UV_UDP) {
+    auto* ex = static_cast<Exchange*>(h->data);
     *buf = uv_buf_init(reinterpret_cast<char*>(ex->rbuf_.data()), 65535);
-  } else {
-    *buf = uv_buf_init(reinterpret_cast<char*>(ex->rbuf_.data() + ex->rlen_),
-                       static_cast<unsigned>(ex->rbuf_.size() - ex->rlen_));
+    return;
   }
+  auto* c = static_cast<TcpConn*>(h->data);
+  if (!c->owner) {
+    *buf = uv_buf_init(c->scratch, sizeof c->scratch);
+    return;
+  }
+  Exchange* ex = c->owner;
+  *buf = uv_buf_init(reinterpret_cast<char*>(ex->rbuf_.data() + ex->rlen_),
+                     static_cast<unsigned>(ex->rbuf_.size() - ex->rlen_));
 }
 
 void Exchange::on_udp_read(uv_udp_t* h, ssize_t n, const uv_buf_t* buf, const sockaddr*, unsigned) {
@@ -164,8 +196,9 @@ void Exchange::on_udp_read(uv_udp_t* h, ssize_t n, const uv_buf_t* buf, const so
 }
 
 void Exchange::on_tcp_read(uv_stream_t* s, ssize_t n, const uv_buf_t*) {
-  auto* ex = static_cast<Exchange*>(s->data);
-  if (ex->sock_ != Sock::tcp) return;
+  auto* c = static_cast<TcpConn*>(s->data);
+  Exchange* ex = c->owner;
+  if (!ex) return;
   if (n < 0) {
     ex->try_failed(n == UV_EOF ? "connection closed" : uv_strerror(static_cast<int>(n)));
     return;
@@ -221,7 +254,11 @@ void Exchange::complete() {
     uv_timer_stop(&timer_);
     Probe* p = probe_;
     probe_ = nullptr;
-    close_socket();
+    if (park_connection()) {
+      fw_->release(w_, this);
+    } else {
+      close_socket();
+    }
     p->done(true);
     return;
   }
@@ -245,13 +282,25 @@ void Exchange::complete() {
   ctx_ = nullptr;
   finished_ = true;
   uv_timer_stop(&timer_);
-  close_socket();  // returns this exchange to the pool once closed
+  if (park_connection()) {
+    fw_->release(w_, this);
+  } else {
+    close_socket();  // returns this exchange to the pool once closed
+  }
   fw_->finish(*ctx, block_);
 }
 
-void Exchange::try_failed(const char* reason) {
+void Exchange::try_failed(const char* reason, bool network_error) {
   if (sock_ == Sock::none) return;
   uv_timer_stop(&timer_);
+  // A pooled connection the upstream closed meanwhile: not the upstream's failure, try
+  // again on a new connection (CoreDNS's ErrCachedClosed).
+  if (network_error && sock_ == Sock::tcp && reused_ && rlen_ == 0) {
+    fresh_tcp_ = true;
+    retry_tcp_ = true;
+    close_socket();
+    return;
+  }
   if (probe_) {
     finished_ = true;
     Probe* p = probe_;
@@ -271,16 +320,87 @@ void Exchange::try_failed(const char* reason) {
 }
 
 void Exchange::on_timer(uv_timer_t* t) {
-  static_cast<Exchange*>(t->data)->try_failed("i/o timeout");
+  static_cast<Exchange*>(t->data)->try_failed("i/o timeout", false);
 }
 
 void Exchange::close_socket() {
   if (sock_ == Sock::none) return;
-  uv_handle_t* h = sock_ == Sock::udp ? reinterpret_cast<uv_handle_t*>(&udp_)
-                                      : reinterpret_cast<uv_handle_t*>(&tcp_h_);
-  sock_ = Sock::none;
   closing_ = true;
-  uv_close(h, on_close);
+  if (sock_ == Sock::tcp) {
+    sock_ = Sock::none;
+    TcpConn* c = conn_;
+    conn_ = nullptr;
+    c->close(this);
+    return;
+  }
+  sock_ = Sock::none;
+  uv_close(reinterpret_cast<uv_handle_t*>(&udp_), on_close);
+}
+
+bool Exchange::park_connection() {
+  // Only a connection with nothing unread can serve the next query.
+  if (sock_ != Sock::tcp || rlen_ != answer_len_ + 2) return false;
+  TcpConn* c = conn_;
+  conn_ = nullptr;
+  sock_ = Sock::none;
+  --open_handles_;
+  c->owner = nullptr;
+  c->idle_since_ms = now_ms(w_.loop);
+  auto* stream = reinterpret_cast<uv_stream_t*>(&c->h);
+  uv_read_stop(stream);
+  uv_read_start(stream, on_alloc, TcpConn::on_idle_read);
+  w_.idle_tcp.push_back(c);
+  return true;
+}
+
+void Exchange::on_conn_closed() {
+  closing_ = false;
+  if (--open_handles_ == 0 && dying_) {
+    delete this;
+    return;
+  }
+  on_socket_closed();
+}
+
+void TcpConn::close(Exchange* notify_when_closed) {
+  owner = nullptr;
+  notify = notify_when_closed;
+  uv_close(reinterpret_cast<uv_handle_t*>(&h), on_close);
+}
+
+void TcpConn::on_close(uv_handle_t* h) {
+  auto* c = static_cast<TcpConn*>(h->data);
+  Exchange* ex = c->notify;
+  delete c;
+  if (ex) ex->on_conn_closed();
+}
+
+void TcpConn::on_idle_read(uv_stream_t* s, ssize_t n, const uv_buf_t*) {
+  if (n == 0) return;
+  // EOF, an error, or bytes nobody asked for: the connection is no good any more.
+  auto* c = static_cast<TcpConn*>(s->data);
+  if (c->owner) return;
+  c->w->drop_idle(c);
+  c->close(nullptr);
+}
+
+TcpConn* Forward::Worker::take_tcp(Upstream* up, uint64_t now_ms, uint64_t expire_ms) {
+  for (size_t i = idle_tcp.size(); i-- > 0;) {
+    TcpConn* c = idle_tcp[i];
+    if (c->up != up) continue;
+    idle_tcp.erase(idle_tcp.begin() + static_cast<long>(i));
+    if (now_ms - c->idle_since_ms >= expire_ms) {
+      c->close(nullptr);
+      continue;
+    }
+    return c;
+  }
+  return nullptr;
+}
+
+void Forward::Worker::drop_idle(TcpConn* c) {
+  auto it = std::find(idle_tcp.begin(), idle_tcp.end(), c);
+  if (it != idle_tcp.end()) idle_tcp.erase(it);
 }
 
 void Exchange::on_close(uv_handle_t* h) {

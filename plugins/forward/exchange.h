@@ -27,6 +27,25 @@ struct Probe {
   void done(bool ok);
 };
 
+// A TCP connection to an upstream, kept open after a good answer and reused by later
+// tries to the same upstream until it has been idle for `expire` (CoreDNS's connection
+// cache). Owned by the worker's pool while idle, by one try while in use.
+struct TcpConn {
+  uv_tcp_t h;
+  uv_connect_t connect_req;
+  uv_write_t write_req;
+  Forward::Worker* w = nullptr;
+  Upstream* up = nullptr;
+  Exchange* owner = nullptr;   // the try using it; null while idle
+  Exchange* notify = nullptr;  // told when the close it asked for is done
+  uint64_t idle_since_ms = 0;
+  char scratch[64];  // reads while idle (anything then closes the connection)
+
+  static void on_close(uv_handle_t* h);
+  static void on_idle_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
+  void close(Exchange* notify_when_closed);
+};
+
 class Exchange {
  public:
   explicit Exchange(Forward::Worker& w);
@@ -36,13 +55,19 @@ class Exchange {
   // Answers the client with SERVFAIL (server stopping) and closes the handles; the
   // object deletes itself once they are closed.
   void shutdown();
+  // Called when a TcpConn this exchange closed is gone.
+  void on_conn_closed();
 
  private:
   enum class Sock { none, udp, tcp };
 
   void begin(bool tcp);
   void next_try();
-  void try_failed(const char* reason);
+  // network_error: a reset or refused connection, not a timeout (a reused TCP connection
+  // the upstream had closed is then retried on a new one).
+  void try_failed(const char* reason, bool network_error = true);
+  bool park_connection();  // after a good TCP answer: back to the pool; false if closed
+  void connect_tcp();
   void close_socket();
   void on_socket_closed();
   void on_message(const uint8_t* msg, size_t len);
@@ -57,10 +82,13 @@ class Exchange {
   static void on_udp_read(uv_udp_t* h, ssize_t n, const uv_buf_t* buf, const sockaddr* from,
                           unsigned flags);
   static void on_connect(uv_connect_t* req, int status);
+  friend struct TcpConn;
   static void on_write(uv_write_t* req, int status);
   static void on_tcp_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
   static void on_close(uv_handle_t* h);
 
+ public:
+ private:
   Forward::Worker& w_;
   Forward* fw_ = nullptr;
   QueryContext* ctx_ = nullptr;  // null for a probe, and once handed back
@@ -74,7 +102,9 @@ class Exchange {
   bool retry_tcp_ = false;  // the next try is the same upstream over TCP (truncated answer)
   bool finished_ = false;   // the exchange is over; the socket close returns it to the pool
   bool dying_ = false;
-  bool closing_ = false;  // a socket's uv_close is pending
+  bool closing_ = false;    // a socket's uv_close is pending
+  bool reused_ = false;     // this try's TCP connection came from the pool
+  bool fresh_tcp_ = false;  // the next TCP try must not reuse a connection
   int open_handles_ = 0;
   uint64_t deadline_ms_ = 0, try_start_ns_ = 0;
   uint16_t id_ = 0;
@@ -85,12 +115,8 @@ class Exchange {
 
   Sock sock_ = Sock::none;
   uv_timer_t timer_;
-  union {
-    uv_udp_t udp_;
-    uv_tcp_t tcp_h_;
-  };
-  uv_connect_t connect_req_;
-  uv_write_t write_req_;
+  uv_udp_t udp_;
+  TcpConn* conn_ = nullptr;
   uint8_t len_prefix_[2];
   std::vector<uint8_t> rbuf_;  // UDP datagram, or TCP stream bytes
   size_t rlen_ = 0;

@@ -117,6 +117,8 @@ void Forward::stop_worker(WorkerInfo& info) {
     p.release();
   }
   w.probes.clear();
+  for (TcpConn* c : w.idle_tcp) c->close(nullptr);
+  w.idle_tcp.clear();
   for (Exchange* ex : w.all) ex->shutdown();
   w.all.clear();
   w.free.clear();

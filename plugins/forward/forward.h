@@ -18,6 +18,7 @@ namespace cxxdns::plugins::forward {
 
 class Exchange;
 struct Probe;
+struct TcpConn;
 
 // One `forward` directive with its run-time state.
 struct Block {
@@ -58,6 +59,10 @@ class Forward final : public Plugin {
     std::vector<Exchange*> free;  // finished exchanges, handles open, ready for reuse
     std::vector<Exchange*> all;   // every exchange this worker made
     std::vector<std::unique_ptr<Probe>> probes;  // health checks (worker 0 only)
+    std::vector<TcpConn*> idle_tcp;              // pooled upstream connections
+    // An idle connection to `up` used less than `expire` ago, or null; expired ones close.
+    TcpConn* take_tcp(Upstream* up, uint64_t now_ms, uint64_t expire_ms);
+    void drop_idle(TcpConn* c);
     bool stopping = false;
   };
   // Serves ctx with the first block from `first` that matches its name; ctx.next() when none.

@@ -266,3 +266,34 @@ TEST_CASE("forward: round_robin and sequential orders", "[forward]") {
     CHECK(b.udp_queries == 2);
   }
 }
+
+TEST_CASE("forward: TCP connections are reused until expire", "[forward]") {
+  uint16_t port = dead_port();
+  SECTION("reused") {
+    ChainTest t(corefile("forward . " + addr(port) + " {\n force_tcp\n max_fails 0\n }"));
+    FakeUpstream up(t.loop(), answers(1), port);
+    for (int i = 0; i < 3; ++i) CHECK(t.query("a.example.org.", "A").answer.size() == 1);
+    CHECK(up.tcp_queries == 3);
+    CHECK(up.connections == 1);
+  }
+  SECTION("expired") {
+    ChainTest t(
+        corefile("forward . " + addr(port) + " {\n force_tcp\n max_fails 0\n expire 50ms\n }"));
+    FakeUpstream up(t.loop(), answers(1), port);
+    CHECK(t.query("a.example.org.", "A").answer.size() == 1);
+    t.run_for(std::chrono::milliseconds(120));
+    CHECK(t.query("a.example.org.", "A").answer.size() == 1);
+    CHECK(up.connections == 2);
+  }
+  SECTION("closed by the upstream: a new connection, no failure") {
+    ChainTest t(corefile("forward . " + addr(port) + " {\n force_tcp\n max_fails 0\n }"));
+    FakeUpstream up(t.loop(), answers(1), port);
+    up.close_after_answer = true;
+    for (int i = 0; i < 3; ++i) {
+      auto a = t.query("a.example.org.", "A");
+      CHECK(a.rcode == "NOERROR");
+      CHECK(a.answer.size() == 1);
+    }
+    CHECK(up.connections == 3);
+  }
+}

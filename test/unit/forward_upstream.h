@@ -105,6 +105,7 @@ class FakeUpstream {
       if (status != 0) return;
       auto* self = static_cast<FakeUpstream*>(s->data);
       auto* c = new Conn{self};
+      ++self->connections;
       uv_tcp_init(s->loop, &c->h);
       c->h.data = c;
       if (uv_accept(s, reinterpret_cast<uv_stream_t*>(&c->h)) != 0) return;
@@ -143,6 +144,12 @@ class FakeUpstream {
                 uv_write(&w->req, st, &ob, 1,
                          [](uv_write_t* r, int) { delete static_cast<Write*>(r->data); });
               }
+              if (c->self->close_after_answer) {
+                uv_read_stop(st);
+                uv_close(reinterpret_cast<uv_handle_t*>(st),
+                         [](uv_handle_t* h) { delete static_cast<Conn*>(h->data); });
+                return;
+              }
             }
           });
     });
@@ -157,6 +164,8 @@ class FakeUpstream {
 
   // Client queries by transport; health checks (NS queries) counted apart.
   int udp_queries = 0, tcp_queries = 0, probes = 0;
+  int connections = 0;              // TCP connections accepted
+  bool close_after_answer = false;  // close each TCP connection once it has answered
   std::vector<Bytes> queries;
 
  private:
