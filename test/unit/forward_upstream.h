@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -106,6 +107,7 @@ class FakeUpstream {
       auto* self = static_cast<FakeUpstream*>(s->data);
       auto* c = new Conn{self};
       ++self->connections;
+      self->conns_.insert(c);
       uv_tcp_init(s->loop, &c->h);
       c->h.data = c;
       if (uv_accept(s, reinterpret_cast<uv_stream_t*>(&c->h)) != 0) return;
@@ -118,8 +120,11 @@ class FakeUpstream {
           [](uv_stream_t* st, ssize_t n, const uv_buf_t* b) {
             auto* c = static_cast<Conn*>(st->data);
             if (n < 0) {
-              uv_close(reinterpret_cast<uv_handle_t*>(st),
-                       [](uv_handle_t* h) { delete static_cast<Conn*>(h->data); });
+              uv_close(reinterpret_cast<uv_handle_t*>(st), [](uv_handle_t* h) {
+                auto* c = static_cast<Conn*>(h->data);
+                if (c->self) c->self->conns_.erase(c);
+                delete c;
+              });
               return;
             }
             c->in.insert(c->in.end(), b->base, b->base + n);
@@ -146,8 +151,11 @@ class FakeUpstream {
               }
               if (c->self->close_after_answer) {
                 uv_read_stop(st);
-                uv_close(reinterpret_cast<uv_handle_t*>(st),
-                         [](uv_handle_t* h) { delete static_cast<Conn*>(h->data); });
+                uv_close(reinterpret_cast<uv_handle_t*>(st), [](uv_handle_t* h) {
+                  auto* c = static_cast<Conn*>(h->data);
+                  if (c->self) c->self->conns_.erase(c);
+                  delete c;
+                });
                 return;
               }
             }
@@ -155,6 +163,12 @@ class FakeUpstream {
     });
   }
   ~FakeUpstream() {
+    for (Conn* c : conns_) {
+      c->self = nullptr;  // their close callbacks must not come back here
+      auto* h = reinterpret_cast<uv_handle_t*>(&c->h);
+      if (!uv_is_closing(h))
+        uv_close(h, [](uv_handle_t* h) { delete static_cast<Conn*>(h->data); });
+    }
     uv_close(reinterpret_cast<uv_handle_t*>(&udp_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), nullptr);
     uv_run(udp_.loop, UV_RUN_NOWAIT);
@@ -180,6 +194,7 @@ class FakeUpstream {
     Bytes data;
   };
   Handler handler_;
+  std::set<Conn*> conns_;
   uv_udp_t udp_;
   uv_tcp_t tcp_;
   uint16_t port_ = 0;
