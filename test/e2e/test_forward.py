@@ -232,3 +232,26 @@ def test_health_check_down_and_recovery(start_cxxdns, unbound):
     srv.wait_for_log(r"plugin/forward: upstream 127\.0\.0\.1:\d+ is healthy again", timeout=5)
     wait_until(lambda: srv.query("www.example.net", "A", check=False).rdatas("A") == ["192.0.2.1"],
                timeout=5, what="answers again after recovery")
+
+
+def test_burst_over_workers(start_cxxdns, unbound):
+    # Many queries in flight at once, on two workers, over UDP and TCP: every one answered
+    # with its own ID and the right data.
+    srv = start_cxxdns(forward_corefile(f"127.0.0.1:{unbound.port}"), workers=2)
+    socks = []
+    try:
+        for i in range(100):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("127.0.0.1", 0))
+            s.sendto(build_query("www.example.net", "A", qid=i), ("127.0.0.1", srv.port))
+            socks.append(s)
+        for i, s in enumerate(socks):
+            s.settimeout(5)
+            m = parse_message(s.recvfrom(4096)[0])
+            assert m.id == i and m.rcode == "NOERROR"
+            assert [rr.text for rr in m.answer] == ["192.0.2.1"]
+    finally:
+        for s in socks:
+            s.close()
+    for _ in range(5):
+        assert len(srv.query("big.example.net", "A", tcp=True).rdatas("A")) == 40
