@@ -84,17 +84,18 @@ std::string parse_upstream(std::string_view text, Upstream& out) {
     v4->sin_port = htons(port);
     out.addr_len = sizeof(sockaddr_in);
     inet_ntop(AF_INET, &v4->sin_addr, buf, sizeof buf);
-    out.to = std::string(buf) + ":" + std::to_string(port);
+    out.to.assign(buf);
+    out.to.append(":").append(std::to_string(port));
   } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
     v6->sin6_family = AF_INET6;
     v6->sin6_port = htons(port);
     out.addr_len = sizeof(sockaddr_in6);
     inet_ntop(AF_INET6, &v6->sin6_addr, buf, sizeof buf);
-    out.to = "[" + std::string(buf) + "]:" + std::to_string(port);
+    out.to.assign("[").append(buf).append("]:").append(std::to_string(port));
   } else {
     return "not an IP address or file: '" + std::string(text) + "'";
   }
-  if (out.tls) out.to = "tls://" + out.to;
+  if (out.tls) out.to.insert(0, "tls://");
   return "";
 }
 

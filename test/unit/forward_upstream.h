@@ -105,7 +105,8 @@ class FakeUpstream {
     uv_listen(reinterpret_cast<uv_stream_t*>(&tcp_), 16, [](uv_stream_t* s, int status) {
       if (status != 0) return;
       auto* self = static_cast<FakeUpstream*>(s->data);
-      auto* c = new Conn{self};
+      auto* c = new Conn{};
+      c->self = self;
       ++self->connections;
       self->conns_.insert(c);
       uv_tcp_init(s->loop, &c->h);
@@ -140,9 +141,9 @@ class FakeUpstream {
               c->self->queries.push_back(q);
               for (auto& r : c->self->handler_(q, true)) {
                 auto* w = new Write;
-                w->data.resize(2);
+                w->data.assign(r.size() + 2, 0);
                 cxxdns::dns::put16(w->data.data(), static_cast<uint16_t>(r.size()));
-                w->data.insert(w->data.end(), r.begin(), r.end());
+                std::copy(r.begin(), r.end(), w->data.begin() + 2);
                 uv_buf_t ob = uv_buf_init(reinterpret_cast<char*>(w->data.data()),
                                           static_cast<unsigned>(w->data.size()));
                 w->req.data = w;
@@ -184,7 +185,7 @@ class FakeUpstream {
 
  private:
   struct Conn {
-    FakeUpstream* self;
+    FakeUpstream* self = nullptr;
     uv_tcp_t h;
     char tmp[4096];
     Bytes in;
