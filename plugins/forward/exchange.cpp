@@ -114,6 +114,7 @@ void Exchange::begin(bool tcp) {
   if (!fresh_tcp_) conn_ = w_.take_tcp(up_, now, expire_ms);
   fresh_tcp_ = false;
   ++open_handles_;
+  (conn_ ? up_->tcp_conn_hits : up_->tcp_conn_misses).fetch_add(1, std::memory_order_relaxed);
   if (conn_) {
     reused_ = true;
     conn_->owner = this;

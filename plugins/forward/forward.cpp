@@ -22,6 +22,12 @@ uint64_t Forward::max_concurrent_rejects() const {
   return n;
 }
 
+uint64_t Forward::healthcheck_broken() const {
+  uint64_t n = 0;
+  for (auto& b : blocks_) n += b->healthcheck_broken.load(std::memory_order_relaxed);
+  return n;
+}
+
 void Forward::serve_block(QueryContext& ctx, size_t first) {
   std::string_view qname = ctx.qname_text();
   size_t bi = first;

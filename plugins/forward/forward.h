@@ -49,6 +49,7 @@ class Forward final : public Plugin {
   const std::vector<std::unique_ptr<Block>>& blocks() const { return blocks_; }
   // Sum over blocks, for the prometheus plugin.
   uint64_t max_concurrent_rejects() const;
+  uint64_t healthcheck_broken() const;
 
   // --- Used by Exchange and the health prober.
   struct Worker {

@@ -39,6 +39,9 @@ struct Upstream {
   std::atomic<uint64_t> duration_count{0};
   // coredns_forward_healthcheck_failures_total{to}
   std::atomic<uint64_t> healthcheck_failures{0};
+  // coredns_proxy_conn_cache_hits_total / _misses_total{to, proto="tcp"}
+  std::atomic<uint64_t> tcp_conn_hits{0};
+  std::atomic<uint64_t> tcp_conn_misses{0};
 
   bool down(uint32_t max_fails) const {
     return max_fails > 0 && fails.load(std::memory_order_relaxed) >= max_fails;

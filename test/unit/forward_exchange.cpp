@@ -246,7 +246,7 @@ TEST_CASE("forward: all upstreams down without failfast tries one anyway", "[for
   FakeUpstream up(t.loop(), answers(1), port);
   auto a = t.query("a.example.org.", "A");
   CHECK(a.answer.size() == 1);
-  CHECK(forward_of(t).blocks()[0]->healthcheck_broken.load() == 1);
+  CHECK(forward_of(t).healthcheck_broken() == 1);
 }
 
 TEST_CASE("forward: round_robin and sequential orders", "[forward]") {
@@ -275,6 +275,9 @@ TEST_CASE("forward: TCP connections are reused until expire", "[forward]") {
     for (int i = 0; i < 3; ++i) CHECK(t.query("a.example.org.", "A").answer.size() == 1);
     CHECK(up.tcp_queries == 3);
     CHECK(up.connections == 1);
+    auto& u = *forward_of(t).blocks()[0]->opts.upstreams[0];
+    CHECK(u.tcp_conn_misses.load() == 1);
+    CHECK(u.tcp_conn_hits.load() == 2);
   }
   SECTION("expired") {
     ChainTest t(
