@@ -1,0 +1,133 @@
+#include "plugins/forward/forward.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/dns/message.h"
+#include "core/log/log.h"
+#include "plugins/forward/exchange.h"
+
+namespace cxxdns::plugins::forward {
+
+Forward::Forward(std::vector<std::unique_ptr<Block>> blocks, int workers)
+    : blocks_(std::move(blocks)) {
+  for (int i = 0; i < std::max(workers, 1); ++i) workers_.push_back(std::make_unique<Worker>());
+}
+
+Forward::~Forward() = default;
+
+uint64_t Forward::max_concurrent_rejects() const {
+  uint64_t n = 0;
+  for (auto& b : blocks_) n += b->max_concurrent_rejects.load(std::memory_order_relaxed);
+  return n;
+}
+
+uint64_t Forward::healthcheck_broken() const {
+  uint64_t n = 0;
+  for (auto& b : blocks_) n += b->healthcheck_broken.load(std::memory_order_relaxed);
+  return n;
+}
+
+void Forward::serve_block(QueryContext& ctx, size_t first) {
+  std::string_view qname = ctx.qname_text();
+  size_t bi = first;
+  while (bi < blocks_.size() && !blocks_[bi]->opts.matches(qname)) ++bi;
+  if (bi == blocks_.size()) {
+    ctx.next();
+    return;
+  }
+  Block& b = *blocks_[bi];
+  const ForwardOptions& o = b.opts;
+  if (o.max_concurrent > 0 &&
+      b.inflight.fetch_add(1, std::memory_order_relaxed) >= int64_t(o.max_concurrent)) {
+    b.inflight.fetch_sub(1, std::memory_order_relaxed);
+    b.max_concurrent_rejects.fetch_add(1, std::memory_order_relaxed);
+    ctx.fail(dns::rcode::REFUSED, "plugin/forward: concurrent queries exceeded maximum " +
+                                      std::to_string(o.max_concurrent));
+    return;
+  }
+  if (o.max_concurrent == 0) b.inflight.fetch_add(1, std::memory_order_relaxed);
+
+  Worker& w = *workers_[static_cast<size_t>(ctx.worker().index) % workers_.size()];
+  // The order of upstreams for this query: healthy ones, by policy.
+  uint8_t order[kMaxUpstreams];
+  size_t n = 0;
+  const size_t total = o.upstreams.size();
+  size_t start = 0;
+  if (o.policy == Policy::round_robin) start = w.round_robin++ % total;
+  for (size_t i = 0; i < total; ++i) {
+    size_t k = (start + i) % total;
+    if (!o.upstreams[k]->down(o.max_fails)) order[n++] = static_cast<uint8_t>(k);
+  }
+  if (o.policy == Policy::random) std::shuffle(order, order + n, w.rng);
+  if (n == 0) {
+    if (o.failfast_all_unhealthy) {
+      b.inflight.fetch_sub(1, std::memory_order_relaxed);
+      ctx.fail(dns::rcode::SERVFAIL, "plugin/forward: no healthy proxies");
+      return;
+    }
+    // All down: health checking itself may be what is broken; try one at random.
+    b.healthcheck_broken.fetch_add(1, std::memory_order_relaxed);
+    order[n++] = static_cast<uint8_t>(w.rng() % total);
+  }
+  acquire(w)->start_query(this, ctx, bi, order, n);
+}
+
+void Forward::finish(QueryContext& ctx, size_t block) {
+  Block& b = *blocks_[block];
+  b.inflight.fetch_sub(1, std::memory_order_relaxed);
+  uint8_t rc = dns::Header::read(ctx.response().data()).rcode();
+  // `next RCODE`: hand the query to the next forward directive, as CoreDNS does when the
+  // next plugin is a forward; without one the answer stands.
+  if (block + 1 < blocks_.size() && std::find(b.opts.next_rcodes.begin(), b.opts.next_rcodes.end(),
+                                              rc) != b.opts.next_rcodes.end()) {
+    serve_block(ctx, block + 1);
+    return;
+  }
+  ctx.reply();
+}
+
+Exchange* Forward::acquire(Worker& w) {
+  if (!w.free.empty()) {
+    Exchange* ex = w.free.back();
+    w.free.pop_back();
+    return ex;
+  }
+  auto* ex = new Exchange(w);
+  w.all.push_back(ex);
+  return ex;
+}
+
+void Forward::release(Worker& w, Exchange* ex) {
+  w.free.push_back(ex);
+}
+
+void Forward::start_worker(WorkerInfo& info) {
+  Worker& w = *workers_[static_cast<size_t>(info.index) % workers_.size()];
+  w.loop = info.loop;
+  w.index = info.index;
+  std::random_device rd;
+  w.rng.seed(rd());
+  w.stopping = false;
+  // Health state is shared; one worker is enough to check it.
+  if (info.index == 0) start_probes(w);
+}
+
+void Forward::stop_worker(WorkerInfo& info) {
+  Worker& w = *workers_[static_cast<size_t>(info.index) % workers_.size()];
+  w.stopping = true;
+  for (auto& p : w.probes) {
+    uv_timer_stop(&p->timer);
+    uv_close(reinterpret_cast<uv_handle_t*>(&p->timer),
+             [](uv_handle_t* h) { delete static_cast<Probe*>(h->data); });
+    p.release();
+  }
+  w.probes.clear();
+  for (TcpConn* c : w.idle_tcp) c->close(nullptr);
+  w.idle_tcp.clear();
+  for (Exchange* ex : w.all) ex->shutdown();
+  w.all.clear();
+  w.free.clear();
+}
+
+}  // namespace cxxdns::plugins::forward

@@ -1,0 +1,31 @@
+// The pool of upstream TCP connections of a worker.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+
+#include "plugins/forward/forward.h"
+
+namespace cxxdns::plugins::forward {
+
+// A TCP connection to an upstream, kept open after a good answer and reused by later
+// tries to the same upstream until it has been idle for `expire` (CoreDNS's connection
+// cache). Owned by the worker's pool while idle, by one try while in use.
+struct TcpConn {
+  uv_tcp_t h;
+  uv_connect_t connect_req;
+  uv_write_t write_req;
+  Forward::Worker* w = nullptr;
+  Upstream* up = nullptr;
+  Exchange* owner = nullptr;   // the try using it; null while idle
+  Exchange* notify = nullptr;  // told when the close it asked for is done
+  uint64_t idle_since_ms = 0;
+  char scratch[64];  // reads while idle (anything then closes the connection)
+
+  static void on_close(uv_handle_t* h);
+  static void on_idle_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
+  void close(Exchange* notify_when_closed);
+};
+
+}  // namespace cxxdns::plugins::forward
