@@ -1,0 +1,139 @@
+"""reload (plugin and SIGUSR1) under a query loop, a broken Corefile on reload, and the loop
+plugin stopping a real forwarding loop between two cxxdns servers."""
+import re
+import threading
+import time
+
+import harness
+from harness import build_query, parse_message, udp_query, wait_until
+
+COREFILE = """
+.:{PORT} {{
+    bind 127.0.0.1
+    reload 2s 1s
+    hosts {{
+        {addr} a.example.
+    }}
+}}
+"""
+
+
+class QueryLoop:
+    """Asks a.example A over UDP as fast as it gets answers, counting every failure."""
+
+    def __init__(self, port):
+        self.port = port
+        self.sent = 0
+        self.failed = []
+        self.answers = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        qid = 0
+        while not self._stop.is_set():
+            qid = (qid + 1) % 65536
+            reply = udp_query(build_query("a.example.", "A", qid), self.port, timeout=2.0)
+            self.sent += 1
+            if reply is None:
+                self.failed.append("no answer")
+                continue
+            m = parse_message(reply)
+            if m.rcode != "NOERROR" or not m.answer:
+                self.failed.append(m.rcode)
+                continue
+            self.answers.add(m.answer[0].text)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(10)
+
+
+def test_reload_plugin_swaps_with_no_failed_query(start_cxxdns):
+    srv = start_cxxdns(COREFILE.format(addr="10.0.0.1", PORT="{PORT}"), workers=2)
+    srv.wait_for_log(r"plugin/reload: Running configuration SHA512 = [0-9a-f]{128}")
+    with QueryLoop(srv.port) as loop:
+        wait_until(lambda: loop.sent > 50, 5, what="queries flowing")
+        (srv.dir / "Corefile").write_text(
+            COREFILE.format(addr="10.0.0.2", PORT="{PORT}").replace("{PORT}", str(srv.port)))
+        srv.wait_for_log(r"\[INFO\] Reloading complete", timeout=10)
+        wait_until(lambda: "10.0.0.2" in loop.answers, 5, what="the new answer")
+        sent_at_swap = loop.sent
+        wait_until(lambda: loop.sent > sent_at_swap + 50, 5, what="queries after the swap")
+    assert loop.failed == [], f"{len(loop.failed)} of {loop.sent} failed: {loop.failed[:5]}"
+    assert loop.answers == {"10.0.0.1", "10.0.0.2"}
+    assert srv.stop() == 0
+
+
+def test_broken_corefile_is_refused_and_old_one_keeps_serving(start_cxxdns):
+    srv = start_cxxdns(COREFILE.format(addr="10.0.0.1", PORT="{PORT}"))
+    corefile = srv.dir / "Corefile"
+    corefile.write_text(f".:{srv.port} {{\n    bind 127.0.0.1\n    cahce\n}}\n")
+    srv.reload_signal()
+    srv.wait_for_log(r"\[ERROR\] Restart failed: Corefile:3 - Error during parsing: "
+                     r"Unknown directive 'cahce'")
+    r = srv.query("a.example", "A")
+    assert r.rcode == "NOERROR" and r.rdatas("A") == ["10.0.0.1"], r.raw
+    # A good Corefile after the broken one is taken.
+    corefile.write_text(COREFILE.format(addr="10.0.0.3", PORT=srv.port))
+    srv.reload_signal()
+    wait_until(lambda: srv.query("a.example", "A").rdatas("A") == ["10.0.0.3"], 5,
+               what="the good Corefile after a broken one")
+    assert srv.stop() == 0
+
+
+def test_reload_adds_and_removes_listeners(start_cxxdns):
+    second = harness.free_port()
+    srv = start_cxxdns(COREFILE.format(addr="10.0.0.1", PORT="{PORT}"))
+    (srv.dir / "Corefile").write_text(
+        COREFILE.format(addr="10.0.0.1", PORT=srv.port) +
+        f".:{second} {{\n    bind 127.0.0.1\n    whoami\n}}\n")
+    srv.reload_signal()
+    wait_until(lambda: not harness.port_is_free(second), 5, what="the new listener")
+    r = harness.kdig("x.example", "A", second)
+    assert r.records("A", "additional"), r.raw
+    (srv.dir / "Corefile").write_text(COREFILE.format(addr="10.0.0.1", PORT=srv.port))
+    srv.reload_signal()
+    wait_until(lambda: harness.port_is_free(second), 5, what="the removed listener to close")
+    assert srv.query("a.example", "A").rdatas("A") == ["10.0.0.1"]
+    assert srv.stop() == 0
+
+
+def test_loop_between_two_servers_is_detected(start_cxxdns):
+    port_a, port_b = harness.free_port(), harness.free_port()
+    block = """
+.:{me} {{
+    bind 127.0.0.1
+    loop
+    forward . 127.0.0.1:{other}
+}}
+"""
+    a = start_cxxdns(block.format(me="{PORT}", other=port_b), port=port_a, ready=False)
+    b = start_cxxdns(block.format(me="{PORT}", other=port_a), port=port_b, ready=False)
+    fatal = r"\[FATAL\] plugin/loop: Loop \(127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+\) detected " \
+            r"for zone \"\.\", see https://coredns\.io/plugins/loop#troubleshooting\. " \
+            r"Query: \"HINFO \d+\.\d+\.\""
+    wait_until(lambda: not a.alive() or not b.alive(), 20, what="a server to stop on the loop")
+    stopped = a if not a.alive() else b
+    assert re.search(fatal, stopped.stdout_text()), stopped.output_report()
+    assert stopped.stop() == 1
+
+
+def test_no_loop_no_stop(start_cxxdns, start_unbound):
+    up = start_unbound(local_zones=["example.net."],
+                       local_data=["www.example.net. 300 IN A 192.0.2.1"])
+    srv = start_cxxdns(f"""
+.:{{PORT}} {{
+    bind 127.0.0.1
+    loop
+    forward . 127.0.0.1:{up.port}
+}}
+""")
+    time.sleep(3)  # the probe is answered (REFUSED by unbound) and detection switches off
+    assert srv.alive()
+    assert srv.query("www.example.net", "A").rdatas("A") == ["192.0.2.1"]
+    assert srv.stop() == 0
