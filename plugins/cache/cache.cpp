@@ -54,6 +54,7 @@ void Cache::serve(QueryContext& ctx) {
     if (r.found == Found::none) continue;
     if (r.found == Found::stale && verify) {
       misses_.fetch_add(1, std::memory_order_relaxed);
+      ctx.note("cache", "stale, verifying with the next plugin");
       ctx.on_reply(this, kVerifyStale);
       ctx.next();
       return;
@@ -63,10 +64,17 @@ void Cache::serve(QueryContext& ctx) {
       served_stale_.fetch_add(1, std::memory_order_relaxed);
     else if (r.refresh)
       prefetch_.fetch_add(1, std::memory_order_relaxed);
+    if (ctx.tracing()) {
+      ctx.note("cache", r.found == Found::stale
+                            ? "stale hit, refreshing"
+                            : std::string("hit, ") + std::to_string(r.remaining) + "s left" +
+                                  (r.refresh ? ", prefetching" : ""));
+    }
     answer(ctx, r.found == Found::stale ? 0 : r.remaining, r.refresh);
     return;
   }
   misses_.fetch_add(1, std::memory_order_relaxed);
+  ctx.note("cache", "miss");
   ctx.on_reply(this, kMiss);
   ctx.next();
 }

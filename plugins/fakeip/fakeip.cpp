@@ -1,5 +1,7 @@
 #include "plugins/fakeip/fakeip.h"
 
+#include <arpa/inet.h>
+
 #include "core/dns/writer.h"
 #include "core/log/log.h"
 #include "plugins/fakeip/persist.h"
@@ -74,6 +76,11 @@ void Fakeip::write_fake(QueryContext& ctx, FakePool& pool) {
   FakePool::Result r = pool.lookup_or_assign(ctx.qname_text(), addr);
   if (r.allocated) allocations_.fetch_add(1, std::memory_order_relaxed);
   if (r.recycled) recycled_.fetch_add(1, std::memory_order_relaxed);
+  if (ctx.tracing()) {
+    char text[INET6_ADDRSTRLEN];
+    inet_ntop(pool.range().family == 4 ? AF_INET : AF_INET6, addr, text, sizeof text);
+    ctx.note("fakeip", std::string(r.allocated ? "faked, new " : "faked ") + text);
+  }
   const dns::QueryView& q = ctx.q();
   dns::MessageWriter w(ctx.response());
   w.start_reply(q, dns::rcode::NOERROR, true);
@@ -129,6 +136,7 @@ void Fakeip::serve(QueryContext& ctx) {
   if (!in_zone) return ctx.next();
   if (opts_.filter.match(qname)) {
     filtered_.fetch_add(1, std::memory_order_relaxed);
+    ctx.note("fakeip", "filtered, next");
     return ctx.next();
   }
   FakePool* pool = q.qtype == dns::type::A ? pool4_.get() : pool6_.get();
@@ -136,6 +144,7 @@ void Fakeip::serve(QueryContext& ctx) {
   if (opts_.verify) {
     // Ask the next plugin first; on_reply fakes only a name that has addresses there.
     ctx.on_reply(this, q.qtype);
+    ctx.note("fakeip", "verify: asking the next plugin first");
     return ctx.next();
   }
   if (pool) {
@@ -150,14 +159,20 @@ void Fakeip::on_reply(QueryContext& ctx, uint64_t cookie) {
   const std::vector<uint8_t>& resp = ctx.response();
   if (resp.size() < 12) return;
   dns::Header h = dns::Header::read(resp.data());
-  if (h.rcode() != dns::rcode::NOERROR) return;
+  if (h.rcode() != dns::rcode::NOERROR) {
+    ctx.note("fakeip", "verify: upstream said no, answer passed through");
+    return;
+  }
   bool has_address = false;
   bool ok = dns::walk_records(resp, [&](const dns::RecordRef& r) {
     if (r.section != dns::Section::answer) return false;
     if (r.type == cookie) has_address = true;
     return !has_address;
   });
-  if (!ok || !has_address) return;  // NODATA, a malformed answer: passed on as they are
+  if (!ok || !has_address) {  // NXDOMAIN, NODATA, a malformed answer: passed on as they are
+    ctx.note("fakeip", "verify: no address upstream, answer passed through");
+    return;
+  }
   FakePool* pool = cookie == dns::type::A ? pool4_.get() : pool6_.get();
   if (pool) {
     write_fake(ctx, *pool);

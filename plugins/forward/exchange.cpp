@@ -1,4 +1,6 @@
 #include "plugins/forward/exchange.h"
+#include <fmt/format.h>
+#include "core/dns/text.h"
 
 #include <algorithm>
 #include <chrono>
@@ -287,6 +289,14 @@ void Exchange::complete() {
     fw_->release(w_, this);
   } else {
     close_socket();  // returns this exchange to the pool once closed
+  }
+  if (ctx->tracing()) {
+    char rc[16];
+    ctx->note(
+        "forward",
+        up_->to + " " +
+            std::string(dns::rcode_name(dns::Header::read(ctx->response().data()).rcode(), rc)) +
+            fmt::format(" in {:.3f}ms", double(QueryContext::now_ns() - ctx->start_ns()) / 1e6));
   }
   fw_->finish(*ctx, block_);
 }
