@@ -4,16 +4,23 @@
 
 #include "core/dns/writer.h"
 #include "core/log/log.h"
+#include "core/plugin/kept.h"
 #include "plugins/fakeip/persist.h"
 #include "plugins/fakeip/reverse.h"
 
 namespace cxxdns::plugins {
 
 Fakeip::Fakeip(FakeipOptions opts) : opts_(std::move(opts)) {
-  pool4_ = std::make_unique<FakePool>(opts_.range4);
+  // One pool per range for the whole process, the same object across a reload, so names keep
+  // their addresses (connections through the gateway depend on them).
+  auto pool_for = [](const Cidr& r) {
+    return kept_across_reloads<FakePool>("fakeip/" + r.to_string(),
+                                         [&] { return std::make_shared<FakePool>(r); });
+  };
+  pool4_ = pool_for(opts_.range4);
   pools_.push_back(pool4_.get());
   if (opts_.has_range6) {
-    pool6_ = std::make_unique<FakePool>(opts_.range6);
+    pool6_ = pool_for(opts_.range6);
     pools_.push_back(pool6_.get());
   }
 }
@@ -28,7 +35,8 @@ uint64_t Fakeip::versions() const {
 
 void Fakeip::start(ControlInfo& control) {
   if (opts_.persist.empty()) return;
-  size_t n = load_mappings(opts_.persist, pools_);
+  // A pool kept from before a reload already holds the mapping (newer than the file).
+  size_t n = pool_used() == 0 ? load_mappings(opts_.persist, pools_) : 0;
   if (n) log::info("plugin/fakeip: loaded {} mappings from {}", n, opts_.persist);
   saved_version_ = versions();
   // Debounced: at most one write a second, from the control loop, never on the query path.

@@ -66,7 +66,7 @@ class Fakeip final : public Plugin {
   uint64_t versions() const;
 
   FakeipOptions opts_;
-  std::unique_ptr<FakePool> pool4_, pool6_;
+  std::shared_ptr<FakePool> pool4_, pool6_;  // kept across reloads: the mapping survives
   std::vector<FakePool*> pools_;
   std::atomic<uint64_t> allocations_{0}, recycled_{0}, filtered_{0};
   uint64_t saved_version_ = 0;

@@ -137,3 +137,26 @@ def test_no_loop_no_stop(start_cxxdns, start_unbound):
     assert srv.alive()
     assert srv.query("www.example.net", "A").rdatas("A") == ["192.0.2.1"]
     assert srv.stop() == 0
+
+
+def test_fakeip_mapping_survives_a_reload(start_cxxdns):
+    corefile = """
+.:{PORT} {
+    bind 127.0.0.1
+    fakeip example.
+}
+"""
+    srv = start_cxxdns(corefile)
+    before = {n: srv.query(f"{n}.example", "A").rdatas("A") for n in ("a", "b", "c")}
+    assert len({tuple(v) for v in before.values()}) == 3, before
+    # The new configuration also answers one name from hosts, so we can see it is live.
+    (srv.dir / "Corefile").write_text(corefile.replace("{PORT}", str(srv.port)).replace(
+        "    fakeip example.", "    hosts {\n        10.9.9.9 live.example.\n        fallthrough\n"
+        "    }\n    fakeip example."))
+    srv.reload_signal()
+    wait_until(lambda: srv.query("live.example", "A").rdatas("A") == ["10.9.9.9"], 5,
+               what="the reloaded configuration")
+    # Asked in another order than first: a fresh pool would hand out different addresses.
+    for n in ("c", "a", "b"):
+        assert srv.query(f"{n}.example", "A").rdatas("A") == before[n], n
+    assert srv.stop() == 0
