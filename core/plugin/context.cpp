@@ -89,6 +89,7 @@ void QueryContext::reset() {
   qname_text_len_ = 0;
   response_.clear();
   tracing_ = false;
+  dropped_ = false;
   notes_.clear();
 }
 
@@ -173,6 +174,13 @@ void QueryContext::reply_unparsed(uint8_t rc) {
                                   (in.flags & (dns::flag::OPCODE_MASK | dns::flag::RD)) | rc);
   response_.resize(dns::kHeaderSize);
   h.write(response_.data());
+  sink_->deliver(*this);
+}
+
+void QueryContext::drop() {
+  replied_ = true;
+  dropped_ = true;
+  response_.clear();
   sink_->deliver(*this);
 }
 

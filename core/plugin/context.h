@@ -101,6 +101,9 @@ class QueryContext {
   void reply_rcode(uint8_t rcode);
   // Answers `rcode` and records `error` for the errors plugin ("plugin/forward: ...").
   void fail(uint8_t rcode, std::string_view error);
+  // Answers nothing (acl's drop): the client sees a timeout. Ends the query like a reply.
+  void drop();
+  bool dropped() const { return dropped_; }
   std::string_view error() const { return error_; }
   bool replied() const { return replied_; }
   size_t position() const { return pos_; }
@@ -144,6 +147,7 @@ class QueryContext {
   int nhooks_ = 0;
   bool replied_ = false;
   bool tracing_ = false;
+  bool dropped_ = false;
   std::vector<std::string> notes_;
   uint64_t start_ns_ = 0;
   std::string error_;

@@ -18,10 +18,12 @@ class CaptureSink final : public ReplySink {
  public:
   void deliver(QueryContext& ctx) override {
     reply = ctx.response();
+    dropped = ctx.dropped();
     done = true;
   }
   std::vector<uint8_t> reply;
   bool done = false;
+  bool dropped = false;
 };
 
 std::vector<std::string> rr_lines(ldns_rr_list* list) {
@@ -194,6 +196,7 @@ Answer ChainTest::query_wire(std::span<const uint8_t> wire, const QueryOptions& 
     sink_owner.release();
     return Answer{};
   }
+  if (sink.dropped) return Answer{};
   return parse_answer(sink.reply);
 }
 

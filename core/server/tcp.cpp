@@ -57,7 +57,7 @@ class TcpSink final : public ReplySink {
   void deliver(QueryContext& ctx) override {
     auto* c = static_cast<TcpConnection*>(ctx.sink_data());
     Worker* w = c->ep->worker;
-    if (c->closing) {
+    if (c->closing || ctx.dropped()) {
       --c->inflight;
       w->release(&ctx);
       maybe_free(c);

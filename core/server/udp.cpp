@@ -18,7 +18,9 @@ constexpr size_t kMaxQuery = 4096;
 class UdpSink final : public ReplySink {
  public:
   void deliver(QueryContext& ctx) override {
-    static_cast<UdpEndpoint*>(ctx.sink_data())->worker->queue_udp(&ctx);
+    Worker* w = static_cast<UdpEndpoint*>(ctx.sink_data())->worker;
+    if (ctx.dropped()) return w->release(&ctx);
+    w->queue_udp(&ctx);
   }
 };
 UdpSink g_udp_sink;
