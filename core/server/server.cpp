@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 
 #include "core/log/log.h"
@@ -44,6 +45,18 @@ void Server::bind() {
 void Server::stop() { uv_async_send(&stop_async_); }
 
 void Server::shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  uint64_t wait_ms = 0;
+  for (Plugin* p : config_->plugins()) wait_ms = std::max(wait_ms, p->lameduck_ms());
+  if (wait_ms == 0) return finish();
+  uv_timer_init(&loop_, &lameduck_timer_);
+  lameduck_timer_.data = this;
+  uv_timer_start(
+      &lameduck_timer_, [](uv_timer_t* t) { static_cast<Server*>(t->data)->finish(); }, wait_ms, 0);
+}
+
+void Server::finish() {
   for (auto& w : workers_) w->request_stop();
   for (auto& w : workers_) w->join();
   for (Plugin* p : config_->plugins()) p->stop();

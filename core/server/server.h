@@ -28,7 +28,11 @@ class Server {
   const Config& config() const { return *config_; }
 
  private:
-  void shutdown();
+  void shutdown();  // starts the lameduck wait, if any plugin asks for one, then finish()
+  void finish();
+
+  bool shutting_down_ = false;
+  uv_timer_t lameduck_timer_;
 
   std::unique_ptr<Config> config_;
   int nworkers_;
