@@ -120,6 +120,7 @@ std::unique_ptr<Config> build_config(std::vector<corefile::ServerBlock> blocks,
                      [](const Route& a, const Route& b) { return a.zone.len > b.zone.len; });
     cfg->listeners.push_back(std::move(l));
   }
+  cfg->services.config = cfg.get();
   return cfg;
 }
 

@@ -19,15 +19,19 @@ namespace cxxdns {
 
 // Server-wide things plugins of several blocks share; `shared` lets e.g. two blocks naming
 // the same metrics address use one endpoint.
+struct Config;
 struct Services {
   std::string corefile_path;
   int workers = 1;
   std::map<std::string, std::shared_ptr<void>> shared;
+  // The whole configuration, set by build_config once built: for plugins that look at
+  // every block from start() on (ready asks every plugin; prometheus lists them).
+  const Config* config = nullptr;
 };
 
 struct BlockConfig {
   corefile::ServerBlock source;
-  std::vector<std::string> bind_addresses;  // empty: every address
+  std::vector<std::string> bind_addresses;       // empty: every address
   std::vector<std::unique_ptr<Plugin>> plugins;  // in the global order
   Chain chain;
 };
