@@ -49,7 +49,7 @@ bool split_host_port(std::string_view address, std::string& host, uint16_t& port
     if (c < '0' || c > '9') return false;
     v = v * 10 + (c - '0');
   }
-  if (v == 0 || v > 65535) return false;
+  if (v > 65535) return false;
   port = static_cast<uint16_t>(v);
   if (host == "localhost") host = "127.0.0.1";
   return true;

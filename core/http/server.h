@@ -36,7 +36,7 @@ struct Response {
 using Handler = std::function<Response(const Request&)>;
 
 // Splits "host:port", ":port", "[v6]:port" (Go's net.SplitHostPort); false on bad syntax
-// or a port outside 1..65535. "localhost" becomes 127.0.0.1.
+// or a port over 65535 (0: any free port). "localhost" becomes 127.0.0.1.
 bool split_host_port(std::string_view address, std::string& host, uint16_t& port);
 
 class HttpServer {
