@@ -129,7 +129,8 @@ void Prometheus::serve(QueryContext& ctx) {
 }
 
 void Prometheus::on_reply(QueryContext& ctx, uint64_t) {
-  if (!requests_ || zones_.empty()) return;
+  // Plugins' own queries (a cache refresh) are not client requests.
+  if (!requests_ || zones_.empty() || ctx.transport() == Transport::internal) return;
   auto& m = vars::dns();
   const int shard = ctx.worker().index;
   const size_t z = zone_of(ctx.q().qname_lower);
