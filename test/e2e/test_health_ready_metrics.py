@@ -52,9 +52,9 @@ def raw_http(port, data: bytes) -> bytes:
             out += chunk
 
 
-def start(start_cxxdns, extra=""):
+def start(start_cxxdns, extra="", **kw):
     ports = {"health": free_port(), "ready": free_port(), "metrics": free_port()}
-    srv = start_cxxdns(COREFILE % dict(ports, extra=extra))
+    srv = start_cxxdns(COREFILE % dict(ports, extra=extra), **kw)
     return srv, ports
 
 
@@ -127,8 +127,10 @@ example.org:{{PORT}} {{
     assert 'zone="example.org."' in body  # plugin_enabled of the second block
 
 
-def test_metrics_count_real_queries(start_cxxdns):
-    srv, p = start(start_cxxdns)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_metrics_count_real_queries(start_cxxdns, workers):
+    # With two workers, queries land on both (SO_REUSEPORT): the shards must add up.
+    srv, p = start(start_cxxdns, workers=workers)
     server = f"dns://127.0.0.1:{srv.port}"
     _, before = http_get(p["metrics"], "/metrics")
     base = lambda name, **l: metric_value(before, name, dict(server=server, zone=".", **l)) or 0
