@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdio>
 
 #include "core/log/log.h"
 
@@ -82,7 +83,26 @@ int Server::run() {
   uv_signal_start(&sigint_, on_signal, SIGINT);
   uv_signal_start(&sigterm_, on_signal, SIGTERM);
 
-  for (Plugin* p : config_->plugins()) p->start(control_);
+  // A plugin that cannot start (an endpoint address in use) stops the server before any
+  // worker runs, as CoreDNS fails its startup.
+  std::vector<Plugin*> started;
+  try {
+    for (Plugin* p : config_->plugins()) {
+      p->start(control_);
+      started.push_back(p);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    for (Plugin* p : started) p->stop();
+    uv_walk(
+        &loop_,
+        [](uv_handle_t* h, void*) {
+          if (!uv_is_closing(h)) uv_close(h, nullptr);
+        },
+        nullptr);
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    return 1;
+  }
   for (int w = 0; w < nworkers_; ++w) {
     workers_.push_back(std::make_unique<Worker>(w, nworkers_, *config_, sockets_[w]));
   }
