@@ -1,5 +1,7 @@
 #include "plugins/health/health.h"
 
+#include <stdexcept>
+
 #include "core/log/log.h"
 #include "core/plugin/setup.h"
 
@@ -13,10 +15,10 @@ Health::Health(std::shared_ptr<http::HttpServer> http, std::chrono::nanoseconds 
 void Health::start(ControlInfo& control) {
   try {
     http_->start(control.loop);
-    started_ = true;
   } catch (const std::exception& e) {
-    log::error("plugin/health: {}", e.what());
+    throw std::runtime_error("plugin/health: " + std::string(e.what()));
   }
+  started_ = true;
 }
 
 void Health::stop() {

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "core/dns/text.h"
 #include "core/log/log.h"
@@ -105,10 +106,10 @@ void Prometheus::start(ControlInfo& control) {
   register_enabled();
   try {
     http_->start(control.loop);
-    started_ = true;
   } catch (const std::exception& e) {
-    log::error("plugin/prometheus: {}", e.what());
+    throw std::runtime_error("plugin/prometheus: " + std::string(e.what()));
   }
+  started_ = true;
 }
 
 void Prometheus::stop() {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <stdexcept>
+
 #include "core/log/log.h"
 #include "core/plugin/config.h"
 
@@ -33,10 +35,10 @@ void Ready::start(ControlInfo& control) {
   http_->handle("/ready", [this](const http::Request&) { return check(); });
   try {
     http_->start(control.loop);
-    started_ = true;
   } catch (const std::exception& e) {
-    log::error("plugin/ready: {}", e.what());
+    throw std::runtime_error("plugin/ready: " + std::string(e.what()));
   }
+  started_ = true;
 }
 
 void Ready::stop() {

@@ -237,3 +237,16 @@ def test_bad_addresses_are_corefile_errors(tmp_path):
         r = run_cxxdns(["-conf", "Corefile"], cwd=tmp_path)
         assert r.returncode != 0, directive
         assert "Corefile:2 - Error during parsing" in r.stdout + r.stderr, directive
+
+
+def test_endpoint_address_in_use_fails_startup(tmp_path):
+    from harness import run_cxxdns
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        (tmp_path / "Corefile").write_text(
+            f".:{free_port()} {{\n    bind 127.0.0.1\n    health 127.0.0.1:{port}\n    whoami\n}}\n")
+        r = run_cxxdns(["-conf", "Corefile"], cwd=tmp_path)
+    assert r.returncode == 1
+    assert f"plugin/health: listen tcp 127.0.0.1:{port}: address already in use" in r.stderr
