@@ -15,7 +15,10 @@ uint64_t Counter::value() const {
 
 Histogram::Histogram(const std::vector<double>& bounds)
     : bounds_(bounds), stride_((bounds.size() + 1 + 7) / 8 * 8) {
-  counts_ = std::make_unique<std::atomic<uint64_t>[]>(stride_ * kShards);
+  // One cache line more, so each shard starts on a line of its own.
+  storage_ = std::make_unique<std::atomic<uint64_t>[]>(stride_ * kShards + 8);
+  auto addr = reinterpret_cast<uintptr_t>(storage_.get());
+  counts_ = storage_.get() + ((64 - addr % 64) % 64) / sizeof(std::atomic<uint64_t>);
 }
 
 void Histogram::observe(int shard, double v) {

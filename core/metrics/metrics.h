@@ -70,7 +70,8 @@ class Histogram {
  private:
   const std::vector<double>& bounds_;
   size_t stride_;  // atomics per shard: buckets, +Inf, padded to a cache line
-  std::unique_ptr<std::atomic<uint64_t>[]> counts_;
+  std::unique_ptr<std::atomic<uint64_t>[]> storage_;
+  std::atomic<uint64_t>* counts_;  // storage_ rounded up to a cache line
   struct alignas(64) Sum {
     std::atomic<double> v{0};
   };
