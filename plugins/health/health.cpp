@@ -19,9 +19,15 @@ void Health::start(ControlInfo& control) {
     throw std::runtime_error("plugin/health: " + std::string(e.what()));
   }
   started_ = true;
+  std::string host;
+  uint16_t port;
+  if (http::split_host_port(http_->address(), host, port)) {
+    probe_.start(control.loop, host, http_->port());
+  }
 }
 
 void Health::stop() {
+  probe_.stop();
   if (started_) http_->stop();
   started_ = false;
 }

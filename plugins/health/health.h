@@ -7,6 +7,7 @@
 
 #include "core/http/server.h"
 #include "core/plugin/context.h"
+#include "plugins/health/probe.h"
 
 namespace cxxdns::plugins {
 
@@ -22,6 +23,7 @@ class Health final : public Plugin {
  private:
   std::shared_ptr<http::HttpServer> http_;
   std::chrono::nanoseconds lameduck_;
+  HealthProbe probe_;
   bool started_ = false;
 };
 

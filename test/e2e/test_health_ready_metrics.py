@@ -250,3 +250,19 @@ def test_endpoint_address_in_use_fails_startup(tmp_path):
         r = run_cxxdns(["-conf", "Corefile"], cwd=tmp_path)
     assert r.returncode == 1
     assert f"plugin/health: listen tcp 127.0.0.1:{port}: address already in use" in r.stderr
+
+
+def test_health_self_probe_metrics(start_cxxdns):
+    srv, p = start(start_cxxdns)
+    deadline = time.monotonic() + 5
+    while True:
+        _, text = http_get(p["metrics"], "/metrics")
+        count = metric_value(text, "coredns_health_request_duration_seconds_count", {}) or 0
+        if count >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert count >= 2
+    assert "# TYPE coredns_health_request_duration_seconds histogram" in text
+    assert metric_value(text, "coredns_health_request_failures_total", {}) == 0
+    les = re.findall(r'coredns_health_request_duration_seconds_bucket\{le="([^"]+)"\}', text)
+    assert les == ["0.00025", "0.0025", "0.025", "0.25", "2.5", "+Inf"]
