@@ -11,6 +11,7 @@ namespace cxxdns::http {
 namespace {
 
 constexpr uint64_t kReadTimeoutMs = 5000;  // as CoreDNS's endpoints' ReadTimeout
+constexpr uint64_t kLingerMs = 1000;       // after the answer, for the client to close
 
 std::string render(const Response& r, bool head_only, std::string_view extra_headers = {}) {
   std::string out = "HTTP/1.1 " + std::to_string(r.status) + " ";
@@ -59,7 +60,9 @@ struct HttpServer::Connection {
   uv_tcp_t tcp;
   uv_timer_t timer;
   uv_write_t write;
+  uv_shutdown_t shutdown;
   HttpServer* server = nullptr;
+  bool responded = false;
   std::string in;
   std::string out;
   bool closing = false;
@@ -102,8 +105,8 @@ std::string HttpServer::respond(std::string_view head) const {
   return render(it->second(req), head_only);
 }
 
-void HttpServer::start(uv_loop_t* loop) {
-  if (starts_++ > 0) return;
+bool HttpServer::start(uv_loop_t* loop) {
+  if (starts_++ > 0) return false;
   std::string host;
   uint16_t port = 0;
   if (!split_host_port(address_, host, port)) {
@@ -160,6 +163,7 @@ void HttpServer::start(uv_loop_t* loop) {
   uv_tcp_getsockname(listener_, reinterpret_cast<sockaddr*>(&bound), &len);
   port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
                                             : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  return true;
 }
 
 void HttpServer::stop() {
@@ -192,7 +196,7 @@ void HttpServer::on_connection(uv_stream_t* listener, int status) {
   c->server = self;
   uv_tcp_init(listener->loop, &c->tcp);
   uv_timer_init(listener->loop, &c->timer);
-  c->tcp.data = c->timer.data = c->write.data = c;
+  c->tcp.data = c->timer.data = c->write.data = c->shutdown.data = c;
   self->connections_.insert(c);
   if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0) {
     self->close_connection(c);
@@ -219,16 +223,30 @@ void HttpServer::on_connection(uv_stream_t* listener, int status) {
           conn->server->close_connection(conn);
           return;
         }
+        // After the answer, read and drop what the client still sends until it closes:
+        // closing with unread data would reset the connection and lose the answer.
+        if (conn->responded) return;
         conn->in.append(buf->base, static_cast<size_t>(n));
         Request req;
         if (parse_request(conn->in, req) == ParseStatus::incomplete) return;
-        uv_read_stop(s);
-        uv_timer_stop(&conn->timer);
+        conn->responded = true;
+        uv_timer_start(
+            &conn->timer,
+            [](uv_timer_t* t) {
+              auto* c = static_cast<Connection*>(t->data);
+              if (c->server) c->server->close_connection(c);
+            },
+            kLingerMs, 0);
         conn->out = conn->server->respond(conn->in);
+        conn->in.clear();
         uv_buf_t out = uv_buf_init(conn->out.data(), static_cast<unsigned>(conn->out.size()));
-        int rc = uv_write(&conn->write, s, &out, 1, [](uv_write_t* w, int) {
+        int rc = uv_write(&conn->write, s, &out, 1, [](uv_write_t* w, int status) {
           auto* wc = static_cast<Connection*>(w->data);
-          if (wc->server) wc->server->close_connection(wc);
+          if (!wc->server || wc->closing) return;
+          if (status < 0 ||
+              uv_shutdown(&wc->shutdown, w->handle, [](uv_shutdown_t*, int) {}) != 0) {
+            wc->server->close_connection(wc);
+          }
         });
         if (rc != 0) conn->server->close_connection(conn);
       });

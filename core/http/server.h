@@ -52,8 +52,9 @@ class HttpServer {
   const std::string& address() const { return address_; }
   // Registers a path; a second handler for the same path replaces the first.
   void handle(const std::string& path, Handler h);
-  // Starts listening (first call only); throws std::runtime_error when it cannot bind.
-  void start(uv_loop_t* loop);
+  // Starts listening (first call only: returns true then); throws std::runtime_error when
+  // it cannot bind.
+  bool start(uv_loop_t* loop);
   void stop();
   uint16_t port() const { return port_; }  // the bound port, once started
 

@@ -13,15 +13,17 @@ Health::Health(std::shared_ptr<http::HttpServer> http, std::chrono::nanoseconds 
 }
 
 void Health::start(ControlInfo& control) {
+  bool first = false;
   try {
-    http_->start(control.loop);
+    first = http_->start(control.loop);
   } catch (const std::exception& e) {
     throw std::runtime_error("plugin/health: " + std::string(e.what()));
   }
   started_ = true;
   std::string host;
   uint16_t port;
-  if (http::split_host_port(http_->address(), host, port)) {
+  // One probe per endpoint, however many blocks name it.
+  if (first && http::split_host_port(http_->address(), host, port)) {
     probe_.start(control.loop, host, http_->port());
   }
 }

@@ -1,4 +1,10 @@
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "core/http/request.h"
 #include "core/http/server.h"
@@ -72,4 +78,52 @@ TEST_CASE("split_host_port as Go's", "[http]") {
   CHECK_FALSE(split_host_port("a:65536", h, p));
   CHECK_FALSE(split_host_port("a:", h, p));
   CHECK_FALSE(split_host_port("a:8x", h, p));
+}
+
+namespace {
+
+// One blocking request from another thread while `loop` runs here.
+std::string fetch(uv_loop_t* loop, uint16_t port, const std::string& request) {
+  std::atomic<bool> done{false};
+  std::string reply;
+  std::thread client([&] {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0) {
+      ::send(fd, request.data(), request.size(), 0);
+      char buf[4096];
+      for (ssize_t n; (n = ::recv(fd, buf, sizeof(buf), 0)) > 0;) reply.append(buf, n);
+    }
+    ::close(fd);
+    done = true;
+  });
+  while (!done) uv_run(loop, UV_RUN_NOWAIT);
+  client.join();
+  return reply;
+}
+
+}  // namespace
+
+TEST_CASE("HttpServer serves real connections on a libuv loop and closes cleanly", "[http]") {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  HttpServer s("127.0.0.1:0");
+  s.handle("/health", [](const Request&) { return Response{200, "OK"}; });
+  CHECK(s.start(&loop));
+  CHECK_FALSE(s.start(&loop));  // a second user shares the listener
+  REQUIRE(s.port() != 0);
+  std::string r = fetch(&loop, s.port(), "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(r.starts_with("HTTP/1.1 200 OK\r\n"));
+  CHECK(r.ends_with("\r\n\r\nOK"));
+  CHECK(fetch(&loop, s.port(), "GET /nope HTTP/1.0\r\n\r\n").starts_with("HTTP/1.1 404 "));
+  CHECK(fetch(&loop, s.port(), std::string(9000, 'x')).starts_with("HTTP/1.1 400 "));
+  s.stop();
+  std::string still = fetch(&loop, s.port(), "GET /health HTTP/1.1\r\n\r\n");
+  CHECK(still.starts_with("HTTP/1.1 200 "));  // one user left
+  s.stop();
+  uv_run(&loop, UV_RUN_DEFAULT);
+  CHECK(uv_loop_close(&loop) == 0);  // every handle closed and freed
 }
