@@ -2,9 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <mutex>
 #include <stdexcept>
-
-#include "core/plugin/config.h"
 
 namespace cxxdns::http {
 
@@ -76,15 +75,25 @@ HttpServer::~HttpServer() {
   for (Connection* c : connections_) c->server = nullptr;
 }
 
-std::shared_ptr<HttpServer> HttpServer::shared(Services& services, const std::string& address) {
-  std::string key = "http:" + address;
-  auto& slot = services.shared[key];
-  if (!slot) slot = std::make_shared<HttpServer>(address);
-  return std::static_pointer_cast<HttpServer>(slot);
+std::shared_ptr<HttpServer> HttpServer::shared(const std::string& address) {
+  static std::mutex mu;
+  static std::map<std::string, std::weak_ptr<HttpServer>> servers;
+  std::lock_guard lock(mu);
+  auto& slot = servers[address];
+  auto s = slot.lock();
+  if (!s) {
+    s = std::make_shared<HttpServer>(address);
+    slot = s;
+  }
+  return s;
 }
 
-void HttpServer::handle(const std::string& path, Handler h) {
-  handlers_[path] = std::move(h);
+void HttpServer::handle(const std::string& path, Handler h, const void* owner) {
+  handlers_[path] = {owner, std::move(h)};
+}
+
+void HttpServer::release(const void* owner) {
+  std::erase_if(handlers_, [owner](const auto& kv) { return kv.second.first == owner; });
 }
 
 std::string HttpServer::respond(std::string_view head) const {
@@ -102,7 +111,7 @@ std::string HttpServer::respond(std::string_view head) const {
   if (req.method != "GET" && !head_only) {
     return render(Response{405, "Method Not Allowed\n"}, false, "Allow: GET, HEAD\r\n");
   }
-  return render(it->second(req), head_only);
+  return render(it->second.second(req), head_only);
 }
 
 bool HttpServer::start(uv_loop_t* loop) {

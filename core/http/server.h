@@ -6,9 +6,12 @@
 // (Connection: close), which is all probes and Prometheus scrapers need.
 //
 // Several plugins (and several server blocks) naming the same address share one
-// listener: get it with HttpServer::shared(services, address) at setup, add paths with
-// handle(), call start() from Plugin::start() and stop() from Plugin::stop() (counted: the
-// listener closes with the last stop).
+// listener: get it with HttpServer::shared(address) at setup. In Plugin::start(): add
+// paths with handle(path, h, this), then start(); in Plugin::stop(): release(this), then
+// stop(). Starts are counted: the listener closes with the last stop. The listeners are
+// process-wide, not per configuration, so that on a reload the new configuration's
+// plugins take over the paths of a listener that never closes (binding the address again
+// while the old configuration still serves would fail).
 #pragma once
 
 #include <uv.h>
@@ -20,10 +23,6 @@
 #include <string>
 
 #include "core/http/request.h"
-
-namespace cxxdns {
-struct Services;
-}
 
 namespace cxxdns::http {
 
@@ -46,12 +45,14 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // The server for `address`, made on first use and kept in services.shared.
-  static std::shared_ptr<HttpServer> shared(Services& services, const std::string& address);
+  // The server for `address`, made on first use; the same one while anyone holds it.
+  static std::shared_ptr<HttpServer> shared(const std::string& address);
 
   const std::string& address() const { return address_; }
-  // Registers a path; a second handler for the same path replaces the first.
-  void handle(const std::string& path, Handler h);
+  // Registers a path for `owner`; a later handler for the same path replaces it.
+  void handle(const std::string& path, Handler h, const void* owner = nullptr);
+  // Removes the paths `owner` still holds (not those another owner took over).
+  void release(const void* owner);
   // Starts listening (first call only: returns true then); throws std::runtime_error when
   // it cannot bind.
   bool start(uv_loop_t* loop);
@@ -67,7 +68,7 @@ class HttpServer {
   void close_connection(Connection* c);
 
   std::string address_;
-  std::map<std::string, Handler> handlers_;
+  std::map<std::string, std::pair<const void*, Handler>> handlers_;
   uv_tcp_t* listener_ = nullptr;
   int starts_ = 0;
   uint16_t port_ = 0;

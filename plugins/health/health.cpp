@@ -3,33 +3,42 @@
 #include <stdexcept>
 
 #include "core/log/log.h"
+#include "core/plugin/config.h"
 #include "core/plugin/setup.h"
 
 namespace cxxdns::plugins {
 
-Health::Health(std::shared_ptr<http::HttpServer> http, std::chrono::nanoseconds lameduck)
-    : http_(std::move(http)), lameduck_(lameduck) {
-  http_->handle("/health", [](const http::Request&) { return http::Response{200, "OK"}; });
-}
+Health::Health(std::shared_ptr<http::HttpServer> http, std::chrono::nanoseconds lameduck,
+               Services& services)
+    : http_(std::move(http)), lameduck_(lameduck), services_(services) {}
 
 void Health::start(ControlInfo& control) {
-  bool first = false;
+  http_->handle(
+      "/health",
+      [](const http::Request&) {
+        return http::Response{200, "OK"};
+      },
+      this);
   try {
-    first = http_->start(control.loop);
+    http_->start(control.loop);
   } catch (const std::exception& e) {
+    http_->release(this);
     throw std::runtime_error("plugin/health: " + std::string(e.what()));
   }
   started_ = true;
   std::string host;
   uint16_t port;
-  // One probe per endpoint, however many blocks name it.
-  if (first && http::split_host_port(http_->address(), host, port)) {
+  // One probe per endpoint, however many blocks of this configuration name it.
+  auto& mark = services_.shared["health-probe:" + http_->address()];
+  if (!mark && http::split_host_port(http_->address(), host, port)) {
+    mark = std::make_shared<int>(0);
     probe_.start(control.loop, host, http_->port());
   }
 }
 
 void Health::stop() {
   probe_.stop();
+  http_->release(this);
   if (started_) http_->stop();
   started_ = false;
 }

@@ -9,11 +9,16 @@
 #include "core/plugin/context.h"
 #include "plugins/health/probe.h"
 
+namespace cxxdns {
+struct Services;
+}
+
 namespace cxxdns::plugins {
 
 class Health final : public Plugin {
  public:
-  Health(std::shared_ptr<http::HttpServer> http, std::chrono::nanoseconds lameduck);
+  Health(std::shared_ptr<http::HttpServer> http, std::chrono::nanoseconds lameduck,
+         Services& services);
   std::string_view name() const override { return "health"; }
   void serve(QueryContext& ctx) override { ctx.next(); }
   void start(ControlInfo& control) override;
@@ -23,6 +28,7 @@ class Health final : public Plugin {
  private:
   std::shared_ptr<http::HttpServer> http_;
   std::chrono::nanoseconds lameduck_;
+  Services& services_;
   HealthProbe probe_;
   bool started_ = false;
 };

@@ -30,7 +30,7 @@ void cxxdns_register_health(cxxdns::Registry& r) {
       }
     }
     if (addr.empty()) addr = ":8080";
-    return std::make_unique<cxxdns::plugins::Health>(
-        cxxdns::http::HttpServer::shared(sc.services(), addr), lameduck);
+    return std::make_unique<cxxdns::plugins::Health>(cxxdns::http::HttpServer::shared(addr),
+                                                     lameduck, sc.services());
   });
 }

@@ -58,10 +58,6 @@ Prometheus::Prometheus(std::shared_ptr<http::HttpServer> http, const Services& s
   std::stable_sort(zones_.begin(), zones_.end(),
                    [](auto& a, auto& b) { return a.name.len > b.name.len; });
   vars::dns();
-  http_->handle("/metrics", [](const http::Request&) {
-    return http::Response{200, metrics::Registry::global().render(),
-                          "text/plain; version=0.0.4; charset=utf-8"};
-  });
 }
 
 std::string Prometheus::server_label(size_t zone) const {
@@ -104,15 +100,24 @@ void Prometheus::start(ControlInfo& control) {
   response_size_ = make_slots<metrics::Histogram>(nz * 2);
   responses_ = make_slots<metrics::Counter>(nz * kRcodes * positions_);
   register_enabled();
+  http_->handle(
+      "/metrics",
+      [](const http::Request&) {
+        return http::Response{200, metrics::Registry::global().render(),
+                              "text/plain; version=0.0.4; charset=utf-8"};
+      },
+      this);
   try {
     http_->start(control.loop);
   } catch (const std::exception& e) {
+    http_->release(this);
     throw std::runtime_error("plugin/prometheus: " + std::string(e.what()));
   }
   started_ = true;
 }
 
 void Prometheus::stop() {
+  http_->release(this);
   if (started_) http_->stop();
   started_ = false;
 }

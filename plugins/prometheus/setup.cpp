@@ -27,8 +27,8 @@ void cxxdns_register_prometheus(cxxdns::Registry& r) {
       z.port = k.port.value_or(53);
       zones.push_back(std::move(z));
     }
-    return std::make_unique<cxxdns::plugins::Prometheus>(
-        cxxdns::http::HttpServer::shared(sc.services(), addr), sc.services(), std::move(zones),
-        &sc.bind_addresses());
+    return std::make_unique<cxxdns::plugins::Prometheus>(cxxdns::http::HttpServer::shared(addr),
+                                                         sc.services(), std::move(zones),
+                                                         &sc.bind_addresses());
   });
 }

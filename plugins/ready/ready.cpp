@@ -30,18 +30,21 @@ http::Response Ready::check() {
 }
 
 void Ready::start(ControlInfo& control) {
-  // Blocks sharing the address share the handler: the first one registered answers, and
-  // it looks at every block anyway.
-  http_->handle("/ready", [this](const http::Request&) { return check(); });
+  // Blocks sharing the address share the path: the last one started answers, and it looks
+  // at every block anyway.
+  http_->handle(
+      "/ready", [this](const http::Request&) { return check(); }, this);
   try {
     http_->start(control.loop);
   } catch (const std::exception& e) {
+    http_->release(this);
     throw std::runtime_error("plugin/ready: " + std::string(e.what()));
   }
   started_ = true;
 }
 
 void Ready::stop() {
+  http_->release(this);
   if (started_) http_->stop();
   started_ = false;
 }

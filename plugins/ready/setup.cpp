@@ -18,7 +18,7 @@ void cxxdns_register_ready(cxxdns::Registry& r) {
       }
     }
     if (d.has_block) sc.error(d.name, "ready takes no block");
-    return std::make_unique<cxxdns::plugins::Ready>(
-        cxxdns::http::HttpServer::shared(sc.services(), addr), sc.services());
+    return std::make_unique<cxxdns::plugins::Ready>(cxxdns::http::HttpServer::shared(addr),
+                                                    sc.services());
   });
 }

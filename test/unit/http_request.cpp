@@ -127,3 +127,25 @@ TEST_CASE("HttpServer serves real connections on a libuv loop and closes cleanly
   uv_run(&loop, UV_RUN_DEFAULT);
   CHECK(uv_loop_close(&loop) == 0);  // every handle closed and freed
 }
+
+TEST_CASE("paths belong to their owner; a later owner takes them over", "[http]") {
+  auto a = HttpServer::shared("127.0.0.1:0");
+  CHECK(HttpServer::shared("127.0.0.1:0") == a);  // one per address, process-wide
+  int old_owner, new_owner;
+  a->handle(
+      "/ready",
+      [](const Request&) {
+        return Response{503, "old"};
+      },
+      &old_owner);
+  a->handle(
+      "/ready",
+      [](const Request&) {
+        return Response{200, "new"};
+      },
+      &new_owner);
+  a->release(&old_owner);  // the old configuration stops after the new one started
+  CHECK(a->respond("GET /ready HTTP/1.1\r\n\r\n").ends_with("\r\n\r\nnew"));
+  a->release(&new_owner);
+  CHECK(a->respond("GET /ready HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 404 "));
+}
