@@ -26,11 +26,6 @@ std::string ListenerSpec::display() const {
   return out;
 }
 
-ProcessStats& process_stats() {
-  static ProcessStats stats;
-  return stats;
-}
-
 std::vector<Plugin*> Config::plugins() const {
   std::vector<Plugin*> out;
   for (auto& b : blocks) {
@@ -125,6 +120,7 @@ std::unique_ptr<Config> build_config(std::vector<corefile::ServerBlock> blocks,
                      [](const Route& a, const Route& b) { return a.zone.len > b.zone.len; });
     cfg->listeners.push_back(std::move(l));
   }
+  cfg->services.config = cfg.get();
   return cfg;
 }
 

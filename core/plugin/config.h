@@ -21,6 +21,7 @@ namespace cxxdns {
 
 // Server-wide things plugins of several blocks share; `shared` lets e.g. two blocks naming
 // the same metrics address use one endpoint.
+struct Config;
 struct Services {
   std::string corefile_path;
   int workers = 1;
@@ -29,13 +30,10 @@ struct Services {
   std::function<void()> request_reload;
   // 0 for the configuration the server started with, then one more for each reload.
   int generation = 0;
+  // The whole configuration, set by build_config once built: for plugins that look at
+  // every block from start() on (ready asks every plugin; prometheus lists them).
+  const Config* config = nullptr;
 };
-
-// Process-wide counters that outlive configurations.
-struct ProcessStats {
-  std::atomic<uint64_t> reload_failed_total{0};
-};
-ProcessStats& process_stats();
 
 struct BlockConfig {
   corefile::ServerBlock source;

@@ -36,6 +36,10 @@ class Plugin {
   virtual void stop_worker(WorkerInfo& worker) {}
   virtual void stop() {}
 
+  // On shutdown, how long DNS must keep being served before the workers stop (health's
+  // lameduck). The server waits for the longest of these with the control loop running.
+  virtual uint64_t lameduck_ms() const { return 0; }
+
   // For the ready plugin: false until this plugin can answer (kubernetes before its state).
   virtual bool ready() const { return true; }
 };

@@ -2,11 +2,24 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
+#include <cstdio>
 
 #include "core/log/log.h"
+#include "core/metrics/metrics.h"
 
 namespace cxxdns {
+
+namespace {
+// coredns_reload_failed_total: process-wide, it outlives every configuration.
+void count_reload_failure() {
+  metrics::Registry::global()
+      .counter("coredns_reload_failed_total", "Counter of the number of failed reload attempts.")
+      .with(std::vector<std::string>{})
+      .inc(0);
+}
+}  // namespace
 
 Server::Server(std::unique_ptr<Config> config, int workers, Loader reload_loader)
     : config_(std::move(config)),
@@ -57,6 +70,16 @@ void Server::request_reload() {
 void Server::shutdown() {
   if (stopping_) return;
   stopping_ = true;
+  uint64_t wait_ms = 0;
+  for (Plugin* p : config_->plugins()) wait_ms = std::max(wait_ms, p->lameduck_ms());
+  if (wait_ms == 0) return finish();
+  uv_timer_init(&loop_, &lameduck_timer_);
+  lameduck_timer_.data = this;
+  uv_timer_start(
+      &lameduck_timer_, [](uv_timer_t* t) { static_cast<Server*>(t->data)->finish(); }, wait_ms, 0);
+}
+
+void Server::finish() {
   for (auto& w : workers_) w->request_stop();
   for (auto& w : workers_) w->join();
   for (Plugin* p : config_->plugins()) p->stop();
@@ -81,7 +104,7 @@ void Server::reload() {
   try {
     next = loader_();
   } catch (const std::exception& e) {
-    process_stats().reload_failed_total.fetch_add(1, std::memory_order_relaxed);
+    count_reload_failure();
     log::error("Restart failed: {}", e.what());
     return;
   }
@@ -98,12 +121,28 @@ void Server::reload() {
     for (auto& [_, pw] : fresh) {
       for (auto& s : pw) ::close(s.udp), ::close(s.tcp);
     }
-    process_stats().reload_failed_total.fetch_add(1, std::memory_order_relaxed);
+    count_reload_failure();
     log::error("Restart failed: {}", e.what());
     return;
   }
   wire_services(*next);
-  for (Plugin* p : next->plugins()) p->start(control_);
+  std::vector<Plugin*> started;
+  try {
+    for (Plugin* p : next->plugins()) {
+      p->start(control_);
+      started.push_back(p);
+    }
+  } catch (const std::exception& e) {
+    // An endpoint that cannot be had refuses the reload like a Corefile error.
+    for (Plugin* p : started) p->stop();
+    uv_run(&loop_, UV_RUN_NOWAIT);
+    for (auto& [_, pw] : fresh) {
+      for (auto& s : pw) ::close(s.udp), ::close(s.tcp);
+    }
+    count_reload_failure();
+    log::error("Restart failed: {}", e.what());
+    return;
+  }
 
   // Listeners the new configuration no longer has: workers close their handles.
   std::map<ListenerKey, std::vector<BoundSockets>> kept;
@@ -163,7 +202,26 @@ int Server::run() {
   uv_signal_start(
       &sigusr1_, [](uv_signal_t* s, int) { static_cast<Server*>(s->data)->reload(); }, SIGUSR1);
 
-  for (Plugin* p : config_->plugins()) p->start(control_);
+  // A plugin that cannot start (an endpoint address in use) stops the server before any
+  // worker runs, as CoreDNS fails its startup.
+  std::vector<Plugin*> started;
+  try {
+    for (Plugin* p : config_->plugins()) {
+      p->start(control_);
+      started.push_back(p);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    for (Plugin* p : started) p->stop();
+    uv_walk(
+        &loop_,
+        [](uv_handle_t* h, void*) {
+          if (!uv_is_closing(h)) uv_close(h, nullptr);
+        },
+        nullptr);
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    return 1;
+  }
   for (int w = 0; w < nworkers_; ++w) {
     WorkerAssignment a;
     a.config = config_.get();

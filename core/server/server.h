@@ -39,6 +39,9 @@ class Server {
   void shutdown();
   void reload();
   void wire_services(Config& c);
+  void finish();  // after the lameduck wait, if any plugin asked for one
+
+  uv_timer_t lameduck_timer_;
 
   std::unique_ptr<Config> config_;
   std::unique_ptr<Config> retiring_;  // the previous configuration, until every worker drained it

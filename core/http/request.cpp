@@ -1,0 +1,77 @@
+#include "core/http/request.h"
+
+namespace cxxdns::http {
+
+namespace {
+
+bool is_token_char(char c) {
+  return c >= 'A' && c <= 'Z';
+}
+
+bool is_target_char(char c) {
+  return c > ' ' && c < 0x7f;
+}
+
+}  // namespace
+
+ParseStatus parse_request(std::string_view buf, Request& out) {
+  size_t end = buf.find("\r\n\r\n");
+  if (end == std::string_view::npos) end = buf.find("\n\n");
+  if (end == std::string_view::npos) {
+    return buf.size() > kMaxHead ? ParseStatus::bad : ParseStatus::incomplete;
+  }
+  if (end > kMaxHead) return ParseStatus::bad;
+  std::string_view line = buf.substr(0, buf.find('\n'));
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+
+  size_t sp1 = line.find(' ');
+  if (sp1 == 0 || sp1 == std::string_view::npos) return ParseStatus::bad;
+  std::string_view method = line.substr(0, sp1);
+  for (char c : method) {
+    if (!is_token_char(c)) return ParseStatus::bad;
+  }
+  size_t sp2 = line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || sp2 == sp1 + 1) return ParseStatus::bad;
+  std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  std::string_view version = line.substr(sp2 + 1);
+  if (version != "HTTP/1.1" && version != "HTTP/1.0") return ParseStatus::bad;
+  for (char c : target) {
+    if (!is_target_char(c)) return ParseStatus::bad;
+  }
+  // Absolute form, as a proxy would send it: keep the path.
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (target.starts_with(scheme)) {
+      size_t slash = target.find('/', scheme.size());
+      target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+    }
+  }
+  if (target.empty() || target[0] != '/') return ParseStatus::bad;
+  size_t q = target.find_first_of("?#");
+  if (q != std::string_view::npos) target = target.substr(0, q);
+  out.method = method;
+  out.path = target;
+  return ParseStatus::ok;
+}
+
+std::string_view status_text(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
+  }
+}
+
+}  // namespace cxxdns::http

@@ -1,0 +1,277 @@
+#include "core/metrics/metrics.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <stdexcept>
+
+namespace cxxdns::metrics {
+
+uint64_t Counter::value() const {
+  uint64_t v = 0;
+  for (auto& c : cells_) v += c.v.load(std::memory_order_relaxed);
+  return v;
+}
+
+Histogram::Histogram(const std::vector<double>& bounds)
+    : bounds_(bounds), stride_((bounds.size() + 1 + 7) / 8 * 8) {
+  // One cache line more, so each shard starts on a line of its own.
+  storage_ = std::make_unique<std::atomic<uint64_t>[]>(stride_ * kShards + 8);
+  auto addr = reinterpret_cast<uintptr_t>(storage_.get());
+  counts_ = storage_.get() + ((64 - addr % 64) % 64) / sizeof(std::atomic<uint64_t>);
+}
+
+void Histogram::observe(int shard, double v) {
+  shard &= kShards - 1;
+  // Few buckets: a linear scan beats a binary search here.
+  size_t i = 0;
+  while (i < bounds_.size() && v > bounds_[i]) ++i;
+  counts_[shard * stride_ + i].fetch_add(1, std::memory_order_relaxed);
+  sums_[shard].v.fetch_add(v, std::memory_order_relaxed);
+}
+
+Histogram::Snapshot Histogram::snapshot() const {
+  Snapshot s;
+  s.cumulative.assign(bounds_.size() + 1, 0);
+  for (int sh = 0; sh < kShards; ++sh) {
+    for (size_t i = 0; i <= bounds_.size(); ++i) {
+      s.cumulative[i] += counts_[sh * stride_ + i].load(std::memory_order_relaxed);
+    }
+    s.sum += sums_[sh].v.load(std::memory_order_relaxed);
+  }
+  for (size_t i = 1; i < s.cumulative.size(); ++i) s.cumulative[i] += s.cumulative[i - 1];
+  s.count = s.cumulative.back();
+  return s;
+}
+
+template <typename Child>
+Family<Child>::Family(std::string name, std::string help, std::vector<std::string> labels,
+                      std::vector<double> bounds)
+    : name_(std::move(name)),
+      help_(std::move(help)),
+      labels_(std::move(labels)),
+      bounds_(std::move(bounds)) {
+  if (labels_.empty()) with(std::vector<std::string>{});
+}
+
+template <typename Child>
+Child& Family<Child>::with(const std::vector<std::string>& values) {
+  if (values.size() != labels_.size()) {
+    throw std::logic_error(name_ + ": " + std::to_string(labels_.size()) +
+                           " label values expected");
+  }
+  std::lock_guard lock(mu_);
+  auto& slot = children_[values];
+  if (!slot) {
+    if constexpr (std::is_same_v<Child, Histogram>) {
+      slot = std::make_unique<Histogram>(bounds_);
+    } else {
+      slot = std::make_unique<Child>();
+    }
+  }
+  return *slot;
+}
+
+template <typename Child>
+Child& Family<Child>::with(std::initializer_list<std::string_view> values) {
+  std::vector<std::string> v;
+  v.reserve(values.size());
+  for (auto s : values) v.emplace_back(s);
+  return with(v);
+}
+
+template class Family<Counter>;
+template class Family<Gauge>;
+template class Family<Histogram>;
+
+Registry& Registry::global() {
+  static Registry r;
+  return r;
+}
+
+Registry::Entry& Registry::entry(const std::string& name, Type type,
+                                 const std::vector<std::string>& labels) {
+  auto it = families_.find(name);
+  if (it == families_.end()) {
+    it = families_.emplace(name, Entry{}).first;
+    it->second.type = type;
+    return it->second;
+  }
+  const std::vector<std::string>* have = nullptr;
+  if (it->second.type == type) {
+    if (it->second.counter) have = &it->second.counter->labels();
+    if (it->second.gauge) have = &it->second.gauge->labels();
+    if (it->second.histogram) have = &it->second.histogram->labels();
+  }
+  if (!have || *have != labels) {
+    throw std::logic_error("metric " + name + " registered again with another type or labels");
+  }
+  return it->second;
+}
+
+CounterFamily& Registry::counter(const std::string& name, const std::string& help,
+                                 std::vector<std::string> labels) {
+  std::lock_guard lock(mu_);
+  Entry& e = entry(name, Type::counter, labels);
+  if (!e.counter) e.counter = std::make_unique<CounterFamily>(name, help, std::move(labels));
+  return *e.counter;
+}
+
+GaugeFamily& Registry::gauge(const std::string& name, const std::string& help,
+                             std::vector<std::string> labels, bool counter_type) {
+  std::lock_guard lock(mu_);
+  Entry& e = entry(name, Type::gauge, labels);
+  e.counter_type = counter_type;
+  if (!e.gauge) e.gauge = std::make_unique<GaugeFamily>(name, help, std::move(labels));
+  return *e.gauge;
+}
+
+HistogramFamily& Registry::histogram(const std::string& name, const std::string& help,
+                                     std::vector<std::string> labels, std::vector<double> bounds) {
+  std::lock_guard lock(mu_);
+  Entry& e = entry(name, Type::histogram, labels);
+  if (!e.histogram) {
+    e.histogram =
+        std::make_unique<HistogramFamily>(name, help, std::move(labels), std::move(bounds));
+  }
+  return *e.histogram;
+}
+
+void Registry::on_collect(std::function<void()> f) {
+  std::lock_guard lock(mu_);
+  collectors_.push_back(std::move(f));
+}
+
+std::vector<double> exponential_buckets(double start, double factor, int count) {
+  std::vector<double> out;
+  for (int i = 0; i < count; ++i, start *= factor) out.push_back(start);
+  return out;
+}
+
+std::string format_value(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  if (v == 0) return "0";
+  // Go's 'g' with the shortest precision: exponent form only below 1e-4 or from 1e6 up.
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  std::string_view sci(buf, r.ptr - buf);
+  int exp = std::atoi(std::string(sci.substr(sci.find('e') + 1)).c_str());
+  if (exp < -4 || exp >= 6) return std::string(sci);
+  r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
+  return std::string(buf, r.ptr);
+}
+
+std::string escape_label(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
+  }
+  return out;
+}
+
+namespace {
+
+std::string escape_help(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
+  }
+  return out;
+}
+
+// {a="x",b="y"} plus an optional extra label (le for buckets); empty when no labels.
+void append_labels(std::string& out, const std::vector<std::string>& names,
+                   const std::vector<std::string>& values, std::string_view extra_name = {},
+                   std::string_view extra_value = {}) {
+  if (names.empty() && extra_name.empty()) return;
+  out += '{';
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i) out += ',';
+    out += names[i];
+    out += "=\"";
+    out += escape_label(values[i]);
+    out += '"';
+  }
+  if (!extra_name.empty()) {
+    if (!names.empty()) out += ',';
+    out += extra_name;
+    out += "=\"";
+    out += extra_value;
+    out += '"';
+  }
+  out += '}';
+}
+
+template <typename Fam>
+bool header(std::string& out, const Fam& f, std::string_view type) {
+  bool any = false;
+  f.each([&](auto&, auto&) { any = true; });
+  if (!any) return false;
+  out += "# HELP " + f.name() + " " + escape_help(f.help()) + "\n";
+  out += "# TYPE " + f.name() + " ";
+  out += type;
+  out += "\n";
+  return true;
+}
+
+}  // namespace
+
+std::string Registry::render() {
+  std::vector<std::function<void()>> collectors;
+  {
+    std::lock_guard lock(mu_);
+    collectors = collectors_;
+  }
+  for (auto& c : collectors) c();
+  std::lock_guard lock(mu_);
+  std::string out;
+  for (auto& [name, e] : families_) {
+    if (e.counter && header(out, *e.counter, "counter")) {
+      e.counter->each([&](const std::vector<std::string>& values, const Counter& c) {
+        out += name;
+        append_labels(out, e.counter->labels(), values);
+        out += " " + std::to_string(c.value()) + "\n";
+      });
+    } else if (e.gauge && header(out, *e.gauge, e.counter_type ? "counter" : "gauge")) {
+      e.gauge->each([&](const std::vector<std::string>& values, const Gauge& g) {
+        out += name;
+        append_labels(out, e.gauge->labels(), values);
+        out += " " + format_value(g.value()) + "\n";
+      });
+    } else if (e.histogram && header(out, *e.histogram, "histogram")) {
+      auto& f = *e.histogram;
+      f.each([&](const std::vector<std::string>& values, const Histogram& h) {
+        Histogram::Snapshot s = h.snapshot();
+        for (size_t i = 0; i <= f.bounds().size(); ++i) {
+          out += name + "_bucket";
+          std::string le = i < f.bounds().size() ? format_value(f.bounds()[i]) : "+Inf";
+          append_labels(out, f.labels(), values, "le", le);
+          out += " " + std::to_string(s.cumulative[i]) + "\n";
+        }
+        out += name + "_sum";
+        append_labels(out, f.labels(), values);
+        out += " " + format_value(s.sum) + "\n";
+        out += name + "_count";
+        append_labels(out, f.labels(), values);
+        out += " " + std::to_string(s.count) + "\n";
+      });
+    }
+  }
+  return out;
+}
+
+}  // namespace cxxdns::metrics

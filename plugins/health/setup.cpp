@@ -1,0 +1,36 @@
+// health [ADDRESS] { lameduck DURATION }, as CoreDNS's health.
+#include "core/plugin/setup.h"
+#include "core/http/server.h"
+#include "core/plugin/registry.h"
+#include "plugins/health/health.h"
+
+void cxxdns_register_health(cxxdns::Registry& r) {
+  r.add("health", [](cxxdns::SetupContext& sc) -> std::unique_ptr<cxxdns::Plugin> {
+    std::string addr;
+    std::chrono::nanoseconds lameduck{0};
+    for (const auto& d : sc.directives()) {
+      if (d.args.size() > 1) sc.arg_error(d.args[1]);
+      if (d.args.size() == 1) {
+        addr = d.args[0].text;
+        std::string host;
+        uint16_t port;
+        if (!cxxdns::http::split_host_port(addr, host, port)) {
+          sc.error(d.args[0], "address " + addr + ": missing or bad port in address");
+        }
+      }
+      for (const auto& line : d.block) {
+        if (line.name.text != "lameduck") sc.arg_error(line.name);
+        if (line.args.size() != 1) sc.arg_error(line.name);
+        std::chrono::nanoseconds l;
+        if (!cxxdns::parse_go_duration(line.args[0].text, l)) {
+          sc.error(line.args[0],
+                   "unable to parse lameduck duration value: '" + line.args[0].text + "'");
+        }
+        lameduck = l;
+      }
+    }
+    if (addr.empty()) addr = ":8080";
+    return std::make_unique<cxxdns::plugins::Health>(cxxdns::http::HttpServer::shared(addr),
+                                                     lameduck, sc.services());
+  });
+}

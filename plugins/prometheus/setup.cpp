@@ -1,0 +1,34 @@
+// prometheus [ADDRESS], as CoreDNS's metrics plugin (default localhost:9153).
+#include "core/plugin/setup.h"
+#include "core/http/server.h"
+#include "core/plugin/registry.h"
+#include "plugins/prometheus/prometheus.h"
+
+void cxxdns_register_prometheus(cxxdns::Registry& r) {
+  r.add("prometheus", [](cxxdns::SetupContext& sc) -> std::unique_ptr<cxxdns::Plugin> {
+    const auto& d = sc.only_one();
+    std::string addr = "localhost:9153";
+    if (d.args.size() > 1) sc.arg_error(d.args[1]);
+    if (d.args.size() == 1) {
+      addr = d.args[0].text;
+      std::string host;
+      uint16_t port;
+      if (!cxxdns::http::split_host_port(addr, host, port)) {
+        sc.error(d.args[0], "address " + addr + ": missing or bad port in address");
+      }
+    }
+    if (d.has_block) sc.error(d.name, "prometheus takes no block");
+    std::vector<cxxdns::plugins::PrometheusZone> zones;
+    for (const auto& k : sc.block().keys) {
+      cxxdns::plugins::PrometheusZone z;
+      if (!cxxdns::dns::from_text(k.zone, z.name)) sc.error(k.token, "bad zone '" + k.zone + "'");
+      z.name.to_lower();
+      z.text = k.zone;
+      z.port = k.port.value_or(53);
+      zones.push_back(std::move(z));
+    }
+    return std::make_unique<cxxdns::plugins::Prometheus>(cxxdns::http::HttpServer::shared(addr),
+                                                         sc.services(), std::move(zones),
+                                                         &sc.bind_addresses());
+  });
+}
