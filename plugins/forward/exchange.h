@@ -1,0 +1,101 @@
+// One exchange with upstreams: a client query tried on upstreams in turn (failover), or a
+// health check on one upstream. Each try uses a fresh socket (a random source port from the
+// kernel) and a random ID; answers whose ID or question do not match are ignored.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/dns/name.h"
+#include "plugins/forward/forward.h"
+
+namespace cxxdns::plugins::forward {
+
+// A health check of one upstream, run from a timer on worker 0.
+struct Probe {
+  Forward* fw = nullptr;
+  Forward::Worker* worker = nullptr;
+  Block* block = nullptr;
+  Upstream* up = nullptr;
+  uv_timer_t timer;
+  bool in_flight = false;
+  std::vector<uint8_t> query;  // `. IN NS` (or the `domain` name), RD unless no_rec
+  dns::Name qname;
+  void done(bool ok);
+};
+
+class Exchange {
+ public:
+  explicit Exchange(Forward::Worker& w);
+  // Starts a client query on `block` with upstreams tried in `order`.
+  void start_query(Forward* fw, QueryContext& ctx, size_t block, const uint8_t* order, size_t n);
+  void start_probe(Probe* probe);
+  // Answers the client with SERVFAIL (server stopping) and closes the handles; the
+  // object deletes itself once they are closed.
+  void shutdown();
+
+ private:
+  enum class Sock { none, udp, tcp };
+
+  void begin(bool tcp);
+  void next_try();
+  void try_failed(const char* reason);
+  void close_socket();
+  void on_socket_closed();
+  void on_message(const uint8_t* msg, size_t len);
+  void complete();  // a valid answer is in rbuf_[0..answer_len_)
+  void all_failed();
+  void send_tcp();
+  void on_tcp_data(size_t n);
+  bool matches(const uint8_t* msg, size_t len) const;
+
+  static void on_timer(uv_timer_t* t);
+  static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void on_udp_read(uv_udp_t* h, ssize_t n, const uv_buf_t* buf, const sockaddr* from,
+                          unsigned flags);
+  static void on_connect(uv_connect_t* req, int status);
+  static void on_write(uv_write_t* req, int status);
+  static void on_tcp_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
+  static void on_close(uv_handle_t* h);
+
+  Forward::Worker& w_;
+  Forward* fw_ = nullptr;
+  QueryContext* ctx_ = nullptr;  // null for a probe, and once handed back
+  Probe* probe_ = nullptr;
+  size_t block_ = 0;
+  Block* blk_ = nullptr;
+  uint8_t order_[kMaxUpstreams];
+  size_t norder_ = 0, tried_ = 0;
+  Upstream* up_ = nullptr;
+  bool tcp_ = false;
+  bool retry_tcp_ = false;  // the next try is the same upstream over TCP (truncated answer)
+  bool finished_ = false;   // the exchange is over; the socket close returns it to the pool
+  bool dying_ = false;
+  bool closing_ = false;  // a socket's uv_close is pending
+  int open_handles_ = 0;
+  uint64_t deadline_ms_ = 0, try_start_ns_ = 0;
+  uint16_t id_ = 0;
+  dns::Name qname_;  // lower case, for matching answers
+  uint16_t qtype_ = 0, qclass_ = 0;
+  std::vector<uint8_t> query_;
+  std::string last_error_;
+
+  Sock sock_ = Sock::none;
+  uv_timer_t timer_;
+  union {
+    uv_udp_t udp_;
+    uv_tcp_t tcp_h_;
+  };
+  uv_connect_t connect_req_;
+  uv_write_t write_req_;
+  uint8_t len_prefix_[2];
+  std::vector<uint8_t> rbuf_;  // UDP datagram, or TCP stream bytes
+  size_t rlen_ = 0;
+  size_t answer_len_ = 0;
+  size_t answer_off_ = 0;
+};
+
+}  // namespace cxxdns::plugins::forward

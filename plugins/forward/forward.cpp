@@ -1,0 +1,181 @@
+#include "plugins/forward/forward.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/dns/message.h"
+#include "core/log/log.h"
+#include "plugins/forward/exchange.h"
+
+namespace cxxdns::plugins::forward {
+
+Forward::Forward(std::vector<std::unique_ptr<Block>> blocks, int workers)
+    : blocks_(std::move(blocks)) {
+  for (int i = 0; i < std::max(workers, 1); ++i) workers_.push_back(std::make_unique<Worker>());
+}
+
+Forward::~Forward() = default;
+
+uint64_t Forward::max_concurrent_rejects() const {
+  uint64_t n = 0;
+  for (auto& b : blocks_) n += b->max_concurrent_rejects.load(std::memory_order_relaxed);
+  return n;
+}
+
+void Forward::serve_block(QueryContext& ctx, size_t first) {
+  std::string_view qname = ctx.qname_text();
+  size_t bi = first;
+  while (bi < blocks_.size() && !blocks_[bi]->opts.matches(qname)) ++bi;
+  if (bi == blocks_.size()) {
+    ctx.next();
+    return;
+  }
+  Block& b = *blocks_[bi];
+  const ForwardOptions& o = b.opts;
+  if (o.max_concurrent > 0 &&
+      b.inflight.fetch_add(1, std::memory_order_relaxed) >= int64_t(o.max_concurrent)) {
+    b.inflight.fetch_sub(1, std::memory_order_relaxed);
+    b.max_concurrent_rejects.fetch_add(1, std::memory_order_relaxed);
+    ctx.fail(dns::rcode::REFUSED, "plugin/forward: concurrent queries exceeded maximum " +
+                                      std::to_string(o.max_concurrent));
+    return;
+  }
+  if (o.max_concurrent == 0) b.inflight.fetch_add(1, std::memory_order_relaxed);
+
+  Worker& w = *workers_[static_cast<size_t>(ctx.worker().index) % workers_.size()];
+  // The order of upstreams for this query: healthy ones, by policy.
+  uint8_t order[kMaxUpstreams];
+  size_t n = 0;
+  const size_t total = o.upstreams.size();
+  size_t start = 0;
+  if (o.policy == Policy::round_robin) start = w.round_robin++ % total;
+  for (size_t i = 0; i < total; ++i) {
+    size_t k = (start + i) % total;
+    if (!o.upstreams[k]->down(o.max_fails)) order[n++] = static_cast<uint8_t>(k);
+  }
+  if (o.policy == Policy::random) std::shuffle(order, order + n, w.rng);
+  if (n == 0) {
+    if (o.failfast_all_unhealthy) {
+      b.inflight.fetch_sub(1, std::memory_order_relaxed);
+      ctx.fail(dns::rcode::SERVFAIL, "plugin/forward: no healthy proxies");
+      return;
+    }
+    // All down: health checking itself may be what is broken; try one at random.
+    b.healthcheck_broken.fetch_add(1, std::memory_order_relaxed);
+    order[n++] = static_cast<uint8_t>(w.rng() % total);
+  }
+  acquire(w)->start_query(this, ctx, bi, order, n);
+}
+
+void Forward::finish(QueryContext& ctx, size_t block) {
+  Block& b = *blocks_[block];
+  b.inflight.fetch_sub(1, std::memory_order_relaxed);
+  uint8_t rc = dns::Header::read(ctx.response().data()).rcode();
+  // `next RCODE`: hand the query to the next forward directive, as CoreDNS does when the
+  // next plugin is a forward; without one the answer stands.
+  if (block + 1 < blocks_.size() && std::find(b.opts.next_rcodes.begin(), b.opts.next_rcodes.end(),
+                                              rc) != b.opts.next_rcodes.end()) {
+    serve_block(ctx, block + 1);
+    return;
+  }
+  ctx.reply();
+}
+
+Exchange* Forward::acquire(Worker& w) {
+  if (!w.free.empty()) {
+    Exchange* ex = w.free.back();
+    w.free.pop_back();
+    return ex;
+  }
+  auto* ex = new Exchange(w);
+  w.all.push_back(ex);
+  return ex;
+}
+
+void Forward::release(Worker& w, Exchange* ex) {
+  w.free.push_back(ex);
+}
+
+void Forward::start_worker(WorkerInfo& info) {
+  Worker& w = *workers_[static_cast<size_t>(info.index) % workers_.size()];
+  w.loop = info.loop;
+  w.index = info.index;
+  std::random_device rd;
+  w.rng.seed(rd());
+  w.stopping = false;
+  // Health state is shared; one worker is enough to check it.
+  if (info.index == 0) start_probes(w);
+}
+
+void Forward::stop_worker(WorkerInfo& info) {
+  Worker& w = *workers_[static_cast<size_t>(info.index) % workers_.size()];
+  w.stopping = true;
+  for (auto& p : w.probes) {
+    uv_timer_stop(&p->timer);
+    uv_close(reinterpret_cast<uv_handle_t*>(&p->timer),
+             [](uv_handle_t* h) { delete static_cast<Probe*>(h->data); });
+    p.release();
+  }
+  w.probes.clear();
+  for (Exchange* ex : w.all) ex->shutdown();
+  w.all.clear();
+  w.free.clear();
+}
+
+void Forward::start_probes(Worker& w) {
+  for (auto& bp : blocks_) {
+    Block& b = *bp;
+    if (b.opts.max_fails == 0) continue;
+    for (auto& up : b.opts.upstreams) {
+      auto p = std::make_unique<Probe>();
+      p->fw = this;
+      p->worker = &w;
+      p->block = &b;
+      p->up = up.get();
+      dns::from_text(b.opts.health_check_domain, p->qname);
+      p->query.resize(dns::kHeaderSize);
+      dns::Header h;
+      h.flags = b.opts.health_check_rd ? dns::flag::RD : 0;
+      h.qdcount = 1;
+      h.write(p->query.data());
+      p->query.insert(p->query.end(), p->qname.data, p->qname.data + p->qname.len);
+      uint8_t tail[4];
+      dns::put16(tail, dns::type::NS);
+      dns::put16(tail + 2, dns::cls::IN);
+      p->query.insert(p->query.end(), tail, tail + 4);
+      uv_timer_init(w.loop, &p->timer);
+      p->timer.data = p.get();
+      uint64_t ms = std::max<uint64_t>(
+          1, std::chrono::duration_cast<std::chrono::milliseconds>(b.opts.health_check).count());
+      if (b.opts.health_check.count() > 0) {
+        uv_timer_start(
+            &p->timer,
+            [](uv_timer_t* t) {
+              auto* pr = static_cast<Probe*>(t->data);
+              if (pr->in_flight || pr->worker->stopping) return;
+              pr->in_flight = true;
+              pr->fw->acquire(*pr->worker)->start_probe(pr);
+            },
+            ms, ms);
+      }
+      w.probes.push_back(std::move(p));
+    }
+  }
+}
+
+void Probe::done(bool ok) {
+  in_flight = false;
+  if (ok) {
+    if (up->fails.exchange(0, std::memory_order_relaxed) >= block->opts.max_fails) {
+      log::info("plugin/forward: upstream {} is healthy again", up->to);
+    }
+    return;
+  }
+  up->healthcheck_failures.fetch_add(1, std::memory_order_relaxed);
+  if (up->fails.fetch_add(1, std::memory_order_relaxed) + 1 == block->opts.max_fails) {
+    log::warning("plugin/forward: upstream {} is down after {} failed health checks", up->to,
+                 block->opts.max_fails);
+  }
+}
+
+}  // namespace cxxdns::plugins::forward

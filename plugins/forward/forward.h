@@ -1,0 +1,77 @@
+// forward: proxies queries to upstream resolvers over UDP and TCP, as CoreDNS's forward.
+// Every `forward` directive of a server block is one Block of this one plugin instance, tried
+// in the order written (CoreDNS chains them as consecutive forward plugins).
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/plugin/context.h"
+#include "plugins/forward/options.h"
+
+namespace cxxdns::plugins::forward {
+
+class Exchange;
+struct Probe;
+
+// One `forward` directive with its run-time state.
+struct Block {
+  ForwardOptions opts;
+  std::atomic<int64_t> inflight{0};  // for max_concurrent, across workers
+  // coredns_forward_max_concurrent_rejects_total
+  std::atomic<uint64_t> max_concurrent_rejects{0};
+  // coredns_forward_healthcheck_broken_total
+  std::atomic<uint64_t> healthcheck_broken{0};
+};
+
+// Per-try read timeout and the overall budget of one client query, as CoreDNS's
+// (proxy read timeout 2s, forward's 5s deadline).
+constexpr uint64_t kTryTimeoutMs = 2000;
+constexpr uint64_t kOverallTimeoutMs = 5000;
+// A health check waits this long for its answer.
+constexpr uint64_t kHealthTimeoutMs = 1000;
+
+class Forward final : public Plugin {
+ public:
+  Forward(std::vector<std::unique_ptr<Block>> blocks, int workers);
+  ~Forward() override;
+  std::string_view name() const override { return "forward"; }
+  void serve(QueryContext& ctx) override { serve_block(ctx, 0); }
+  void start_worker(WorkerInfo& worker) override;
+  void stop_worker(WorkerInfo& worker) override;
+
+  const std::vector<std::unique_ptr<Block>>& blocks() const { return blocks_; }
+  // Sum over blocks, for the prometheus plugin.
+  uint64_t max_concurrent_rejects() const;
+
+  // --- Used by Exchange and the health prober.
+  struct Worker {
+    uv_loop_t* loop = nullptr;
+    int index = 0;
+    std::mt19937 rng;
+    uint32_t round_robin = 0;
+    std::vector<Exchange*> free;  // finished exchanges, handles open, ready for reuse
+    std::vector<Exchange*> all;   // every exchange this worker made
+    std::vector<std::unique_ptr<Probe>> probes;  // health checks (worker 0 only)
+    bool stopping = false;
+  };
+  // Serves ctx with the first block from `first` that matches its name; ctx.next() when none.
+  void serve_block(QueryContext& ctx, size_t first);
+  // The answer of an upstream for a client query: reply, or hand to the next block.
+  void finish(QueryContext& ctx, size_t block);
+  Exchange* acquire(Worker& w);
+  void release(Worker& w, Exchange* ex);
+
+ private:
+  void start_probes(Worker& w);
+
+  std::vector<std::unique_ptr<Block>> blocks_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+}  // namespace cxxdns::plugins::forward

@@ -1,0 +1,114 @@
+#include "plugins/forward/options.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "core/dns/name.h"
+
+namespace cxxdns::plugins::forward {
+
+bool ForwardOptions::matches(std::string_view qname) const {
+  if (!dns::is_subdomain(qname, from)) return false;
+  if (qname == from) return true;
+  for (const auto& z : except) {
+    if (dns::is_subdomain(qname, z)) return false;
+  }
+  return true;
+}
+
+namespace {
+
+bool parse_port(std::string_view s, uint16_t& port) {
+  unsigned v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v == 0 || v > 65535) return false;
+  port = static_cast<uint16_t>(v);
+  return true;
+}
+
+}  // namespace
+
+std::string parse_upstream(std::string_view text, Upstream& out) {
+  std::string_view s = text;
+  uint16_t port = 53;
+  if (s.size() > 6 && s.substr(0, 6) == "dns://") {
+    s.remove_prefix(6);
+  } else if (s.size() > 6 && s.substr(0, 6) == "tls://") {
+    s.remove_prefix(6);
+    out.tls = true;
+    port = 853;
+  } else if (auto p = s.find("://"); p != std::string_view::npos) {
+    return "unsupported protocol '" + std::string(s.substr(0, p)) + "://' in '" +
+           std::string(text) + "'";
+  }
+  std::string host;
+  std::string_view port_text;
+  if (!s.empty() && s[0] == '[') {
+    auto close = s.find(']');
+    if (close == std::string_view::npos)
+      return "not an IP address or file: '" + std::string(text) + "'";
+    host = std::string(s.substr(1, close - 1));
+    std::string_view rest = s.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest[0] != ':') return "not an IP address or file: '" + std::string(text) + "'";
+      port_text = rest.substr(1);
+    }
+  } else if (std::count(s.begin(), s.end(), ':') == 1) {
+    auto colon = s.find(':');
+    host = std::string(s.substr(0, colon));
+    port_text = s.substr(colon + 1);
+  } else {
+    host = std::string(s);  // bare IPv4 or IPv6
+  }
+  if (out.tls) {
+    if (auto pct = host.find('%'); pct != std::string::npos) {
+      out.tls_servername = host.substr(pct + 1);
+      host.resize(pct);
+    }
+  }
+  if (!port_text.empty() || (s.size() && s.back() == ':')) {
+    if (!parse_port(port_text, port)) return "invalid port in '" + std::string(text) + "'";
+  }
+  std::memset(&out.addr, 0, sizeof out.addr);
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&out.addr);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&out.addr);
+  char buf[INET6_ADDRSTRLEN];
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    out.addr_len = sizeof(sockaddr_in);
+    inet_ntop(AF_INET, &v4->sin_addr, buf, sizeof buf);
+    out.to = std::string(buf) + ":" + std::to_string(port);
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    out.addr_len = sizeof(sockaddr_in6);
+    inet_ntop(AF_INET6, &v6->sin6_addr, buf, sizeof buf);
+    out.to = "[" + std::string(buf) + "]:" + std::to_string(port);
+  } else {
+    return "not an IP address or file: '" + std::string(text) + "'";
+  }
+  if (out.tls) out.to = "tls://" + out.to;
+  return "";
+}
+
+bool read_resolv_conf(const std::string& path, std::vector<std::string>& out) {
+  std::ifstream in(path);
+  if (!in) return false;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    std::string key, value;
+    if (!(ls >> key) || key != "nameserver" || !(ls >> value)) continue;
+    out.push_back(value);
+  }
+  return true;
+}
+
+}  // namespace cxxdns::plugins::forward

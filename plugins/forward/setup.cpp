@@ -1,0 +1,169 @@
+// forward FROM TO... { except ZONES...; force_tcp; prefer_udp; expire DURATION;
+// max_fails N; policy random|round_robin|sequential; health_check DURATION [no_rec]
+// [domain FQDN]; max_concurrent N; next RCODE...; failfast_all_unhealthy_upstreams;
+// tls [CERT KEY CA]; tls_servername NAME }, as CoreDNS's forward (plugin/forward/setup.go).
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "core/dns/name.h"
+#include "core/plugin/config.h"
+#include "core/plugin/registry.h"
+#include "core/plugin/setup.h"
+#include "plugins/forward/forward.h"
+
+namespace {
+
+using namespace cxxdns::plugins::forward;
+using cxxdns::corefile::Directive;
+using cxxdns::corefile::Token;
+
+bool is_file(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int rcode_from_name(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), ::toupper);
+  static const char* kNames[] = {"NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+                                 "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE"};
+  for (int i = 0; i < int(std::size(kNames)); ++i) {
+    if (s == kNames[i]) return i;
+  }
+  if (s == "NOTIMPL") return 4;  // miekg/dns spelling
+  return -1;
+}
+
+void add_upstream(cxxdns::SetupContext& sc, const Token& t, const std::string& text,
+                  ForwardOptions& o) {
+  auto up = std::make_unique<Upstream>();
+  std::string err = parse_upstream(text, *up);
+  if (!err.empty()) sc.error(t, err);
+  o.upstreams.push_back(std::move(up));
+}
+
+void parse_to(cxxdns::SetupContext& sc, const Token& t, ForwardOptions& o) {
+  // A TO that names an existing file is a resolv.conf: its nameservers, port 53.
+  if (t.text.find("://") == std::string::npos && is_file(t.text)) {
+    std::vector<std::string> servers;
+    if (!read_resolv_conf(t.text, servers)) sc.error(t, "cannot read '" + t.text + "'");
+    if (servers.empty()) sc.error(t, "no nameservers found in '" + t.text + "'");
+    for (auto& s : servers) add_upstream(sc, t, s, o);
+    return;
+  }
+  add_upstream(sc, t, t.text, o);
+}
+
+void parse_option(cxxdns::SetupContext& sc, const Directive& line, ForwardOptions& o) {
+  const std::string& opt = line.name.text;
+  const auto& args = line.args;
+  auto no_args = [&] {
+    if (!args.empty()) sc.arg_error(args.front());
+  };
+  auto one_arg = [&]() -> const Token& {
+    if (args.size() != 1) sc.arg_error(line.name);
+    return args[0];
+  };
+  if (opt == "except") {
+    if (args.empty()) sc.arg_error(line.name);
+    auto zones = sc.zones_from(args);
+    o.except.insert(o.except.end(), zones.begin(), zones.end());
+  } else if (opt == "force_tcp") {
+    no_args();
+    o.force_tcp = true;
+  } else if (opt == "prefer_udp") {
+    no_args();
+    o.prefer_udp = true;
+  } else if (opt == "expire") {
+    const Token& t = one_arg();
+    o.expire = sc.parse_duration(t);
+    if (o.expire.count() < 0) sc.error(t, "expire can't be negative: " + t.text);
+  } else if (opt == "max_fails") {
+    o.max_fails = static_cast<uint32_t>(sc.parse_uint(one_arg(), 0, 1u << 30));
+  } else if (opt == "policy") {
+    const Token& t = one_arg();
+    if (t.text == "random")
+      o.policy = Policy::random;
+    else if (t.text == "round_robin")
+      o.policy = Policy::round_robin;
+    else if (t.text == "sequential")
+      o.policy = Policy::sequential;
+    else
+      sc.error(t, "unknown policy '" + t.text + "'");
+  } else if (opt == "health_check") {
+    if (args.empty()) sc.arg_error(line.name);
+    o.health_check = sc.parse_duration(args[0]);
+    if (o.health_check.count() < 0)
+      sc.error(args[0], "health_check can't be negative: " + args[0].text);
+    for (size_t i = 1; i < args.size(); ++i) {
+      if (args[i].text == "no_rec") {
+        o.health_check_rd = false;
+      } else if (args[i].text == "domain") {
+        if (i + 1 >= args.size()) sc.arg_error(args[i]);
+        cxxdns::dns::Name n;
+        if (!cxxdns::dns::from_text(args[i + 1].text, n)) {
+          sc.error(args[i + 1], "health_check: invalid domain name " + args[i + 1].text);
+        }
+        o.health_check_domain = cxxdns::dns::canonical(args[i + 1].text);
+        ++i;
+      } else {
+        sc.error(args[i], "health_check: unknown option " + args[i].text);
+      }
+    }
+  } else if (opt == "max_concurrent") {
+    o.max_concurrent = static_cast<uint32_t>(sc.parse_uint(one_arg(), 0, 1u << 30));
+  } else if (opt == "next") {
+    if (args.empty()) sc.arg_error(line.name);
+    for (auto& a : args) {
+      int rc = rcode_from_name(a.text);
+      if (rc < 0) sc.error(a, a.text + " is not a valid rcode");
+      o.next_rcodes.push_back(static_cast<uint16_t>(rc));
+    }
+  } else if (opt == "failfast_all_unhealthy_upstreams") {
+    no_args();
+    o.failfast_all_unhealthy = true;
+  } else if (opt == "tls") {
+    if (args.size() > 3) sc.arg_error(args[3]);
+    o.tls_set = true;
+    for (auto& a : args) {
+      if (!is_file(a.text)) sc.error(a, "tls: cannot read '" + a.text + "'");
+      o.tls.push_back(a.text);
+    }
+  } else if (opt == "tls_servername") {
+    o.tls_servername = one_arg().text;
+  } else {
+    sc.unknown_property(line.name);
+  }
+}
+
+std::unique_ptr<Block> parse_directive(cxxdns::SetupContext& sc, const Directive& d) {
+  auto b = std::make_unique<Block>();
+  ForwardOptions& o = b->opts;
+  if (d.args.size() < 2) sc.arg_error(d.args.empty() ? d.name : d.args.back());
+  // CIDR FROMs expand to several zones; only the first is used, as in CoreDNS.
+  o.from = sc.zones_from(std::span(d.args).first(1)).front();
+  for (size_t i = 1; i < d.args.size(); ++i) parse_to(sc, d.args[i], o);
+  if (o.upstreams.size() > kMaxUpstreams) {
+    sc.error(d.args.back(), "more than " + std::to_string(kMaxUpstreams) +
+                                " TOs configured: " + std::to_string(o.upstreams.size()));
+  }
+  for (const auto& line : d.block) parse_option(sc, line, o);
+  // tls:// upstreams are not implemented yet: refuse them rather than send plain DNS.
+  for (auto& up : o.upstreams) {
+    if (up->tls) sc.error(d.name, "tls:// upstreams are not supported yet: " + up->to);
+    if (!o.tls_servername.empty() && up->tls_servername.empty()) {
+      up->tls_servername = o.tls_servername;
+    }
+  }
+  return b;
+}
+
+}  // namespace
+
+void cxxdns_register_forward(cxxdns::Registry& r) {
+  r.add("forward", [](cxxdns::SetupContext& sc) -> std::unique_ptr<cxxdns::Plugin> {
+    std::vector<std::unique_ptr<Block>> blocks;
+    for (const auto& d : sc.directives()) blocks.push_back(parse_directive(sc, d));
+    return std::make_unique<Forward>(std::move(blocks), sc.services().workers);
+  });
+}

@@ -1,0 +1,234 @@
+"""forward: proxying to real upstreams (unbound, and tiny scripted UDP servers) on 127.0.0.1:
+answers, failover past a dead upstream, `next` on an upstream's REFUSED, truncation and TCP,
+wrong-ID answers ignored, max_concurrent, health checks that mark an upstream down and up."""
+
+import socket
+import struct
+import threading
+import time
+
+import pytest
+
+from harness import (
+    build_query, free_port, parse_message, run_cxxdns, udp_query, wait_until,
+)
+
+ZONE = "example.net."
+DATA = [
+    "www.example.net. 300 IN A 192.0.2.1",
+    "www.example.net. 300 IN AAAA 2001:db8::1",
+] + [f"big.example.net. 300 IN A 198.51.100.{i}" for i in range(1, 41)]
+
+
+def forward_corefile(to, options=""):
+    block = f" {{\n{options}\n    }}" if options else ""
+    return f""".:{{PORT}} {{
+    bind 127.0.0.1
+    errors
+    forward . {to}{block}
+}}
+"""
+
+
+class ScriptedUpstream:
+    """A UDP server on 127.0.0.1. The first query for `name` gets an answer with a wrong ID
+    (and a bogus address), later ones for it are ignored; anything else (health checks, the
+    harness's readiness probe) gets an empty REFUSED with the right ID, so it stays healthy."""
+
+    def __init__(self, name):
+        self.name = name
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.sock.settimeout(0.2)
+        self.queries = 0
+        self.stopped = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stopped:
+            try:
+                data, addr = self.sock.recvfrom(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            qid = struct.unpack("!H", data[:2])[0]
+            end = 12
+            labels = []
+            while data[end] != 0:
+                labels.append(data[end + 1:end + 1 + data[end]].decode().lower())
+                end += data[end] + 1
+            end += 5
+            question = data[12:end]
+            if ".".join(labels) + "." != self.name:
+                hdr = struct.pack("!HHHHHH", qid, 0x8105, 1, 0, 0, 0)
+                self.sock.sendto(hdr + question, addr)
+                continue
+            self.queries += 1
+            if self.queries > 1:
+                continue
+            hdr = struct.pack("!HHHHHH", qid ^ 0x5a5a, 0x8180, 1, 1, 0, 0)
+            rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + bytes([6, 6, 6, 6])
+            self.sock.sendto(hdr + question + rr, addr)
+
+    def close(self):
+        self.stopped = True
+        self.thread.join(2)
+        self.sock.close()
+
+
+def dead_port():
+    return free_port()  # nothing listens there: UDP gets ICMP port unreachable
+
+
+@pytest.fixture
+def unbound(start_unbound):
+    return start_unbound(local_zones=[(ZONE, "static")], local_data=DATA)
+
+
+def test_forwards_to_unbound(start_cxxdns, unbound):
+    srv = start_cxxdns(forward_corefile(f"127.0.0.1:{unbound.port}"))
+    r = srv.query("www.example.net", "A")
+    assert r.rcode == "NOERROR"
+    assert r.rdatas("A") == ["192.0.2.1"]
+    r = srv.query("WWW.Example.NET", "AAAA", tcp=True)
+    assert r.rdatas("AAAA") == ["2001:db8::1"]
+    r = srv.query("nope.example.net", "A")
+    assert r.rcode == "NXDOMAIN"
+    # The client's ID comes back, whatever ID went upstream.
+    q = build_query("www.example.net", "A", qid=0xBEEF)
+    m = parse_message(udp_query(q, srv.port, timeout=3))
+    assert m.id == 0xBEEF and m.rcode == "NOERROR"
+
+
+def test_resolv_conf_upstream(start_cxxdns, unbound, tmp_path):
+    # The resolv.conf names 127.0.0.1 (port 53): only example.com goes there, and with
+    # max_fails 0 no health check does, so nothing is sent to port 53 by this test.
+    srv = start_cxxdns(f""".:{{PORT}} {{
+    bind 127.0.0.1
+    forward example.com resolv.conf {{
+        max_fails 0
+    }}
+    forward . 127.0.0.1:{unbound.port}
+}}
+""", files={"resolv.conf": "search example.net\nnameserver 127.0.0.1\noptions ndots:1\n"})
+    assert srv.query("www.example.net", "A").rdatas("A") == ["192.0.2.1"]
+    # A resolv.conf without nameservers is a Corefile error, with its line.
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "resolv.conf").write_text("search example.net\n")
+    (tmp_path / "bad" / "Corefile").write_text(
+        ".:53 {\n    forward . resolv.conf\n}\n")
+    proc = run_cxxdns(["-conf", "Corefile"], cwd=tmp_path / "bad")
+    assert proc.returncode != 0
+    assert "plugin/forward: Corefile:2 - Error during parsing: no nameservers found" in (
+        proc.stdout + proc.stderr)
+
+
+def test_failover_past_dead_upstream(start_cxxdns, unbound):
+    srv = start_cxxdns(forward_corefile(
+        f"127.0.0.1:{dead_port()} 127.0.0.1:{unbound.port}", "        policy sequential"))
+    for _ in range(3):
+        r = srv.query("www.example.net", "A")
+        assert r.rdatas("A") == ["192.0.2.1"]
+
+
+def test_all_upstreams_dead_servfail_logged(start_cxxdns):
+    srv = start_cxxdns(forward_corefile(f"127.0.0.1:{dead_port()} 127.0.0.1:{dead_port()}"))
+    r = srv.query("www.example.net", "A", timeout=6, retry=0)
+    assert r.rcode == "SERVFAIL"
+    srv.wait_for_log(r"\[ERROR\] plugin/errors: 2 www\.example\.net\. A: plugin/forward: ")
+
+
+def test_next_on_refused(start_cxxdns, start_unbound, unbound):
+    # The first upstream refuses everything (unbound's `local-zone: "." refuse`).
+    refuser = start_unbound()
+    srv = start_cxxdns(f""".:{{PORT}} {{
+    bind 127.0.0.1
+    forward . 127.0.0.1:{refuser.port} {{
+        next REFUSED SERVFAIL
+    }}
+    forward . 127.0.0.1:{unbound.port}
+}}
+""")
+    r = srv.query("www.example.net", "A")
+    assert r.rdatas("A") == ["192.0.2.1"]
+    # Without `next`, REFUSED is the answer.
+    srv2 = start_cxxdns(forward_corefile(f"127.0.0.1:{refuser.port}"))
+    assert srv2.query("www.example.net", "A").rcode == "REFUSED"
+
+
+def test_truncated_answer_and_tcp(start_cxxdns, unbound):
+    srv = start_cxxdns(forward_corefile(f"127.0.0.1:{unbound.port}"))
+    udp = srv.query("big.example.net", "A")
+    assert "TC" in udp.flags or "tc" in {f.lower() for f in udp.flags}
+    assert len(udp.answer) < 40
+    tcp = srv.query("big.example.net", "A", tcp=True)
+    assert sorted(tcp.rdatas("A")) == sorted(f"198.51.100.{i}" for i in range(1, 41))
+    # prefer_udp: UDP upstream first, then TCP once the answer comes back truncated.
+    srv2 = start_cxxdns(forward_corefile(f"127.0.0.1:{unbound.port}", "        prefer_udp"))
+    tcp = srv2.query("big.example.net", "A", tcp=True)
+    assert len(tcp.rdatas("A")) == 40
+    # force_tcp: a UDP client gets the whole answer's first part, never a wrong one.
+    srv3 = start_cxxdns(forward_corefile(f"127.0.0.1:{unbound.port}", "        force_tcp"))
+    assert srv3.query("www.example.net", "A").rdatas("A") == ["192.0.2.1"]
+    assert len(srv3.query("big.example.net", "A", tcp=True).rdatas("A")) == 40
+
+
+def test_wrong_id_is_ignored(start_cxxdns, unbound):
+    liar = ScriptedUpstream("www.example.net.")
+    try:
+        srv = start_cxxdns(forward_corefile(
+            f"127.0.0.1:{liar.port} 127.0.0.1:{unbound.port}", "        policy sequential"))
+        start = time.monotonic()
+        r = srv.query("www.example.net", "A", timeout=6, retry=0)
+        assert "6.6.6.6" not in r.rdatas("A")
+        assert r.rdatas("A") == ["192.0.2.1"]
+        assert liar.queries == 1
+        # The liar stayed silent after its wrong ID: the answer came after the 2 s try.
+        assert time.monotonic() - start >= 1.5
+    finally:
+        liar.close()
+
+
+def test_max_concurrent_refuses(start_cxxdns):
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    try:
+        srv = start_cxxdns(forward_corefile(
+            f"127.0.0.1:{silent.getsockname()[1]}", "        max_concurrent 1\n        max_fails 0"),
+            ready=False)
+        time.sleep(0.3)
+        s1 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s1.bind(("127.0.0.1", 0))
+        try:
+            s1.sendto(build_query("a.example.net", "A", qid=1), ("127.0.0.1", srv.port))
+            time.sleep(0.2)
+            m = parse_message(udp_query(build_query("b.example.net", "A", qid=2), srv.port,
+                                        timeout=2))
+            assert m.rcode == "REFUSED"
+            # The first one is answered too, SERVFAIL after the upstream's timeouts.
+            s1.settimeout(7)
+            first = parse_message(s1.recvfrom(4096)[0])
+            assert first.id == 1 and first.rcode == "SERVFAIL"
+        finally:
+            s1.close()
+    finally:
+        silent.close()
+
+
+def test_health_check_down_and_recovery(start_cxxdns, unbound):
+    srv = start_cxxdns(forward_corefile(
+        f"127.0.0.1:{unbound.port}",
+        "        max_fails 2\n        health_check 100ms\n        failfast_all_unhealthy_upstreams"))
+    assert srv.query("www.example.net", "A").rdatas("A") == ["192.0.2.1"]
+    unbound.stop()
+    srv.wait_for_log(r"plugin/forward: upstream 127\.0\.0\.1:\d+ is down", timeout=5)
+    r = srv.query("www.example.net", "A", retry=0)
+    assert r.rcode == "SERVFAIL"
+    srv.wait_for_log(r"plugin/errors: 2 www\.example\.net\. A: plugin/forward: no healthy proxies")
+    unbound.start()
+    srv.wait_for_log(r"plugin/forward: upstream 127\.0\.0\.1:\d+ is healthy again", timeout=5)
+    wait_until(lambda: srv.query("www.example.net", "A", check=False).rdatas("A") == ["192.0.2.1"],
+               timeout=5, what="answers again after recovery")

@@ -1,0 +1,192 @@
+// A scriptable upstream for forward's unit tests: UDP and TCP on one 127.0.0.1 port, run on
+// the ChainTest's loop. The handler sees each query and returns the messages to send back.
+#pragma once
+
+#include <arpa/inet.h>
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/dns/message.h"
+
+namespace forward_test {
+
+using Bytes = std::vector<uint8_t>;
+
+// An answer to `query` (header and question copied) with `rcode` and `n` A records
+// 10.0.0.1..n; `flags_or` adds header flags (TC...); `id_xor` spoils the ID.
+inline Bytes make_answer(const Bytes& query, uint8_t rcode, int n, uint16_t flags_or = 0,
+                         uint16_t id_xor = 0) {
+  using namespace cxxdns::dns;
+  size_t off = kHeaderSize;
+  skip_name(query, off);
+  off += 4;
+  Bytes out(query.begin(), query.begin() + static_cast<long>(off));
+  Header h = Header::read(query.data());
+  h.id ^= id_xor;
+  h.flags = static_cast<uint16_t>(flag::QR | (h.flags & flag::RD) | flag::RA | rcode | flags_or);
+  h.qdcount = 1;
+  h.ancount = static_cast<uint16_t>(n);
+  h.nscount = h.arcount = 0;
+  h.write(out.data());
+  for (int i = 1; i <= n; ++i) {
+    const uint8_t rr[] = {0xc0,
+                          0x0c,
+                          0,
+                          1,
+                          0,
+                          1,
+                          0,
+                          0,
+                          0,
+                          60,
+                          0,
+                          4,
+                          10,
+                          0,
+                          static_cast<uint8_t>(i >> 8),
+                          static_cast<uint8_t>(i)};
+    out.insert(out.end(), rr, rr + sizeof rr);
+  }
+  return out;
+}
+
+inline bool is_probe(const Bytes& q) {
+  size_t off = cxxdns::dns::kHeaderSize;
+  return cxxdns::dns::skip_name(q, off) && off + 2 <= q.size() &&
+         cxxdns::dns::get16(q.data() + off) == cxxdns::dns::type::NS;
+}
+
+class FakeUpstream {
+ public:
+  using Handler = std::function<std::vector<Bytes>(const Bytes& query, bool tcp)>;
+
+  FakeUpstream(uv_loop_t* loop, Handler h, uint16_t port = 0) : handler_(std::move(h)) {
+    sockaddr_in a{};
+    uv_ip4_addr("127.0.0.1", port, &a);
+    uv_udp_init(loop, &udp_);
+    udp_.data = this;
+    if (uv_udp_bind(&udp_, reinterpret_cast<sockaddr*>(&a), 0) != 0)
+      throw std::runtime_error("bind");
+    sockaddr_in got{};
+    int len = sizeof got;
+    uv_udp_getsockname(&udp_, reinterpret_cast<sockaddr*>(&got), &len);
+    port_ = ntohs(got.sin_port);
+    uv_udp_recv_start(
+        &udp_,
+        [](uv_handle_t*, size_t, uv_buf_t* b) {
+          static char buf[65536];
+          *b = uv_buf_init(buf, sizeof buf);
+        },
+        [](uv_udp_t* h, ssize_t n, const uv_buf_t* b, const sockaddr* from, unsigned) {
+          if (n <= 0 || !from) return;
+          auto* self = static_cast<FakeUpstream*>(h->data);
+          Bytes q(b->base, b->base + n);
+          if (is_probe(q))
+            ++self->probes;
+          else
+            ++self->udp_queries;
+          self->queries.push_back(q);
+          for (auto& r : self->handler_(q, false)) {
+            uv_buf_t out =
+                uv_buf_init(reinterpret_cast<char*>(r.data()), static_cast<unsigned>(r.size()));
+            uv_udp_try_send(h, &out, 1, from);
+          }
+        });
+    uv_tcp_init(loop, &tcp_);
+    tcp_.data = this;
+    sockaddr_in t{};
+    uv_ip4_addr("127.0.0.1", port_, &t);
+    uv_tcp_bind(&tcp_, reinterpret_cast<sockaddr*>(&t), 0);
+    uv_listen(reinterpret_cast<uv_stream_t*>(&tcp_), 16, [](uv_stream_t* s, int status) {
+      if (status != 0) return;
+      auto* self = static_cast<FakeUpstream*>(s->data);
+      auto* c = new Conn{self};
+      uv_tcp_init(s->loop, &c->h);
+      c->h.data = c;
+      if (uv_accept(s, reinterpret_cast<uv_stream_t*>(&c->h)) != 0) return;
+      uv_read_start(
+          reinterpret_cast<uv_stream_t*>(&c->h),
+          [](uv_handle_t* h, size_t, uv_buf_t* b) {
+            auto* c = static_cast<Conn*>(h->data);
+            *b = uv_buf_init(c->tmp, sizeof c->tmp);
+          },
+          [](uv_stream_t* st, ssize_t n, const uv_buf_t* b) {
+            auto* c = static_cast<Conn*>(st->data);
+            if (n < 0) {
+              uv_close(reinterpret_cast<uv_handle_t*>(st),
+                       [](uv_handle_t* h) { delete static_cast<Conn*>(h->data); });
+              return;
+            }
+            c->in.insert(c->in.end(), b->base, b->base + n);
+            while (c->in.size() >= 2) {
+              size_t len = cxxdns::dns::get16(c->in.data());
+              if (c->in.size() < len + 2) break;
+              Bytes q(c->in.begin() + 2, c->in.begin() + 2 + static_cast<long>(len));
+              c->in.erase(c->in.begin(), c->in.begin() + 2 + static_cast<long>(len));
+              if (is_probe(q))
+                ++c->self->probes;
+              else
+                ++c->self->tcp_queries;
+              c->self->queries.push_back(q);
+              for (auto& r : c->self->handler_(q, true)) {
+                auto* w = new Write;
+                w->data.resize(2);
+                cxxdns::dns::put16(w->data.data(), static_cast<uint16_t>(r.size()));
+                w->data.insert(w->data.end(), r.begin(), r.end());
+                uv_buf_t ob = uv_buf_init(reinterpret_cast<char*>(w->data.data()),
+                                          static_cast<unsigned>(w->data.size()));
+                w->req.data = w;
+                uv_write(&w->req, st, &ob, 1,
+                         [](uv_write_t* r, int) { delete static_cast<Write*>(r->data); });
+              }
+            }
+          });
+    });
+  }
+  ~FakeUpstream() {
+    uv_close(reinterpret_cast<uv_handle_t*>(&udp_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), nullptr);
+    uv_run(udp_.loop, UV_RUN_NOWAIT);
+  }
+  uint16_t port() const { return port_; }
+  std::string addr() const { return "127.0.0.1:" + std::to_string(port_); }
+
+  // Client queries by transport; health checks (NS queries) counted apart.
+  int udp_queries = 0, tcp_queries = 0, probes = 0;
+  std::vector<Bytes> queries;
+
+ private:
+  struct Conn {
+    FakeUpstream* self;
+    uv_tcp_t h;
+    char tmp[4096];
+    Bytes in;
+  };
+  struct Write {
+    uv_write_t req;
+    Bytes data;
+  };
+  Handler handler_;
+  uv_udp_t udp_;
+  uv_tcp_t tcp_;
+  uint16_t port_ = 0;
+};
+
+// A 127.0.0.1 port with nothing listening (UDP and TCP): bound once, then closed.
+inline uint16_t dead_port() {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+}  // namespace forward_test
