@@ -88,7 +88,9 @@ def write(doc, out):
              "before the servers do, so qps says more about dnsperf than about the server. "
              "Latency percentiles come from dnsperf -v (one line a query). FAILED: the server "
              "answered wrongly or not at all (probe, most queries lost, or rcodes other than "
-             "NOERROR); N/A: not applicable.\n")
+             "NOERROR); N/A: not applicable. CPU time is counted in kernel ticks "
+             "(1/100 s); a forward-miss run stops at the end of its names or of the duration, "
+             "so it can be shorter than the others and vary more between runs.\n")
     L.append("| scenario | server | qps | lost | CPU us/query | avg ms | p50 ms | p99 ms | "
              "max ms | RSS after (MiB) |")
     L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -160,13 +162,15 @@ def write(doc, out):
     L.append("")
     L.append("## Setup and command lines\n")
     L.append("Every server: one worker thread, the same upstream (unbound answering every name "
-             "under bench.test with 10.0.0.1, `local-zone redirect`), a cache of at least "
+             "under bench.test with 10.0.0.1 by `local-zone redirect`, refusing every other "
+             "name so that nothing is ever asked outside loopback), a cache of at least "
              "100,000 answers (cxxdns `cache { success 100000 }`, its denial cache at the default 9984, dnsdist "
              "`newPacketCache(100000)`, unbound msg-cache 64m / rrset-cache 128m, kresd "
              "`cache.size = 100*MB`), all on 127.0.0.1 with ports picked at run time. "
              "Configurations: /work/shared/peers/*.conf with the ports replaced; cxxdns: "
              "`cache` + `forward . 127.0.0.1:UPSTREAM`. Scenarios: cache hit = 1,000 names asked "
-             "once to warm, then in a loop for the duration; forward miss = 200,000 names never "
+             "once to warm, then in a loop for the duration; forward miss = up to 500,000 names "
+             "never "
              "asked before (`u<N>.<server>.bench.test`, dnsperf -n 1: no cache can hit); fakeip = "
              "cxxdns with `fakeip bench.test`, the 1,000 names (warm).\n")
     for tag, text in doc.get("corefiles", {}).items():
