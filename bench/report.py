@@ -212,37 +212,46 @@ def plot(doc, out):
     made = []
     try:
         for png, title, ylabel, get in charts:
-            dat = os.path.join(work, png + ".dat")
-            with open(dat, "w") as f:
-                f.write("scenario " + " ".join(SERVERS) + "\n")
-                for scen, _ in SCENARIOS:
-                    vals = []
-                    for s in SERVERS:
-                        r = res[scen].get(s)
-                        v = get(r) if _ok(r) else None
-                        vals.append("NaN" if v is None else str(v))
-                    f.write(f"\"{scen.replace('_', ' ')}\" " + " ".join(vals) + "\n")
-            _gnuplot(work, os.path.join(out, png), title, ylabel, dat)
-            made.append(png)
-        dat = os.path.join(work, "rss.dat")
-        with open(dat, "w") as f:
-            f.write("what " + " ".join(SERVERS) + "\n")
-            for key, label in (("idle_kib", "idle"), ("with_100k_kib", "100k answers")):
-                vals = []
-                for s in SERVERS:
-                    m = res["memory"].get(s) or {}
-                    v = m.get(key) if "failed" not in m else None
-                    vals.append("NaN" if v is None else f"{v / 1024:.1f}")
-                f.write(f"\"{label}\" " + " ".join(vals) + "\n")
-        _gnuplot(work, os.path.join(out, "rss.png"), "Resident memory, MiB (lower is better)",
-                 "MiB", dat)
-        made.append("rss.png")
+            rows = [(scen.replace("_", " "), [get(res[scen].get(s)) if _ok(res[scen].get(s))
+                                               else None for s in SERVERS])
+                    for scen, _ in SCENARIOS]
+            if _chart(work, out, png, title, ylabel, rows):
+                made.append(png)
+        rows = []
+        for key, label in (("idle_kib", "idle"), ("with_100k_kib", "100k answers")):
+            vals = []
+            for s in SERVERS:
+                m = res["memory"].get(s) or {}
+                v = m.get(key) if "failed" not in m else None
+                vals.append(None if v is None else round(v / 1024, 1))
+            rows.append((label, vals))
+        if _chart(work, out, "rss.png", "Resident memory, MiB (lower is better)", "MiB", rows):
+            made.append("rss.png")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return made
 
 
-def _gnuplot(work, png, title, ylabel, dat):
+def _chart(work, out, png, title, ylabel, rows):
+    """One clustered bar chart; only servers with a number get a bar. False: nothing to plot."""
+    cols = [i for i in range(len(SERVERS)) if any(v[i] is not None for _, v in rows)]
+    if not cols:
+        return False
+    dat = os.path.join(work, png + ".dat")
+    with open(dat, "w") as f:
+        f.write("x " + " ".join(SERVERS[i] for i in cols) + "\n")
+        for label, vals in rows:
+            f.write(f'"{label}" ' + " ".join("NaN" if vals[i] is None else str(vals[i])
+                                            for i in cols) + "\n")
+    try:
+        _gnuplot(work, os.path.join(out, png), title, ylabel, dat, len(cols))
+    except RuntimeError as e:
+        print(f"warning: {png} not drawn: {e}")
+        return False
+    return True
+
+
+def _gnuplot(work, png, title, ylabel, dat, ncols):
     script = f"""
 set terminal pngcairo size 800,420 font ",10" noenhanced
 set output "{png}"
@@ -255,7 +264,7 @@ set boxwidth 0.9
 set key top right autotitle columnheader
 set yrange [0:*]
 set grid ytics
-plot for [i=2:{len(SERVERS) + 1}] "{dat}" using i:xtic(1)
+plot for [i=2:{ncols + 1}] "{dat}" using i:xtic(1)
 """
     r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True, cwd=work)
     if r.returncode != 0:
