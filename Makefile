@@ -5,8 +5,9 @@ JOBS ?= 2
 BUILD_DEPS := cmake ninja-build g++ pkg-config libldns-dev libuv1-dev nlohmann-json3-dev catch2 \
               libfmt-dev libssl-dev libcurl4-openssl-dev
 TEST_DEPS := unbound knot-dnsutils bind9-dnsutils python3 python3-pytest dnsperf curl
+BENCH_DEPS := dnsdist unbound knot-resolver dnsperf gnuplot-nox python3
 
-.PHONY: run test build deps test-deps clean
+.PHONY: run test build bench deps test-deps bench-deps clean
 
 run: build
 	./$(BUILD)/cxxdns -conf Corefile.examples/local.Corefile
@@ -14,12 +15,21 @@ run: build
 test: test-deps build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
+# Measures cxxdns against dnsdist, unbound and kresd on this machine (a few minutes) and writes
+# bench/results/REPORT.md, results.json and PNG plots; the micro benchmarks run too.
+bench: bench-deps build
+	ninja -C $(BUILD) -j$(JOBS) cxxdns_micro
+	/usr/bin/python3 bench/run --build $(BUILD)
+
 build: deps
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
 	ninja -C $(BUILD) -j$(JOBS)
 
 deps:
 	@./.ci/install-packages $(BUILD_DEPS)
+
+bench-deps:
+	@./.ci/install-packages $(BENCH_DEPS)
 
 test-deps:
 	@./.ci/install-packages $(TEST_DEPS)
