@@ -7,7 +7,7 @@ BUILD_DEPS := cmake ninja-build g++ pkg-config libldns-dev libuv1-dev nlohmann-j
 TEST_DEPS := unbound knot-dnsutils bind9-dnsutils python3 python3-pytest dnsperf curl
 BENCH_DEPS := dnsdist unbound knot-resolver dnsperf gnuplot-nox python3
 
-.PHONY: run test build bench deps test-deps bench-deps clean
+.PHONY: run test test-sanitize build bench deps test-deps bench-deps clean
 
 run: build
 	./$(BUILD)/cxxdns -conf Corefile.examples/local.Corefile
@@ -20,6 +20,13 @@ test: test-deps build
 bench: bench-deps build
 	ninja -C $(BUILD) -j$(JOBS) cxxdns_micro
 	/usr/bin/python3 bench/run --build $(BUILD)
+
+# The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer, -O1, in its
+# own build directory (CI runs it after `make test`).
+test-sanitize: test-deps deps
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCXXDNS_SANITIZE=ON -DCMAKE_CXX_FLAGS=-O1
+	ninja -C build-asan -j$(JOBS)
+	cd build-asan && ctest --output-on-failure -j$(JOBS)
 
 build: deps
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release

@@ -153,10 +153,13 @@ void MessageWriter::write_name(const Name& n, bool compress) {
     return;
   }
   // Find the longest suffix already in the message; emit the labels before it, then a pointer.
+  // Only names finished before this one are targets: this name's own labels are not
+  // terminated yet (and "aa.aa." must not point into itself).
+  const int finished_targets = ntargets_;
   size_t i = 0;
   while (i < n.len && n.data[i] != 0) {
     if (compress) {
-      for (int t = 0; t < ntargets_; ++t) {
+      for (int t = 0; t < finished_targets; ++t) {
         if (suffix_matches(out_, targets_[t], n, i)) {
           out_.push_back(static_cast<uint8_t>(0xc0 | (targets_[t] >> 8)));
           out_.push_back(static_cast<uint8_t>(targets_[t]));

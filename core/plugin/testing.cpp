@@ -116,6 +116,7 @@ ChainTest::~ChainTest() {
       nullptr);
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
+  abandoned_.clear();
 }
 
 void ChainTest::run_for(std::chrono::milliseconds d) {
@@ -190,10 +191,10 @@ Answer ChainTest::query_wire(std::span<const uint8_t> wire, const QueryOptions& 
   uv_close(reinterpret_cast<uv_handle_t*>(&timer), nullptr);
   uv_run(&loop_, UV_RUN_NOWAIT);
   if (!sink.done) {
-    // A plugin may still hold the context and answer later: leak both rather than let
-    // that late answer land in freed memory.
-    ctx.release();
-    sink_owner.release();
+    // A plugin may still hold the context and answer later: keep both alive until the
+    // plugins have stopped (in the destructor), so that late answer lands in live memory.
+    abandoned_.push_back(std::shared_ptr<QueryContext>(std::move(ctx)));
+    abandoned_.push_back(std::shared_ptr<CaptureSink>(std::move(sink_owner)));
     return Answer{};
   }
   if (sink.dropped) return Answer{};

@@ -65,6 +65,8 @@ class ChainTest {
 
  private:
   std::unique_ptr<Config> config_;
+  // Queries a plugin still held when query() gave up: freed after the plugins stop.
+  std::vector<std::shared_ptr<void>> abandoned_;
   uv_loop_t loop_;
   WorkerInfo worker_;
   ControlInfo control_;

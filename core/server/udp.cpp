@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "core/server/worker.h"
 
@@ -32,14 +33,14 @@ struct RecvBatch {
   sockaddr_storage addrs[kBatch];
   uint8_t bufs[kBatch][kMaxQuery];
 };
-thread_local RecvBatch* t_recv = nullptr;
+thread_local std::unique_ptr<RecvBatch> t_recv;  // freed when the worker thread ends
 
 }  // namespace
 
 void udp_readable(uv_poll_t* handle, int status, int events) {
   auto* ep = static_cast<UdpEndpoint*>(handle->data);
   if (status < 0) return;
-  if (!t_recv) t_recv = new RecvBatch;  // once per thread, lives as long as the thread
+  if (!t_recv) t_recv = std::make_unique<RecvBatch>();
   RecvBatch& b = *t_recv;
   // A few rounds per wake-up, then back to the loop so other sockets get their turn.
   for (int round = 0; round < 8; ++round) {

@@ -219,3 +219,22 @@ TEST_CASE("finalize: ID restored, OPT mirrored or removed, UDP truncated, TCP wh
   CHECK(a.has_opt);
   CHECK(a.rcode == "NXDOMAIN");
 }
+
+TEST_CASE("a name repeating its own labels is written whole, not pointing into itself", "[wire]") {
+  std::vector<uint8_t> out;
+  dns::MessageWriter w(out);
+  dns::Header h;
+  w.start(h);
+  dns::Name n;
+  REQUIRE(dns::from_text("aa.aa.aa.", n));
+  w.question(n, dns::type::A, dns::cls::IN);
+  w.section(dns::Section::answer);
+  const uint8_t addr[4] = {192, 0, 2, 1};
+  w.a(n, 60, addr);
+  auto a = cxxdns::testing::parse_answer(out);
+  REQUIRE(a.answered);
+  REQUIRE(a.answer.size() == 1);
+  CHECK(a.answer[0] == "aa.aa.aa.\t60\tIN\tA\t192.0.2.1");
+  // Question name in full (10 bytes), the answer's owner as one pointer to it.
+  CHECK(out.size() == 12 + 10 + 4 + 2 + 10 + 4);
+}
