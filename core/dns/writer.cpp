@@ -4,7 +4,9 @@
 
 namespace cxxdns::dns {
 
-MessageWriter::MessageWriter(std::vector<uint8_t>& out) : out_(out) { out_.clear(); }
+MessageWriter::MessageWriter(std::vector<uint8_t>& out) : out_(out) {
+  out_.clear();
+}
 
 void MessageWriter::start(const Header& h) {
   out_.resize(kHeaderSize);
@@ -56,7 +58,9 @@ void MessageWriter::begin_rr(const Name& owner, uint16_t type, uint16_t klass, u
   rd_u16(0);
 }
 
-void MessageWriter::rd_name(const Name& n, bool compress) { write_name(n, compress); }
+void MessageWriter::rd_name(const Name& n, bool compress) {
+  write_name(n, compress);
+}
 
 void MessageWriter::end_rr() {
   put16(out_.data() + rr_len_pos_, static_cast<uint16_t>(out_.size() - rr_len_pos_ - 2));
@@ -74,8 +78,7 @@ void MessageWriter::a(const Name& owner, uint32_t ttl, const uint8_t addr[4], ui
   end_rr();
 }
 
-void MessageWriter::aaaa(const Name& owner, uint32_t ttl, const uint8_t addr[16],
-                         uint16_t klass) {
+void MessageWriter::aaaa(const Name& owner, uint32_t ttl, const uint8_t addr[16], uint16_t klass) {
   begin_rr(owner, type::AAAA, klass, ttl);
   rd_bytes({addr, 16});
   end_rr();
@@ -121,7 +124,9 @@ void MessageWriter::set_flags(uint16_t set, uint16_t clear) {
   put16(out_.data() + 2, static_cast<uint16_t>((f & ~clear) | set));
 }
 
-void MessageWriter::set_rcode(uint8_t rcode) { set_flags(rcode & 0xf, flag::RCODE_MASK); }
+void MessageWriter::set_rcode(uint8_t rcode) {
+  set_flags(rcode & 0xf, flag::RCODE_MASK);
+}
 
 // Compares the name suffix starting at label offset `i` of `n` with the (possibly
 // compressed) name at `off` in the output.
@@ -151,6 +156,14 @@ void MessageWriter::write_name(const Name& n, bool compress) {
     return;
   }
   // Find the longest suffix already in the message; emit the labels before it, then a pointer.
+  // This name's own labels become targets only once it is complete: until its final label
+  // or pointer is written, a suffix of it would run past the end of the buffer.
+  uint16_t pending[kMaxNameWire / 2];
+  int npending = 0;
+  auto commit = [&] {
+    for (int p = 0; p < npending && ntargets_ < kMaxTargets; ++p)
+      targets_[ntargets_++] = pending[p];
+  };
   size_t i = 0;
   while (i < n.len && n.data[i] != 0) {
     if (compress) {
@@ -158,17 +171,17 @@ void MessageWriter::write_name(const Name& n, bool compress) {
         if (suffix_matches(out_, targets_[t], n, i)) {
           out_.push_back(static_cast<uint8_t>(0xc0 | (targets_[t] >> 8)));
           out_.push_back(static_cast<uint8_t>(targets_[t]));
+          commit();
           return;
         }
       }
     }
-    if (out_.size() < 0x3fff && ntargets_ < kMaxTargets) {
-      targets_[ntargets_++] = static_cast<uint16_t>(out_.size());
-    }
+    if (out_.size() < 0x3fff) pending[npending++] = static_cast<uint16_t>(out_.size());
     out_.insert(out_.end(), n.data + i, n.data + i + n.data[i] + 1);
     i += n.data[i] + 1;
   }
   out_.push_back(0);
+  commit();
 }
 
 }  // namespace cxxdns::dns
