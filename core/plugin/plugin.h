@@ -3,6 +3,9 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
+
+#include "core/metrics/sample.h"
 
 namespace cxxdns {
 
@@ -42,6 +45,10 @@ class Plugin {
 
   // For the ready plugin: false until this plugin can answer (kubernetes before its state).
   virtual bool ready() const { return true; }
+
+  // For the prometheus plugin, at scrape time on the control thread: this plugin's own
+  // counters under CoreDNS's names (coredns_cache_hits_total...).
+  virtual void collect_metrics(std::vector<metrics::Sample>& out) const {}
 };
 
 }  // namespace cxxdns

@@ -32,6 +32,18 @@ class Acl final : public Plugin {
 
   // coredns_acl_{allowed,blocked,filtered,dropped}_requests_total
   uint64_t count(AclAction a) const { return counts_[static_cast<int>(a)].load(); }
+  void collect_metrics(std::vector<metrics::Sample>& out) const override {
+    static constexpr const char* kNames[] = {
+        "coredns_acl_allowed_requests_total", "coredns_acl_blocked_requests_total",
+        "coredns_acl_filtered_requests_total", "coredns_acl_dropped_requests_total"};
+    for (int a = 0; a < 4; ++a) {
+      out.push_back({kNames[a],
+                     "Counter of DNS requests by acl action.",
+                     true,
+                     {},
+                     double(counts_[a].load(std::memory_order_relaxed))});
+    }
+  }
 
  private:
   std::vector<AclPolicy> policies_;

@@ -172,4 +172,33 @@ void Cache::RefreshSink::deliver(QueryContext& ctx) {
   delete &ctx;
 }
 
+void Cache::collect_metrics(std::vector<metrics::Sample>& out) const {
+  auto add = [&](const char* name, const char* help, bool counter, const char* type, double v) {
+    metrics::Sample s{name, help, counter, {}, v};
+    if (type) s.labels = {{"type", type}};
+    out.push_back(std::move(s));
+  };
+  add("coredns_cache_entries", "The number of elements in the cache.", false, "success",
+      double(entries_success()));
+  add("coredns_cache_entries", "The number of elements in the cache.", false, "denial",
+      double(entries_denial()));
+  add("coredns_cache_hits_total", "The count of cache hits.", true, "success",
+      double(hits_success()));
+  add("coredns_cache_hits_total", "The count of cache hits.", true, "denial",
+      double(hits_denial()));
+  add("coredns_cache_misses_total", "The count of cache misses.", true, nullptr, double(misses()));
+  add("coredns_cache_requests_total", "The count of cache requests.", true, nullptr,
+      double(requests()));
+  add("coredns_cache_prefetch_total", "The number of times the cache has prefetched a cached item.",
+      true, nullptr, double(prefetches()));
+  add("coredns_cache_served_stale_total", "The number of requests served from stale cache entries.",
+      true, nullptr, double(served_stale()));
+  add("coredns_cache_evictions_total", "The count of cache evictions.", true, "success",
+      double(evictions_success()));
+  add("coredns_cache_evictions_total", "The count of cache evictions.", true, "denial",
+      double(evictions_denial()));
+  add("coredns_cache_drops_total",
+      "The number responses that are not cached, because the reply is malformed.", true, nullptr,
+      double(drops()));
+}
 }  // namespace cxxdns::plugins::cache

@@ -41,6 +41,7 @@ class Cache final : public Plugin {
   uint64_t served_stale() const { return load(served_stale_); }  // ..._served_stale_total
   uint64_t evictions_success() const { return success_.evictions(); }  // ..._evictions_total
   uint64_t evictions_denial() const { return denial_.evictions(); }
+  void collect_metrics(std::vector<metrics::Sample>& out) const override;
   size_t capacity_success() const { return success_.capacity(); }
   size_t capacity_denial() const { return denial_.capacity(); }
 

@@ -191,4 +191,26 @@ void Fakeip::on_reply(QueryContext& ctx, uint64_t cookie) {
   }
 }
 
+void Fakeip::collect_metrics(std::vector<metrics::Sample>& out) const {
+  out.push_back({"cxxdns_fakeip_allocations_total",
+                 "Fake addresses handed to new names.",
+                 true,
+                 {},
+                 double(allocations_total())});
+  out.push_back({"cxxdns_fakeip_pool_used",
+                 "Addresses of the pools mapped to a name.",
+                 false,
+                 {},
+                 double(pool_used())});
+  out.push_back({"cxxdns_fakeip_recycled_total",
+                 "Addresses taken from the least recently used name when a pool was full.",
+                 true,
+                 {},
+                 double(recycled_total())});
+  out.push_back({"cxxdns_fakeip_filtered_total",
+                 "Queries a filter passed to the next plugin.",
+                 true,
+                 {},
+                 double(filtered_total())});
+}
 }  // namespace cxxdns::plugins

@@ -47,6 +47,7 @@ class Fakeip final : public Plugin {
     return allocations_.load(std::memory_order_relaxed);
   }                            // cxxdns_fakeip_allocations_total
   uint64_t pool_used() const;  // cxxdns_fakeip_pool_used
+  void collect_metrics(std::vector<metrics::Sample>& out) const override;
   uint64_t recycled_total() const {
     return recycled_.load(std::memory_order_relaxed);
   }  // cxxdns_fakeip_recycled_total

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/dns/message.h"
+#include "core/dns/text.h"
 #include "core/log/log.h"
 #include "plugins/forward/exchange.h"
 
@@ -130,4 +131,42 @@ void Forward::stop_worker(WorkerInfo& info) {
   w.free.clear();
 }
 
+void Forward::collect_metrics(std::vector<metrics::Sample>& out) const {
+  char rc[16];
+  for (auto& b : blocks_) {
+    for (auto& up : b->opts.upstreams) {
+      out.push_back({"coredns_forward_requests_total",
+                     "Counter of requests made per upstream.",
+                     true,
+                     {{"to", up->to}},
+                     double(up->requests.load())});
+      for (size_t r = 0; r < up->responses.size(); ++r) {
+        uint64_t n = up->responses[r].load(std::memory_order_relaxed);
+        if (n == 0) continue;
+        std::string code = r < 16 ? std::string(dns::rcode_name(uint16_t(r), rc)) : "OTHER";
+        out.push_back({"coredns_forward_responses_total",
+                       "Counter of responses received per upstream.",
+                       true,
+                       {{"to", up->to}, {"rcode", code}},
+                       double(n)});
+      }
+      out.push_back({"coredns_forward_healthcheck_failures_total",
+                     "Counter of the number of failed healthchecks.",
+                     true,
+                     {{"to", up->to}},
+                     double(up->healthcheck_failures.load())});
+    }
+  }
+  out.push_back({"coredns_forward_max_concurrent_rejects_total",
+                 "Counter of the number of queries rejected because the concurrent queries were "
+                 "at maximum.",
+                 true,
+                 {},
+                 double(max_concurrent_rejects())});
+  out.push_back({"coredns_forward_healthcheck_broken_total",
+                 "Counter of the number of complete failures of the healthchecks.",
+                 true,
+                 {},
+                 double(healthcheck_broken())});
+}
 }  // namespace cxxdns::plugins::forward

@@ -50,6 +50,7 @@ class Forward final : public Plugin {
   // Sum over blocks, for the prometheus plugin.
   uint64_t max_concurrent_rejects() const;
   uint64_t healthcheck_broken() const;
+  void collect_metrics(std::vector<metrics::Sample>& out) const override;
 
   // --- Used by Exchange and the health prober.
   struct Worker {

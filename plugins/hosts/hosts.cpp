@@ -127,4 +127,12 @@ void Hosts::serve(QueryContext& ctx) {
   ctx.reply();
 }
 
+void Hosts::collect_metrics(std::vector<metrics::Sample>& out) const {
+  auto t = table();
+  out.push_back({"coredns_hosts_entries",
+                 "The combined number of entries in hosts and Corefile.",
+                 false,
+                 {},
+                 double(t ? t->entries : 0)});
+}
 }  // namespace cxxdns::plugins

@@ -40,6 +40,7 @@ class Hosts final : public Plugin {
   // when it cannot be read. Returns true when a new table was swapped in.
   bool reload_if_changed();
   std::shared_ptr<const HostsTable> table() const;
+  void collect_metrics(std::vector<metrics::Sample>& out) const override;
 
  private:
   bool falls_through(std::string_view qname) const;

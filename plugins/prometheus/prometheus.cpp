@@ -102,9 +102,15 @@ void Prometheus::start(ControlInfo& control) {
   register_enabled();
   http_->handle(
       "/metrics",
-      [](const http::Request&) {
-        return http::Response{200, metrics::Registry::global().render(),
-                              "text/plain; version=0.0.4; charset=utf-8"};
+      [this](const http::Request&) {
+        // The registry's families, then what this configuration's plugins count themselves.
+        std::vector<metrics::Sample> samples;
+        if (services_.config) {
+          for (Plugin* p : services_.config->plugins()) p->collect_metrics(samples);
+        }
+        return http::Response{
+            200, metrics::Registry::global().render() + metrics::render_samples(std::move(samples)),
+            "text/plain; version=0.0.4; charset=utf-8"};
       },
       this);
   try {

@@ -61,4 +61,9 @@ def test_stock_kube_system_corefile(start_cxxdns, start_unbound, tmp_path):
                      r'",zone="\.",view="",proto="udp",family="1",type="A"\} [1-9]', metrics,
                      re.M), metrics[:2000]
     assert "coredns_build_info{" in metrics
+    # The plugins' own counters: the outside name went through cache (a miss) to forward.
+    assert re.search(r'^coredns_forward_requests_total\{to="127\.0\.0\.77:53"\} [1-9]', metrics,
+                     re.M), metrics
+    assert re.search(r'^coredns_cache_misses_total [1-9]', metrics, re.M), metrics
+    assert re.search(r'^coredns_cache_entries\{type="success"\} [1-9]', metrics, re.M), metrics
     assert srv.stop() == 0
