@@ -117,7 +117,10 @@ void Kubernetes::serve(QueryContext& ctx) {
   for (auto& z : opts_.zones) {
     if (dns::is_subdomain(qname, z) && (!zone || z.size() > zone->size())) zone = &z;
   }
-  if (!zone) return ctx.next();
+  if (!zone) {
+    ctx.note("kubernetes", "not a cluster zone, next");
+    return ctx.next();
+  }
   const ClusterIndex* x = index_.get(ctx.worker().index);
   if (!x) {
     // Before the first state CoreDNS answers SERVFAIL (it has not synced).
@@ -171,7 +174,15 @@ void Kubernetes::serve(QueryContext& ctx) {
     result = has ? answer : nodata;
   }
 
-  if (result == nxdomain && falls_through(qname)) return ctx.next();
+  if (result == nxdomain && falls_through(qname)) {
+    ctx.note("kubernetes", "NXDOMAIN, fallthrough");
+    return ctx.next();
+  }
+  if (ctx.tracing()) {
+    ctx.note("kubernetes", result == nxdomain ? "NXDOMAIN"
+                           : result == nodata ? "NODATA"
+                                              : "answer");
+  }
 
   dns::MessageWriter w(ctx.response());
   w.start_reply(q, result == nxdomain ? dns::rcode::NXDOMAIN : dns::rcode::NOERROR, true);
