@@ -1,0 +1,61 @@
+"""Server limits a client cannot get around, and errors' consolidation."""
+import socket
+import time
+
+import harness
+from harness import build_query, frame, tcp_connect, tcp_read_reply, wait_until
+
+COREFILE = """
+.:{PORT} {
+    bind 127.0.0.1
+    whoami
+}
+"""
+
+
+def test_idle_tcp_connection_is_closed_after_the_idle_timeout(start_cxxdns):
+    srv = start_cxxdns(COREFILE)
+    s = tcp_connect(srv.port)
+    # A query answered first: the connection works.
+    s.sendall(frame(build_query("a.example.", "A", 7)))
+    assert tcp_read_reply(s) is not None
+    start = time.monotonic()
+    s.settimeout(20)
+    assert s.recv(1) == b""  # then silence: the server closes it (EOF)
+    waited = time.monotonic() - start
+    assert 8.5 <= waited <= 15, waited  # CoreDNS's idle timeout: 10 s
+    # Other clients are unaffected.
+    assert srv.query("b.example", "A").rcode == "NOERROR"
+    assert srv.stop() == 0
+
+
+def test_a_silent_client_cannot_hold_the_server(start_cxxdns):
+    srv = start_cxxdns(COREFILE, workers=1)
+    silent = [tcp_connect(srv.port) for _ in range(50)]  # connect and say nothing
+    try:
+        assert srv.query("a.example", "A").rcode == "NOERROR"
+        assert srv.query("a.example", "A", tcp=True).rcode == "NOERROR"
+    finally:
+        for s in silent:
+            s.close()
+    assert srv.stop() == 0
+
+
+def test_errors_consolidate(start_cxxdns):
+    srv = start_cxxdns("""
+.:{PORT} {
+    bind 127.0.0.1
+    errors {
+        consolidate 2s "^plugin/log: no next plugin found$" warning
+    }
+    log
+}
+""")
+    for i in range(3):
+        assert srv.query(f"n{i}.example", "A").rcode == "SERVFAIL"
+    srv.wait_for_log(r"\[WARNING\] plugin/errors: \d+ errors like "
+                     r"'\^plugin/log: no next plugin found\$' occurred in last 2s", timeout=6)
+    assert srv.stop() == 0
+    out = srv.stdout_text()
+    # Consolidated: none of the matching errors is printed one by one.
+    assert "[ERROR] plugin/errors: 2 n0.example." not in out, out
