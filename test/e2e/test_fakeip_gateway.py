@@ -104,3 +104,20 @@ def test_the_fixes_end_at_the_real_name(path, gateway, why):
                for s in expanded["steps"]), expanded
     ptr = kdig(".".join(reversed(fake.split("."))) + ".in-addr.arpa", "PTR", gw.port)
     assert ptr.rdatas("PTR") == ["www.example.com."], ptr.raw
+
+
+def test_resolve_prints_each_query_for_a_person(path):
+    gw, cl = path("gateway-verify.Corefile")
+    out = subprocess.run(
+        [harness.cxxdns_bin(), "resolve", "www.example.com", "--server", f"127.0.0.1:{cl.port}",
+         "--search", *SEARCH, "--ndots", "5"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("resolving www.example.com A via 127.0.0.1:")
+    tried = [l for l in lines if l[:4].strip().isdigit()]
+    assert len(tried) == 5
+    # One column for the names, so the rcodes line up; the chosen one is marked.
+    assert len({l.index("NXDOMAIN") if "NXDOMAIN" in l else l.index("NOERROR") for l in tried}) == 1
+    assert tried[-1].split()[1] == "www.example.com." and tried[-1].endswith(
+        "<- the application gets this")
+    assert "\033[" not in out.stdout  # no colours when stdout is not a terminal
