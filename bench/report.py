@@ -125,9 +125,9 @@ def write(doc, out):
     m = res["memory"].get("cxxdns") or {}
     if m.get("idle_default_kib"):
         L.append(f"cxxdns with the default `cache` (9984 success + 9984 denial slots) and "
-                 f"`forward`, idle: {m['idle_default_kib'] / 1024:.1f} MiB. Its cache allocates "
-                 "its slots when it starts, so idle memory grows with the configured capacity; "
-                 "unbound and kresd allocate as their caches fill.\n")
+                 f"`forward`, idle: {m['idle_default_kib'] / 1024:.1f} MiB. Its cache reserves "
+                 "its slots when it starts and makes them as it fills, so idle memory does not "
+                 "grow with the configured capacity.\n")
     L.append(f"Idle: after start and one probe. With 100,000 cached answers: a fresh instance "
              f"after 100,000 distinct names (dnsperf -n 1); every cache holds at least "
              f"{doc['cache_entries']:,} answers.\n")

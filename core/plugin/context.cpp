@@ -155,6 +155,12 @@ void QueryContext::reply() {
   sink_->deliver(*this);
 }
 
+void QueryContext::reply_final() {
+  if (nhooks_ > 0) return reply();
+  replied_ = true;
+  sink_->deliver(*this);
+}
+
 void QueryContext::reply(std::span<const uint8_t> wire) {
   response_.assign(wire.begin(), wire.end());
   reply();

@@ -97,6 +97,11 @@ class QueryContext {
   // The answer buffer: write a message into it (dns::MessageWriter), then reply().
   std::vector<uint8_t>& response() { return response_; }
   void reply();
+  // reply() for an answer the plugin knows is already final for this query: its ID, QR set,
+  // an OPT exactly when the query had one, and within the client's size (the cache checks
+  // this while it patches a hit). Skips finalize_response's walk when no on_reply hook may
+  // have changed the answer.
+  void reply_final();
   void reply(std::span<const uint8_t> wire);
   void reply_rcode(uint8_t rcode);
   // Answers `rcode` and records `error` for the errors plugin ("plugin/forward: ...").

@@ -32,6 +32,17 @@ struct RecvBatch {
   iovec iov[kBatch];
   sockaddr_storage addrs[kBatch];
   uint8_t bufs[kBatch][kMaxQuery];
+
+  // The kernel writes back only msg_len, msg_namelen and msg_flags: the rest is set once.
+  RecvBatch() {
+    std::memset(msgs, 0, sizeof msgs);
+    for (int i = 0; i < kBatch; ++i) {
+      iov[i] = {bufs[i], kMaxQuery};
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_name = &addrs[i];
+    }
+  }
 };
 thread_local std::unique_ptr<RecvBatch> t_recv;  // freed when the worker thread ends
 
@@ -44,14 +55,7 @@ void udp_readable(uv_poll_t* handle, int status, int events) {
   RecvBatch& b = *t_recv;
   // A few rounds per wake-up, then back to the loop so other sockets get their turn.
   for (int round = 0; round < 8; ++round) {
-    for (int i = 0; i < kBatch; ++i) {
-      b.iov[i] = {b.bufs[i], kMaxQuery};
-      std::memset(&b.msgs[i].msg_hdr, 0, sizeof b.msgs[i].msg_hdr);
-      b.msgs[i].msg_hdr.msg_iov = &b.iov[i];
-      b.msgs[i].msg_hdr.msg_iovlen = 1;
-      b.msgs[i].msg_hdr.msg_name = &b.addrs[i];
-      b.msgs[i].msg_hdr.msg_namelen = sizeof b.addrs[i];
-    }
+    for (int i = 0; i < kBatch; ++i) b.msgs[i].msg_hdr.msg_namelen = sizeof b.addrs[i];
     int n = recvmmsg(ep->fd, b.msgs, kBatch, MSG_DONTWAIT, nullptr);
     if (n <= 0) break;
     for (int i = 0; i < n; ++i) {

@@ -80,12 +80,23 @@ void Cache::serve(QueryContext& ctx) {
 }
 
 void Cache::answer(QueryContext& ctx, uint32_t ttl, bool refresh) {
-  if (!patch(ctx.response(), ctx.q(), ttl, cfg_.keepttl)) {
+  bool has_opt = false;
+  std::vector<uint8_t>& out = ctx.response();
+  const dns::QueryView& q = ctx.q();
+  if (!patch(out, q, ttl, cfg_.keepttl, &has_opt)) {
     ctx.reply_rcode(dns::rcode::SERVFAIL);  // cannot happen: only walkable answers are stored
     return;
   }
   if (!refresh) {
-    ctx.reply();
+    // The patch walked the copy: when it already is what finalize_response would make of it
+    // (QR set, OPT as the query's, small enough), the server need not walk it again.
+    const bool final = !cfg_.keepttl && (dns::get16(out.data() + 2) & dns::flag::QR) &&
+                       has_opt == q.edns.present &&
+                       out.size() <= (ctx.udp() ? size_t(q.udp_size()) : size_t(65535));
+    if (final)
+      ctx.reply_final();
+    else
+      ctx.reply();
     return;
   }
   // The refresh runs through the plugins after this one as an internal query of its own;

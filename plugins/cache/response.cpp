@@ -69,20 +69,27 @@ Classified classify(std::span<const uint8_t> msg, const dns::QueryView& q) {
   return c;
 }
 
-bool patch(std::span<uint8_t> msg, const dns::QueryView& q, uint32_t ttl, bool keep_ttl) {
+bool patch(std::span<uint8_t> msg, const dns::QueryView& q, uint32_t ttl, bool keep_ttl,
+           bool* has_opt) {
   if (msg.size() < size_t(dns::kHeaderSize) + q.qname.len) return false;
   dns::put16(msg.data(), q.hdr.id);
   // Stored only when the question matched (classify), so the lengths agree.
   std::memcpy(msg.data() + dns::kHeaderSize, q.qname.data, q.qname.len);
-  return keep_ttl || set_ttls(msg, ttl);
+  return keep_ttl || set_ttls(msg, ttl, has_opt);
 }
 
-bool set_ttls(std::span<uint8_t> msg, uint32_t ttl) {
+bool set_ttls(std::span<uint8_t> msg, uint32_t ttl, bool* has_opt) {
   std::span<const uint8_t> view(msg.data(), msg.size());
-  return dns::walk_records(view, [&](const dns::RecordRef& r) {
-    if (r.type != dns::type::OPT) dns::put32(msg.data() + r.type_offset + 4, ttl);
+  bool opt = false;
+  const bool ok = dns::walk_records(view, [&](const dns::RecordRef& r) {
+    if (r.type != dns::type::OPT)
+      dns::put32(msg.data() + r.type_offset + 4, ttl);
+    else
+      opt = true;
     return true;
   });
+  if (has_opt) *has_opt = opt;
+  return ok;
 }
 
 }  // namespace cxxdns::plugins::cache

@@ -25,9 +25,12 @@ Classified classify(std::span<const uint8_t> msg, const dns::QueryView& q);
 
 // Rewrites a cached copy for the query `q`: its ID, the question name's case, and (unless
 // `keep_ttl`) every record's TTL except OPT's to `ttl`. False when the copy does not walk.
-bool patch(std::span<uint8_t> msg, const dns::QueryView& q, uint32_t ttl, bool keep_ttl);
+// `has_opt`, when given, says whether the copy has an OPT record (unknown with `keep_ttl`:
+// no walk; left false).
+bool patch(std::span<uint8_t> msg, const dns::QueryView& q, uint32_t ttl, bool keep_ttl,
+           bool* has_opt = nullptr);
 
 // Sets every record's TTL except OPT's to `ttl`. False when the message does not walk.
-bool set_ttls(std::span<uint8_t> msg, uint32_t ttl);
+bool set_ttls(std::span<uint8_t> msg, uint32_t ttl, bool* has_opt = nullptr);
 
 }  // namespace cxxdns::plugins::cache

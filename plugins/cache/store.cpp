@@ -38,8 +38,11 @@ bool Key::operator==(const Key& o) const {
 
 Store::Store(size_t capacity)
     : per_shard_(capacity / kShards ? capacity / kShards : 1), shards_(new Shard[kShards]) {
+  // Slots are reserved, not constructed: the pages of an empty cache are never touched, so
+  // idle memory does not grow with the configured capacity, and slots made as the cache
+  // fills never move (no reallocation: reserve covers the shard's whole share).
   for (size_t i = 0; i < kShards; ++i) {
-    shards_[i].slots.resize(per_shard_);
+    shards_[i].slots.reserve(per_shard_);
     shards_[i].index.reserve(per_shard_);
   }
 }
@@ -89,6 +92,12 @@ Lookup Store::lookup(const Key& k, uint64_t now, uint64_t stale_ns, const Prefet
 }
 
 uint32_t Store::take_slot(Shard& s) {
+  if (s.used == s.slots.size() && s.slots.size() < per_shard_) {
+    s.slots.emplace_back();
+    ++s.used;
+    entries_.fetch_add(1, std::memory_order_relaxed);
+    return static_cast<uint32_t>(s.slots.size() - 1);
+  }
   if (s.used < s.slots.size()) {
     for (size_t i = 0; i < s.slots.size(); ++i) {
       size_t j = (s.hand + i) % s.slots.size();

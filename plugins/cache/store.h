@@ -1,6 +1,6 @@
 // The cache's store: answers in wire form, shared by every worker. Sharded so that workers
-// rarely wait on each other; each shard preallocates its slots and index, and once an entry's
-// buffer has grown, replacing or reading it allocates nothing.
+// rarely wait on each other; each shard reserves its slots and index (made as the cache fills),
+// and once an entry's buffer has grown, replacing or reading it allocates nothing.
 #pragma once
 
 #include <atomic>

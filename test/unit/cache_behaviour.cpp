@@ -170,6 +170,32 @@ TEST_CASE("cache: DO and CD bits are part of the key, type and class too", "[cac
   CHECK(script.calls == 4);
 }
 
+TEST_CASE("cache: a hit too large for the asker's UDP size is truncated, TC set", "[cache]") {
+  Fixture f("cache");
+  script.records = 60;  // more than 512 bytes whatever the compression
+  QueryOptions big, plain, tcp;
+  big.bufsize = 4096;
+  tcp.tcp = true;
+  auto first = f.q("big.example.org.", "A", big);
+  CHECK(first.answer.size() == 60);
+  auto small = f.q("big.example.org.", "A", plain);  // a hit, 512 bytes at most
+  CHECK(script.calls == 1);
+  CHECK(small.tc());
+  CHECK(small.answer.size() < 60);
+  CHECK(small.wire.size() <= 512);
+  CHECK_FALSE(small.has_opt);
+  auto whole = f.q("big.example.org.", "A", big);
+  CHECK_FALSE(whole.tc());
+  CHECK(whole.answer.size() == 60);
+  CHECK(whole.has_opt);
+  // Stored from a query with EDNS; a TCP asker without it gets everything and no OPT.
+  auto over_tcp = f.q("big.example.org.", "A", tcp);
+  CHECK(script.calls == 1);
+  CHECK_FALSE(over_tcp.tc());
+  CHECK(over_tcp.answer.size() == 60);
+  CHECK_FALSE(over_tcp.has_opt);
+}
+
 TEST_CASE("cache: only its zones; disable per type", "[cache]") {
   {
     Fixture f("cache sub.example.org");

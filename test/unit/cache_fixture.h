@@ -24,6 +24,7 @@ struct Script {
   uint32_t soa_ttl = 60, soa_min = 30;
   bool tc = false;
   bool other_question = false;  // answer with a question that is not the query's
+  int records = 1;              // A records in an answer
 };
 inline Script script;
 inline std::atomic<uint64_t> now{1000 * kSec};
@@ -59,8 +60,10 @@ class Upstream final : public cxxdns::Plugin {
       w.rd_u32(script.soa_min);
       w.end_rr();
     } else if (script.rcode == 0 && ctx.q().qtype == dns::type::A) {
-      const uint8_t addr[4] = {10, 0, 0, script.last_octet};
-      w.a(ctx.q().qname, script.ttl, addr);
+      for (int i = 0; i < script.records; ++i) {
+        const uint8_t addr[4] = {10, 0, uint8_t(i), script.last_octet};
+        w.a(ctx.q().qname, script.ttl, addr);
+      }
     }
     if (script.tc) w.set_flags(dns::flag::TC);
     ctx.reply();
