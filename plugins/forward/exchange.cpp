@@ -64,7 +64,7 @@ void Exchange::start_probe(Probe* probe) {
   query_ = probe->query;
   up_ = probe->up;
   deadline_ms_ = now_ms(w_.loop) + kHealthTimeoutMs;
-  begin(blk_->opts.force_tcp);
+  begin(blk_->opts.force_tcp || up_->tls);
 }
 
 void Exchange::next_try() {
@@ -73,8 +73,8 @@ void Exchange::next_try() {
     return;
   }
   up_ = blk_->opts.upstreams[order_[tried_++]].get();
-  bool tcp =
-      blk_->opts.force_tcp || (!blk_->opts.prefer_udp && ctx_->transport() == Transport::tcp);
+  bool tcp = up_->tls || blk_->opts.force_tcp ||
+             (!blk_->opts.prefer_udp && ctx_->transport() == Transport::tcp);
   begin(tcp);
 }
 
@@ -146,11 +146,28 @@ void Exchange::on_connect(uv_connect_t* req, int status) {
     c->owner->try_failed(uv_strerror(status));
     return;
   }
+  if (c->up->tls) {
+    Exchange* ex = c->owner;
+    if (!c->tls_start(ex->blk_->tls_ctx.get(), c->up->tls_servername)) {
+      if (c->owner == ex) ex->try_failed("tls: cannot start a session");
+    }
+    return;  // send_tcp runs once the handshake is done
+  }
   c->owner->send_tcp();
 }
 
 void Exchange::send_tcp() {
   dns::put16(len_prefix_, static_cast<uint16_t>(query_.size()));
+  if (conn_->ssl) {
+    // One TLS record for the length and the message; the read side is always on (tls.cpp).
+    std::vector<uint8_t> out(2 + query_.size());
+    std::memcpy(out.data(), len_prefix_, 2);
+    std::memcpy(out.data() + 2, query_.data(), query_.size());
+    if (!conn_->tls_send(out.data(), out.size()) && conn_ && conn_->owner == this) {
+      try_failed("tls: write failed");
+    }
+    return;
+  }
   uv_buf_t bufs[2] = {
       uv_buf_init(reinterpret_cast<char*>(len_prefix_), 2),
       uv_buf_init(reinterpret_cast<char*>(query_.data()), static_cast<unsigned>(query_.size()))};
@@ -357,6 +374,10 @@ bool Exchange::park_connection() {
   --open_handles_;
   c->owner = nullptr;
   c->idle_since_ms = now_ms(w_.loop);
+  if (c->ssl) {
+    w_.idle_tcp.push_back(c);  // tls.cpp's reader handles idle connections too
+    return true;
+  }
   auto* stream = reinterpret_cast<uv_stream_t*>(&c->h);
   uv_read_stop(stream);
   uv_read_start(stream, on_alloc, TcpConn::on_idle_read);

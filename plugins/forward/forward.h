@@ -13,6 +13,7 @@
 
 #include "core/plugin/context.h"
 #include "plugins/forward/options.h"
+#include "plugins/forward/tls.h"
 
 namespace cxxdns::plugins::forward {
 
@@ -28,6 +29,7 @@ struct Block {
   std::atomic<uint64_t> max_concurrent_rejects{0};
   // coredns_forward_healthcheck_broken_total
   std::atomic<uint64_t> healthcheck_broken{0};
+  SslCtxPtr tls_ctx;  // when an upstream is tls://
 };
 
 // Per-try read timeout and the overall budget of one client query, as CoreDNS's

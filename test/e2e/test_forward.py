@@ -4,6 +4,7 @@ wrong-ID answers ignored, max_concurrent, health checks that mark an upstream do
 
 import socket
 import struct
+import subprocess
 import threading
 import time
 
@@ -255,3 +256,56 @@ def test_burst_over_workers(start_cxxdns, unbound):
             s.close()
     for _ in range(5):
         assert len(srv.query("big.example.net", "A", tcp=True).rdatas("A")) == 40
+
+
+@pytest.fixture
+def dot_unbound(start_unbound, tmp_path):
+    """unbound as a DNS-over-TLS server on a free port, with a self-signed certificate for
+    dns.test made here (it is also the CA cxxdns trusts)."""
+    key, pem = tmp_path / "dot.key", tmp_path / "dot.pem"
+    proc = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=dns.test", "-addext", "subjectAltName=DNS:dns.test",
+         "-keyout", str(key), "-out", str(pem)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    port = free_port()
+    u = start_unbound(local_zones=[(ZONE, "static")], local_data=DATA, port=port,
+                      extra=f"  tls-port: {port}\n  tls-service-key: \"{key}\"\n"
+                            f"  tls-service-pem: \"{pem}\"\n")
+    u.ca = pem
+    return u
+
+
+def test_tls_upstream(start_cxxdns, dot_unbound):
+    u = dot_unbound
+    srv = start_cxxdns(forward_corefile(
+        f"tls://127.0.0.1:{u.port}", f"        tls {u.ca}\n        tls_servername dns.test"))
+    for name in ("www.example.net", "WWW.example.net"):  # the second on the pooled connection
+        r = srv.query(name, "A", timeout=5)
+        assert r.rcode == "NOERROR"
+        assert r.rdatas("A") == ["192.0.2.1"]
+    r = srv.query("nope.example.net", "A", tcp=True)
+    assert r.rcode == "NXDOMAIN"
+    # (That these went over TLS, not plain DNS, the wrong-name test below shows.)
+
+
+def test_tls_upstream_wrong_name_fails(start_cxxdns, dot_unbound):
+    u = dot_unbound
+    srv = start_cxxdns(forward_corefile(
+        f"tls://127.0.0.1:{u.port}",
+        f"        tls {u.ca}\n        tls_servername other.test\n        max_fails 0"))
+    r = srv.query("www.example.net", "A", timeout=6, retry=0)
+    assert r.rcode == "SERVFAIL"
+    srv.wait_for_log(r"\[ERROR\] plugin/errors: 2 www\.example\.net\. A: plugin/forward: "
+                     r"tls://127\.0\.0\.1:\d+: tls: certificate verify failed: "
+                     r"[Hh]ostname mismatch")
+
+
+def test_tls_upstream_untrusted_ca_fails(start_cxxdns, dot_unbound):
+    # No CA given: the system store, which does not know the self-signed certificate.
+    u = dot_unbound
+    srv = start_cxxdns(forward_corefile(
+        f"tls://127.0.0.1:{u.port}", "        tls_servername dns.test\n        max_fails 0"))
+    r = srv.query("www.example.net", "A", timeout=6, retry=0)
+    assert r.rcode == "SERVFAIL"
+    srv.wait_for_log(r"plugin/forward: tls://127\.0\.0\.1:\d+: tls: certificate verify failed")
