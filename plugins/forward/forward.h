@@ -20,6 +20,7 @@ namespace cxxdns::plugins::forward {
 class Exchange;
 struct Probe;
 struct TcpConn;
+struct UdpSock;
 
 // One `forward` directive with its run-time state.
 struct Block {
@@ -67,6 +68,10 @@ class Forward final : public Plugin {
     // An idle connection to `up` used less than `expire` ago, or null; expired ones close.
     TcpConn* take_tcp(Upstream* up, uint64_t now_ms, uint64_t expire_ms);
     void drop_idle(TcpConn* c);
+    // A connected UDP socket to `up` for one more query (udp_pool.h), or null.
+    UdpSock* udp_socket(Upstream* up, uint64_t now_ms);
+    std::vector<UdpSock*> udp_socks;
+    std::vector<uint8_t> udp_buf = std::vector<uint8_t>(65536);
     bool stopping = false;
   };
   // Serves ctx with the first block from `first` that matches its name; ctx.next() when none.
