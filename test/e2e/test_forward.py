@@ -258,6 +258,86 @@ def test_burst_over_workers(start_cxxdns, unbound):
         assert len(srv.query("big.example.net", "A", tcp=True).rdatas("A")) == 40
 
 
+class ReversingUpstream:
+    """A UDP server on 127.0.0.1 that holds queries until it has `n`, then answers them in
+    reverse order, each first with a wrong-ID answer carrying 6.6.6.6, then rightly with
+    10.0.0.K for the name qK (other names: REFUSED at once). Records the source ports the queries came from."""
+
+    def __init__(self, n):
+        self.n = n
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.sock.settimeout(0.2)
+        self.ports = []
+        self.stopped = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        held = []
+        while not self.stopped:
+            try:
+                data, addr = self.sock.recvfrom(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            end = 12
+            while data[end] != 0:
+                end += data[end] + 1
+            end += 5
+            label = data[13:13 + data[12]].decode().lower()
+            if not label.startswith("q"):  # the harness's probe: REFUSED at once
+                hdr = struct.pack("!HHHHHH", struct.unpack("!H", data[:2])[0], 0x8105, 1, 0,
+                                  0, 0)
+                self.sock.sendto(hdr + data[12:end], addr)
+                continue
+            held.append((data[:2], data[12:end], int(label[1:]), addr))
+            self.ports.append(addr[1])
+            if len(held) < self.n:
+                continue
+            for qid, question, k, to in reversed(held):
+                rid = struct.unpack("!H", qid)[0]
+                for wrong, ip in ((True, bytes([6, 6, 6, 6])), (False, bytes([10, 0, 0, k]))):
+                    hdr = struct.pack("!HHHHHH", rid ^ 0x0101 if wrong else rid, 0x8180, 1, 1,
+                                      0, 0)
+                    rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + ip
+                    self.sock.sendto(hdr + question + rr, to)
+            held = []
+
+    def close(self):
+        self.stopped = True
+        self.thread.join(2)
+        self.sock.close()
+
+
+def test_many_in_flight_on_shared_sockets(start_cxxdns):
+    # Queries in flight together share pooled upstream sockets: each answer still reaches
+    # its own query (ID and question), and spoofed-ID answers are dropped.
+    n = 12
+    up = ReversingUpstream(n)
+    socks = []
+    try:
+        srv = start_cxxdns(forward_corefile(f"127.0.0.1:{up.port}", "        max_fails 0"))
+        for k in range(1, n + 1):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("127.0.0.1", 0))
+            s.sendto(build_query(f"q{k}.example.net", "A", qid=k), ("127.0.0.1", srv.port))
+            socks.append(s)
+        for k, s in enumerate(socks, 1):
+            s.settimeout(5)
+            m = parse_message(s.recvfrom(4096)[0])
+            assert m.id == k and m.rcode == "NOERROR"
+            assert [rr.text for rr in m.answer] == [f"10.0.0.{k}"]
+        # Several queries per socket, and more than one socket.
+        assert 1 < len(set(up.ports)) < n
+    finally:
+        for s in socks:
+            s.close()
+        up.close()
+
+
 @pytest.fixture
 def dot_unbound(start_unbound, tmp_path):
     """unbound as a DNS-over-TLS server on a free port, with a self-signed certificate for
