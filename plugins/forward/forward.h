@@ -71,7 +71,9 @@ class Forward final : public Plugin {
     // A connected UDP socket to `up` for one more query (udp_pool.h), or null.
     UdpSock* udp_socket(Upstream* up, uint64_t now_ms);
     std::vector<UdpSock*> udp_socks;
-    std::vector<uint8_t> udp_buf = std::vector<uint8_t>(65536);
+    // Room for kUdpBatch datagrams of 64 KiB read by one recvmmsg; allocated on first use
+    // and not zeroed, so only the pages answers land in become resident.
+    std::unique_ptr<uint8_t[]> udp_buf;
     bool stopping = false;
   };
   // Serves ctx with the first block from `first` that matches its name; ctx.next() when none.

@@ -41,13 +41,15 @@ void UdpSock::close() {
 void UdpSock::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
   auto* s = static_cast<UdpSock*>(h->data);
   // One buffer per worker: an answer is copied out before the next datagram is read.
-  *buf = uv_buf_init(reinterpret_cast<char*>(s->w->udp_buf.data()),
-                     static_cast<unsigned>(s->w->udp_buf.size()));
+  *buf = uv_buf_init(reinterpret_cast<char*>(s->w->udp_buf.get()),
+                     static_cast<unsigned>(kUdpBatch * 65536));
 }
 
-void UdpSock::on_read(uv_udp_t* h, ssize_t n, const uv_buf_t* buf, const sockaddr*, unsigned) {
+void UdpSock::on_read(uv_udp_t* h, ssize_t n, const uv_buf_t* buf, const sockaddr*,
+                      unsigned flags) {
   auto* s = static_cast<UdpSock*>(h->data);
-  if (n == 0 || s->closing) return;
+  // UV_UDP_MMSG_FREE ends a batch (n == 0): the buffer is the worker's, nothing to free.
+  if (n == 0 || (flags & UV_UDP_MMSG_FREE) || s->closing) return;
   if (n < 0) {
     // A connected socket reports the upstream's ICMP port unreachable here: every query on
     // it fails this try, and the socket is not used again.
@@ -91,7 +93,9 @@ UdpSock* Forward::Worker::udp_socket(Upstream* up, uint64_t now_ms) {
   s->w = this;
   s->up = up;
   s->born_ms = now_ms;
-  uv_udp_init(loop, &s->h);
+  if (!udp_buf) udp_buf.reset(new uint8_t[kUdpBatch * 65536]);
+  // Several answers waiting on one socket come in with one recvmmsg.
+  uv_udp_init_ex(loop, &s->h, AF_UNSPEC | UV_UDP_RECVMMSG);
   s->h.data = s;
   // connect() binds to a random ephemeral port chosen by the kernel.
   int rc = uv_udp_connect(&s->h, reinterpret_cast<const sockaddr*>(&up->addr));

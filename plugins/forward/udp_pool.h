@@ -19,8 +19,11 @@ namespace cxxdns::plugins::forward {
 
 // At most this many sockets per upstream and worker.
 constexpr size_t kUdpMaxSockets = 64;
-// A socket with this many queries in flight makes the next query open another one.
-constexpr size_t kUdpBusy = 4;
+// A socket with this many queries in flight makes the next query open another one. More
+// queries per socket batch more answers per wakeup but give a spoofer more IDs to hit.
+constexpr size_t kUdpBusy = 8;
+// Datagrams read by one recvmmsg call (libuv's UV_UDP_RECVMMSG, 64 KiB each).
+constexpr size_t kUdpBatch = 8;
 // A socket takes no new query after this many, or after this long.
 constexpr uint32_t kUdpMaxUses = 100;
 constexpr uint64_t kUdpMaxAgeMs = 2000;
