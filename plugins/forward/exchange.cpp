@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/dns/message.h"
+#include "plugins/forward/udp_pool.h"
 
 namespace cxxdns::plugins::forward {
 
@@ -64,7 +65,7 @@ void Exchange::start_probe(Probe* probe) {
   query_ = probe->query;
   up_ = probe->up;
   deadline_ms_ = now_ms(w_.loop) + kHealthTimeoutMs;
-  begin(blk_->opts.force_tcp);
+  begin(blk_->opts.force_tcp || up_->tls);
 }
 
 void Exchange::next_try() {
@@ -73,8 +74,8 @@ void Exchange::next_try() {
     return;
   }
   up_ = blk_->opts.upstreams[order_[tried_++]].get();
-  bool tcp =
-      blk_->opts.force_tcp || (!blk_->opts.prefer_udp && ctx_->transport() == Transport::tcp);
+  bool tcp = up_->tls || blk_->opts.force_tcp ||
+             (!blk_->opts.prefer_udp && ctx_->transport() == Transport::tcp);
   begin(tcp);
 }
 
@@ -92,21 +93,22 @@ void Exchange::begin(bool tcp) {
   uv_timer_start(&timer_, on_timer,
                  std::min<uint64_t>(left, probe_ ? kHealthTimeoutMs : kTryTimeoutMs), 0);
 
-  const sockaddr* addr = reinterpret_cast<const sockaddr*>(&up_->addr);
   if (!tcp) {
-    uv_udp_init(w_.loop, &udp_);
-    udp_.data = this;
     sock_ = Sock::udp;
-    ++open_handles_;
-    int rc = uv_udp_connect(&udp_, addr);
-    if (rc == 0) rc = uv_udp_recv_start(&udp_, on_alloc, on_udp_read);
-    if (rc == 0) {
-      uv_buf_t b =
-          uv_buf_init(reinterpret_cast<char*>(query_.data()), static_cast<unsigned>(query_.size()));
-      int sent = uv_udp_try_send(&udp_, &b, 1, nullptr);
-      if (sent < 0) rc = sent;
+    usock_ = w_.udp_socket(up_, now);
+    if (!usock_) {
+      try_failed("cannot open a UDP socket");
+      return;
     }
-    if (rc != 0) try_failed(uv_strerror(rc));
+    // Unique among the socket's queries in flight, so an answer has one possible owner.
+    while (usock_->has_id(id_)) id_ = static_cast<uint16_t>(w_.rng());
+    dns::put16(query_.data(), id_);
+    usock_->waiting.push_back({id_, this});
+    ++usock_->uses;
+    uv_buf_t b =
+        uv_buf_init(reinterpret_cast<char*>(query_.data()), static_cast<unsigned>(query_.size()));
+    int sent = uv_udp_try_send(&usock_->h, &b, 1, nullptr);
+    if (sent < 0) try_failed(uv_strerror(sent));
     return;
   }
   sock_ = Sock::tcp;
@@ -146,11 +148,28 @@ void Exchange::on_connect(uv_connect_t* req, int status) {
     c->owner->try_failed(uv_strerror(status));
     return;
   }
+  if (c->up->tls) {
+    Exchange* ex = c->owner;
+    if (!c->tls_start(ex->blk_->tls_ctx.get(), c->up->tls_servername)) {
+      if (c->owner == ex) ex->try_failed("tls: cannot start a session");
+    }
+    return;  // send_tcp runs once the handshake is done
+  }
   c->owner->send_tcp();
 }
 
 void Exchange::send_tcp() {
   dns::put16(len_prefix_, static_cast<uint16_t>(query_.size()));
+  if (conn_->ssl) {
+    // One TLS record for the length and the message; the read side is always on (tls.cpp).
+    std::vector<uint8_t> out(2 + query_.size());
+    std::memcpy(out.data(), len_prefix_, 2);
+    std::memcpy(out.data() + 2, query_.data(), query_.size());
+    if (!conn_->tls_send(out.data(), out.size()) && conn_ && conn_->owner == this) {
+      try_failed("tls: write failed");
+    }
+    return;
+  }
   uv_buf_t bufs[2] = {
       uv_buf_init(reinterpret_cast<char*>(len_prefix_), 2),
       uv_buf_init(reinterpret_cast<char*>(query_.data()), static_cast<unsigned>(query_.size()))};
@@ -171,11 +190,6 @@ void Exchange::on_write(uv_write_t* req, int status) {
 }
 
 void Exchange::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
-  if (h->type == UV_UDP) {
-    auto* ex = static_cast<Exchange*>(h->data);
-    *buf = uv_buf_init(reinterpret_cast<char*>(ex->rbuf_.data()), 65535);
-    return;
-  }
   auto* c = static_cast<TcpConn*>(h->data);
   if (!c->owner) {
     *buf = uv_buf_init(c->scratch, sizeof c->scratch);
@@ -186,16 +200,8 @@ void Exchange::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
                      static_cast<unsigned>(ex->rbuf_.size() - ex->rlen_));
 }
 
-void Exchange::on_udp_read(uv_udp_t* h, ssize_t n, const uv_buf_t* buf, const sockaddr*, unsigned) {
-  auto* ex = static_cast<Exchange*>(h->data);
-  if (ex->sock_ != Sock::udp) return;
-  if (n < 0) {
-    // A connected UDP socket reports the upstream's ICMP port unreachable here.
-    ex->try_failed(uv_strerror(static_cast<int>(n)));
-    return;
-  }
-  if (n == 0) return;
-  ex->on_message(reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(n));
+void Exchange::udp_failed(UdpSock* s, const char* reason) {
+  if (sock_ == Sock::udp && usock_ == s) try_failed(reason);
 }
 
 void Exchange::on_tcp_read(uv_stream_t* s, ssize_t n, const uv_buf_t*) {
@@ -219,7 +225,7 @@ void Exchange::on_tcp_data(size_t n) {
       return;
     }
     if (matches(rbuf_.data() + 2, mlen)) {
-      answer_off_ = 2;
+      answer_ = rbuf_.data() + 2;
       answer_len_ = mlen;
       complete();
       return;
@@ -230,8 +236,8 @@ void Exchange::on_tcp_data(size_t n) {
 }
 
 void Exchange::on_message(const uint8_t* msg, size_t len) {
-  if (!matches(msg, len)) return;  // not ours: keep waiting until the timeout
-  answer_off_ = static_cast<size_t>(msg - rbuf_.data());
+  if (sock_ != Sock::udp || !matches(msg, len)) return;  // not ours: wait until the timeout
+  answer_ = msg;
   answer_len_ = len;
   complete();
 }
@@ -249,7 +255,7 @@ bool Exchange::matches(const uint8_t* msg, size_t len) const {
 }
 
 void Exchange::complete() {
-  const uint8_t* msg = rbuf_.data() + answer_off_;
+  const uint8_t* msg = answer_;
   dns::Header h = dns::Header::read(msg);
   if (probe_) {
     // Any answer, whatever its rcode, means the upstream is up.
@@ -259,8 +265,8 @@ void Exchange::complete() {
     probe_ = nullptr;
     if (park_connection()) {
       fw_->release(w_, this);
-    } else {
-      close_socket();
+    } else if (close_socket()) {
+      on_socket_closed();
     }
     p->done(true);
     return;
@@ -270,7 +276,7 @@ void Exchange::complete() {
   if (!tcp_ && (h.flags & dns::flag::TC) && ctx_->transport() != Transport::udp) {
     retry_tcp_ = true;
     uv_timer_stop(&timer_);
-    close_socket();
+    if (close_socket()) on_socket_closed();
     return;
   }
   uint8_t rc = h.rcode();
@@ -285,20 +291,24 @@ void Exchange::complete() {
   ctx_ = nullptr;
   finished_ = true;
   uv_timer_stop(&timer_);
+  // Once released this exchange may serve the next block's query: keep what is needed.
+  Forward* fw = fw_;
+  size_t block = block_;
+  Upstream* up = up_;
   if (park_connection()) {
     fw_->release(w_, this);
-  } else {
-    close_socket();  // returns this exchange to the pool once closed
-  }
+  } else if (close_socket()) {
+    on_socket_closed();
+  }  // else the close callback returns this exchange to the pool
   if (ctx->tracing()) {
     char rc[16];
     ctx->note(
         "forward",
-        up_->to + " " +
+        up->to + " " +
             std::string(dns::rcode_name(dns::Header::read(ctx->response().data()).rcode(), rc)) +
             fmt::format(" in {:.3f}ms", double(QueryContext::now_ns() - ctx->start_ns()) / 1e6));
   }
-  fw_->finish(*ctx, block_);
+  fw->finish(*ctx, block);
 }
 
 void Exchange::try_failed(const char* reason, bool network_error) {
@@ -316,36 +326,43 @@ void Exchange::try_failed(const char* reason, bool network_error) {
     finished_ = true;
     Probe* p = probe_;
     probe_ = nullptr;
-    close_socket();
+    if (close_socket()) on_socket_closed();
     p->done(false);
     return;
   }
   last_error_.assign(up_->to);
   last_error_.append(": ");
   last_error_.append(reason);
-  close_socket();  // the next try starts when the socket is closed
+  bool closed = close_socket();  // else the next try starts when the socket is closed
   // The last try: answer now, from this I/O or timer callback. A reply queued from a close
   // callback would wait for the worker's next loop turn (its UDP flush runs before close
   // callbacks), which may be a long time on an idle server.
-  if (!retry_tcp_ && (tried_ >= norder_ || now_ms(w_.loop) >= deadline_ms_)) all_failed();
+  if (!retry_tcp_ && (tried_ >= norder_ || now_ms(w_.loop) >= deadline_ms_)) {
+    all_failed();
+    return;
+  }
+  if (closed) on_socket_closed();
 }
 
 void Exchange::on_timer(uv_timer_t* t) {
   static_cast<Exchange*>(t->data)->try_failed("i/o timeout", false);
 }
 
-void Exchange::close_socket() {
-  if (sock_ == Sock::none) return;
-  closing_ = true;
+bool Exchange::close_socket() {
+  if (sock_ == Sock::none) return false;
   if (sock_ == Sock::tcp) {
+    closing_ = true;
     sock_ = Sock::none;
     TcpConn* c = conn_;
     conn_ = nullptr;
     c->close(this);
-    return;
+    return false;
   }
   sock_ = Sock::none;
-  uv_close(reinterpret_cast<uv_handle_t*>(&udp_), on_close);
+  UdpSock* s = usock_;
+  usock_ = nullptr;
+  if (s) s->remove(this);  // a late answer to this ID is now dropped by the socket
+  return true;
 }
 
 bool Exchange::park_connection() {
@@ -357,6 +374,10 @@ bool Exchange::park_connection() {
   --open_handles_;
   c->owner = nullptr;
   c->idle_since_ms = now_ms(w_.loop);
+  if (c->ssl) {
+    w_.idle_tcp.push_back(c);  // tls.cpp's reader handles idle connections too
+    return true;
+  }
   auto* stream = reinterpret_cast<uv_stream_t*>(&c->h);
   uv_read_stop(stream);
   uv_read_start(stream, on_alloc, TcpConn::on_idle_read);

@@ -1,6 +1,7 @@
 // One exchange with upstreams: a client query tried on upstreams in turn (failover), or a
-// health check on one upstream. Each try uses a fresh socket (a random source port from the
-// kernel) and a random ID; answers whose ID or question do not match are ignored.
+// health check on one upstream. Each try has a random ID; over UDP it waits on a pooled
+// connected socket (udp_pool.h), over TCP/TLS on a pooled connection; answers whose ID or
+// question do not match are ignored.
 #pragma once
 
 #include <uv.h>
@@ -39,6 +40,9 @@ class Exchange {
   void shutdown();
   // Called when a TcpConn this exchange closed is gone.
   void on_conn_closed();
+  // From the UDP socket `s`: a datagram with this try's ID, or the socket's error.
+  void on_message(const uint8_t* msg, size_t len);
+  void udp_failed(UdpSock* s, const char* reason);
 
  private:
   enum class Sock { none, udp, tcp };
@@ -50,9 +54,9 @@ class Exchange {
   void try_failed(const char* reason, bool network_error = true);
   bool park_connection();  // after a good TCP answer: back to the pool; false if closed
   void connect_tcp();
-  void close_socket();
+  // True when the socket is let go at once (UDP): the caller then runs on_socket_closed.
+  bool close_socket();
   void on_socket_closed();
-  void on_message(const uint8_t* msg, size_t len);
   void complete();  // a valid answer is in rbuf_[0..answer_len_)
   void all_failed();
   void send_tcp();
@@ -61,8 +65,6 @@ class Exchange {
 
   static void on_timer(uv_timer_t* t);
   static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
-  static void on_udp_read(uv_udp_t* h, ssize_t n, const uv_buf_t* buf, const sockaddr* from,
-                          unsigned flags);
   static void on_connect(uv_connect_t* req, int status);
   friend struct TcpConn;
   static void on_write(uv_write_t* req, int status);
@@ -97,13 +99,13 @@ class Exchange {
 
   Sock sock_ = Sock::none;
   uv_timer_t timer_;
-  uv_udp_t udp_;
+  UdpSock* usock_ = nullptr;
   TcpConn* conn_ = nullptr;
   uint8_t len_prefix_[2];
   std::vector<uint8_t> rbuf_;  // UDP datagram, or TCP stream bytes
   size_t rlen_ = 0;
   size_t answer_len_ = 0;
-  size_t answer_off_ = 0;
+  const uint8_t* answer_ = nullptr;  // in rbuf_ (TCP) or the worker's UDP buffer
 };
 
 }  // namespace cxxdns::plugins::forward

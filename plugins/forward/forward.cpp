@@ -7,6 +7,7 @@
 #include "core/dns/text.h"
 #include "core/log/log.h"
 #include "plugins/forward/exchange.h"
+#include "plugins/forward/udp_pool.h"
 
 namespace cxxdns::plugins::forward {
 
@@ -128,6 +129,7 @@ void Forward::stop_worker(WorkerInfo& info) {
   w.idle_tcp.clear();
   for (Exchange* ex : w.all) ex->shutdown();
   w.all.clear();
+  while (!w.udp_socks.empty()) w.udp_socks.back()->close();
   w.free.clear();
 }
 

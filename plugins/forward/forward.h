@@ -13,12 +13,14 @@
 
 #include "core/plugin/context.h"
 #include "plugins/forward/options.h"
+#include "plugins/forward/tls.h"
 
 namespace cxxdns::plugins::forward {
 
 class Exchange;
 struct Probe;
 struct TcpConn;
+struct UdpSock;
 
 // One `forward` directive with its run-time state.
 struct Block {
@@ -28,6 +30,7 @@ struct Block {
   std::atomic<uint64_t> max_concurrent_rejects{0};
   // coredns_forward_healthcheck_broken_total
   std::atomic<uint64_t> healthcheck_broken{0};
+  SslCtxPtr tls_ctx;  // when an upstream is tls://
 };
 
 // Per-try read timeout and the overall budget of one client query, as CoreDNS's
@@ -65,6 +68,12 @@ class Forward final : public Plugin {
     // An idle connection to `up` used less than `expire` ago, or null; expired ones close.
     TcpConn* take_tcp(Upstream* up, uint64_t now_ms, uint64_t expire_ms);
     void drop_idle(TcpConn* c);
+    // A connected UDP socket to `up` for one more query (udp_pool.h), or null.
+    UdpSock* udp_socket(Upstream* up, uint64_t now_ms);
+    std::vector<UdpSock*> udp_socks;
+    // Room for kUdpBatch datagrams of 64 KiB read by one recvmmsg; allocated on first use
+    // and not zeroed, so only the pages answers land in become resident.
+    std::unique_ptr<uint8_t[]> udp_buf;
     bool stopping = false;
   };
   // Serves ctx with the first block from `first` that matches its name; ctx.next() when none.

@@ -148,12 +148,17 @@ std::unique_ptr<Block> parse_directive(cxxdns::SetupContext& sc, const Directive
                                 " TOs configured: " + std::to_string(o.upstreams.size()));
   }
   for (const auto& line : d.block) parse_option(sc, line, o);
-  // tls:// upstreams are not implemented yet: refuse them rather than send plain DNS.
+  bool any_tls = false;
   for (auto& up : o.upstreams) {
-    if (up->tls) sc.error(d.name, "tls:// upstreams are not supported yet: " + up->to);
-    if (!o.tls_servername.empty() && up->tls_servername.empty()) {
-      up->tls_servername = o.tls_servername;
-    }
+    if (!up->tls) continue;
+    any_tls = true;
+    // A name in tls://IP%NAME is this upstream's own; tls_servername is for the others.
+    if (up->tls_servername.empty()) up->tls_servername = o.tls_servername;
+  }
+  if (any_tls) {
+    std::string err;
+    b->tls_ctx = make_tls_context(o.tls, err);
+    if (!b->tls_ctx) sc.error(d.name, "tls: " + err);
   }
   return b;
 }

@@ -7,6 +7,8 @@
 namespace cxxdns::plugins::forward {
 
 void TcpConn::close(Exchange* notify_when_closed) {
+  if (closing) return;
+  closing = true;
   owner = nullptr;
   notify = notify_when_closed;
   uv_close(reinterpret_cast<uv_handle_t*>(&h), on_close);

@@ -3,7 +3,11 @@
 
 #include <uv.h>
 
+#include <openssl/ssl.h>
+
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "plugins/forward/forward.h"
 
@@ -22,6 +26,25 @@ struct TcpConn {
   Exchange* notify = nullptr;  // told when the close it asked for is done
   uint64_t idle_since_ms = 0;
   char scratch[64];  // reads while idle (anything then closes the connection)
+  bool closing = false;
+
+  // tls:// upstreams (tls.cpp): the session over memory BIOs, fed from tls_in.
+  SSL* ssl = nullptr;
+  BIO* rbio = nullptr;  // ciphertext from the upstream
+  BIO* wbio = nullptr;  // ciphertext to the upstream
+  bool handshaken = false;
+  std::vector<char> tls_in;
+
+  ~TcpConn();
+  // After the TCP connect: starts the handshake; the owner's send_tcp runs when it is done.
+  bool tls_start(SSL_CTX* ctx, const std::string& servername);
+  bool tls_send(const uint8_t* data, size_t len);
+  bool tls_flush();
+  void tls_pump();
+  // The owner's try fails, or an idle connection leaves the pool and closes.
+  void fail(const std::string& reason);
+  static void on_tls_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void on_tls_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
 
   static void on_close(uv_handle_t* h);
   static void on_idle_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);

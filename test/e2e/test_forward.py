@@ -4,6 +4,7 @@ wrong-ID answers ignored, max_concurrent, health checks that mark an upstream do
 
 import socket
 import struct
+import subprocess
 import threading
 import time
 
@@ -255,3 +256,136 @@ def test_burst_over_workers(start_cxxdns, unbound):
             s.close()
     for _ in range(5):
         assert len(srv.query("big.example.net", "A", tcp=True).rdatas("A")) == 40
+
+
+class ReversingUpstream:
+    """A UDP server on 127.0.0.1 that holds queries until it has `n`, then answers them in
+    reverse order, each first with a wrong-ID answer carrying 6.6.6.6, then rightly with
+    10.0.0.K for the name qK (other names: REFUSED at once). Records the source ports the queries came from."""
+
+    def __init__(self, n):
+        self.n = n
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.sock.settimeout(0.2)
+        self.ports = []
+        self.stopped = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        held = []
+        while not self.stopped:
+            try:
+                data, addr = self.sock.recvfrom(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            end = 12
+            while data[end] != 0:
+                end += data[end] + 1
+            end += 5
+            label = data[13:13 + data[12]].decode().lower()
+            if not label.startswith("q"):  # the harness's probe: REFUSED at once
+                hdr = struct.pack("!HHHHHH", struct.unpack("!H", data[:2])[0], 0x8105, 1, 0,
+                                  0, 0)
+                self.sock.sendto(hdr + data[12:end], addr)
+                continue
+            held.append((data[:2], data[12:end], int(label[1:]), addr))
+            self.ports.append(addr[1])
+            if len(held) < self.n:
+                continue
+            for qid, question, k, to in reversed(held):
+                rid = struct.unpack("!H", qid)[0]
+                for wrong, ip in ((True, bytes([6, 6, 6, 6])), (False, bytes([10, 0, 0, k]))):
+                    hdr = struct.pack("!HHHHHH", rid ^ 0x0101 if wrong else rid, 0x8180, 1, 1,
+                                      0, 0)
+                    rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + ip
+                    self.sock.sendto(hdr + question + rr, to)
+            held = []
+
+    def close(self):
+        self.stopped = True
+        self.thread.join(2)
+        self.sock.close()
+
+
+def test_many_in_flight_on_shared_sockets(start_cxxdns):
+    # Queries in flight together share pooled upstream sockets: each answer still reaches
+    # its own query (ID and question), and spoofed-ID answers are dropped.
+    n = 12
+    up = ReversingUpstream(n)
+    socks = []
+    try:
+        srv = start_cxxdns(forward_corefile(f"127.0.0.1:{up.port}", "        max_fails 0"))
+        for k in range(1, n + 1):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("127.0.0.1", 0))
+            s.sendto(build_query(f"q{k}.example.net", "A", qid=k), ("127.0.0.1", srv.port))
+            socks.append(s)
+        for k, s in enumerate(socks, 1):
+            s.settimeout(5)
+            m = parse_message(s.recvfrom(4096)[0])
+            assert m.id == k and m.rcode == "NOERROR"
+            assert [rr.text for rr in m.answer] == [f"10.0.0.{k}"]
+        # Several queries per socket, and more than one socket.
+        assert 1 < len(set(up.ports)) < n
+    finally:
+        for s in socks:
+            s.close()
+        up.close()
+
+
+@pytest.fixture
+def dot_unbound(start_unbound, tmp_path):
+    """unbound as a DNS-over-TLS server on a free port, with a self-signed certificate for
+    dns.test made here (it is also the CA cxxdns trusts)."""
+    key, pem = tmp_path / "dot.key", tmp_path / "dot.pem"
+    proc = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=dns.test", "-addext", "subjectAltName=DNS:dns.test",
+         "-keyout", str(key), "-out", str(pem)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    port = free_port()
+    u = start_unbound(local_zones=[(ZONE, "static")], local_data=DATA, port=port,
+                      extra=f"  tls-port: {port}\n  tls-service-key: \"{key}\"\n"
+                            f"  tls-service-pem: \"{pem}\"\n")
+    u.ca = pem
+    return u
+
+
+def test_tls_upstream(start_cxxdns, dot_unbound):
+    u = dot_unbound
+    srv = start_cxxdns(forward_corefile(
+        f"tls://127.0.0.1:{u.port}", f"        tls {u.ca}\n        tls_servername dns.test"))
+    for name in ("www.example.net", "WWW.example.net"):  # the second on the pooled connection
+        r = srv.query(name, "A", timeout=5)
+        assert r.rcode == "NOERROR"
+        assert r.rdatas("A") == ["192.0.2.1"]
+    r = srv.query("nope.example.net", "A", tcp=True)
+    assert r.rcode == "NXDOMAIN"
+    # (That these went over TLS, not plain DNS, the wrong-name test below shows.)
+
+
+def test_tls_upstream_wrong_name_fails(start_cxxdns, dot_unbound):
+    u = dot_unbound
+    srv = start_cxxdns(forward_corefile(
+        f"tls://127.0.0.1:{u.port}",
+        f"        tls {u.ca}\n        tls_servername other.test\n        max_fails 0"))
+    r = srv.query("www.example.net", "A", timeout=6, retry=0)
+    assert r.rcode == "SERVFAIL"
+    srv.wait_for_log(r"\[ERROR\] plugin/errors: 2 www\.example\.net\. A: plugin/forward: "
+                     r"tls://127\.0\.0\.1:\d+: tls: certificate verify failed: "
+                     r"[Hh]ostname mismatch")
+
+
+def test_tls_upstream_untrusted_ca_fails(start_cxxdns, dot_unbound):
+    # No CA given: the system store, which does not know the self-signed certificate.
+    u = dot_unbound
+    srv = start_cxxdns(forward_corefile(
+        f"tls://127.0.0.1:{u.port}", "        tls_servername dns.test\n        max_fails 0"))
+    r = srv.query("www.example.net", "A", timeout=6, retry=0)
+    assert r.rcode == "SERVFAIL"
+    srv.wait_for_log(r"plugin/forward: tls://127\.0\.0\.1:\d+: tls: certificate verify failed")

@@ -5,6 +5,7 @@
 #include "core/plugin/testing.h"
 #include "forward_upstream.h"
 #include "plugins/forward/forward.h"
+#include "plugins/forward/udp_pool.h"
 
 using cxxdns::testing::ChainTest;
 using cxxdns::testing::QueryOptions;
@@ -299,4 +300,46 @@ TEST_CASE("forward: TCP connections are reused until expire", "[forward]") {
     }
     CHECK(up.connections == 3);
   }
+}
+
+TEST_CASE("forward: UDP sockets are reused for a while, then the source port changes",
+          "[forward]") {
+  uint16_t port = dead_port();
+  ChainTest t(corefile("forward . " + addr(port) + " {\n max_fails 0\n }"));
+  FakeUpstream up(t.loop(), answers(1), port);
+  const int n = 2 * int(fwd::kUdpMaxUses) + 50;
+  for (int i = 0; i < n; ++i) {
+    auto a = t.query("u" + std::to_string(i) + ".example.org.", "A");
+    REQUIRE(a.rcode == "NOERROR");
+    REQUIRE(a.answer.size() == 1);
+  }
+  REQUIRE(up.udp_source_ports.size() == size_t(n));
+  // One query at a time: each socket serves kUdpMaxUses queries, then a new one (a new
+  // random port from the kernel) takes over.
+  std::set<uint16_t> ports(up.udp_source_ports.begin(), up.udp_source_ports.end());
+  CHECK(ports.size() >= 3);
+  CHECK(ports.size() < 10);
+  size_t run = 1, longest = 1;
+  for (size_t i = 1; i < up.udp_source_ports.size(); ++i) {
+    run = up.udp_source_ports[i] == up.udp_source_ports[i - 1] ? run + 1 : 1;
+    longest = std::max(longest, run);
+  }
+  CHECK(longest == fwd::kUdpMaxUses);
+  // Every query its own random ID, even on one socket.
+  std::set<uint16_t> ids;
+  for (auto& q : up.queries) ids.insert(cxxdns::dns::get16(q.data()));
+  CHECK(ids.size() > size_t(n) * 9 / 10);
+}
+
+TEST_CASE("forward: an idle UDP socket is retired after its time", "[forward]") {
+  uint16_t port = dead_port();
+  ChainTest t(corefile("forward . " + addr(port) + " {\n max_fails 0\n }"));
+  FakeUpstream up(t.loop(), answers(1), port);
+  CHECK(t.query("a.example.org.", "A").answer.size() == 1);
+  CHECK(t.query("b.example.org.", "A").answer.size() == 1);
+  t.run_for(std::chrono::milliseconds(fwd::kUdpMaxAgeMs + 100));
+  CHECK(t.query("c.example.org.", "A").answer.size() == 1);
+  REQUIRE(up.udp_source_ports.size() == 3);
+  CHECK(up.udp_source_ports[0] == up.udp_source_ports[1]);
+  CHECK(up.udp_source_ports[2] != up.udp_source_ports[1]);
 }

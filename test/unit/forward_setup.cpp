@@ -115,6 +115,37 @@ TEST_CASE("forward: every option", "[forward]") {
   CHECK(b.tls_servername == "dns.example");
 }
 
+TEST_CASE("forward: tls upstreams", "[forward]") {
+  // No files: the system's CAs; the name to verify from tls_servername.
+  ChainTest t(
+      ". {\n forward . tls://127.0.0.1 tls://[::1]:8853 tls://127.0.0.2%own.name 127.0.0.3 {\n"
+      "  tls\n  tls_servername dns.test\n }\n}\n");
+  auto& b = *forward_of(t).blocks().at(0);
+  REQUIRE(b.opts.upstreams.size() == 4);
+  CHECK(b.tls_ctx != nullptr);
+  CHECK(b.opts.upstreams[0]->to == "tls://127.0.0.1:853");
+  CHECK(b.opts.upstreams[0]->tls);
+  CHECK(b.opts.upstreams[0]->tls_servername == "dns.test");
+  CHECK(b.opts.upstreams[1]->to == "tls://[::1]:8853");
+  CHECK(b.opts.upstreams[2]->tls_servername == "own.name");
+  CHECK(!b.opts.upstreams[3]->tls);
+
+  // Without a tls:// upstream no TLS context is made (and `tls` files are not loaded).
+  ChainTest plain(". {\n forward . 127.0.0.1\n}\n");
+  CHECK(forward_of(plain).blocks().at(0)->tls_ctx == nullptr);
+}
+
+TEST_CASE("forward: tls files that do not load are setup errors", "[forward]") {
+  TempFile junk("not a certificate\n");
+  CHECK_THAT(setup_error(". {\n forward . tls://127.0.0.1 {\n  tls " + junk.path + "\n }\n}\n"),
+             Catch::Contains("cannot load the CA '" + junk.path + "'"));
+  CHECK_THAT(setup_error(". {\n forward . tls://127.0.0.1 {\n  tls " + junk.path + " " + junk.path +
+                         "\n }\n}\n"),
+             Catch::Contains("cannot load the client certificate"));
+  CHECK_THAT(setup_error(". {\n forward . tls://127.0.0.1 {\n  tls " + junk.path + "\n }\n}\n"),
+             Catch::Contains("plugin/forward: "));
+}
+
 TEST_CASE("forward: several directives keep their order", "[forward]") {
   ChainTest t(
       ". {\n forward lab.example.local 127.0.0.1\n forward example.local 127.0.0.2\n"
@@ -151,7 +182,7 @@ TEST_CASE("forward: errors name file and line", "[forward]") {
       {"forward . 127.0.0.1:99999", "invalid port"},
       {"forward . [::1", "not an IP address or file"},
       {"forward . https://127.0.0.1", "unsupported protocol 'https://'"},
-      {"forward . tls://127.0.0.1", "tls:// upstreams are not supported yet"},
+      {"forward . tls://127.0.0.1:0", "invalid port"},
       {"forward . 127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.6 127.0.0.7 "
        "127.0.0.8 127.0.0.9 127.0.0.10 127.0.0.11 127.0.0.12 127.0.0.13 127.0.0.14 127.0.0.15 "
        "127.0.0.16",

@@ -91,6 +91,10 @@ class FakeUpstream {
           else
             ++self->udp_queries;
           self->queries.push_back(q);
+          if (from->sa_family == AF_INET) {
+            self->udp_source_ports.push_back(
+                ntohs(reinterpret_cast<const sockaddr_in*>(from)->sin_port));
+          }
           for (auto& r : self->handler_(q, false)) {
             uv_buf_t out =
                 uv_buf_init(reinterpret_cast<char*>(r.data()), static_cast<unsigned>(r.size()));
@@ -179,8 +183,9 @@ class FakeUpstream {
 
   // Client queries by transport; health checks (NS queries) counted apart.
   int udp_queries = 0, tcp_queries = 0, probes = 0;
-  int connections = 0;              // TCP connections accepted
-  bool close_after_answer = false;  // close each TCP connection once it has answered
+  std::vector<uint16_t> udp_source_ports;  // of each UDP query, in order
+  int connections = 0;                     // TCP connections accepted
+  bool close_after_answer = false;         // close each TCP connection once it has answered
   std::vector<Bytes> queries;
 
  private:
