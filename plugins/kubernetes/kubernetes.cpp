@@ -43,7 +43,15 @@ bool join(std::string_view rel, std::string_view zone, dns::Name& out) {
 
 Kubernetes::Kubernetes(KubernetesOptions opts, int workers)
     : opts_(std::move(opts)), index_(workers) {
+  if (opts_.state_file.empty()) {
+    api_ = std::make_unique<ApiSource>(opts_.api, opts_.index.pods == PodMode::verified,
+                                       [this](const ClusterState& st) { publish(st); });
+  }
   reload_if_changed();
+}
+
+Kubernetes::~Kubernetes() {
+  if (api_) api_->stop();
 }
 
 void Kubernetes::publish(const ClusterState& st) {
@@ -88,7 +96,14 @@ bool Kubernetes::reload_if_changed() {
 }
 
 void Kubernetes::start(ControlInfo& control) {
-  if (opts_.state_file.empty()) return;
+  if (api_) {
+    // As CoreDNS: wait up to 5 s for the first full list, then serve regardless; cluster
+    // names get SERVFAIL until the lists are in.
+    api_->start();
+    if (!api_->wait_synced(std::chrono::seconds(5)))
+      log::warning("plugin/kubernetes: starting server with unsynced Kubernetes API");
+    return;
+  }
   uv_timer_init(control.loop, &timer_);
   timer_.data = this;
   timer_started_ = true;
@@ -98,6 +113,7 @@ void Kubernetes::start(ControlInfo& control) {
 }
 
 void Kubernetes::stop() {
+  if (api_) api_->stop();
   if (timer_started_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&timer_))) {
     uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
   }

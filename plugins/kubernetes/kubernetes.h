@@ -1,6 +1,7 @@
 // kubernetes: answers cluster DNS (the Kubernetes DNS specification, schema 1.1.0) as
 // CoreDNS's kubernetes plugin does, from a state source; the state file source is the
-// output of `kubectl get ... -o json`, re-read when it changes.
+// output of `kubectl get ... -o json`, re-read when it changes; the API source lists and
+// watches the API server (api_source.h).
 #pragma once
 
 #include <uv.h>
@@ -11,6 +12,8 @@
 
 #include "core/plugin/context.h"
 #include "core/plugin/snapshot.h"
+#include "plugins/kubernetes/api_config.h"
+#include "plugins/kubernetes/api_source.h"
 #include "plugins/kubernetes/index.h"
 
 namespace cxxdns::plugins::k8s {
@@ -22,7 +25,9 @@ struct KubernetesOptions {
   uint32_t ttl = 5;
   std::vector<std::string> fallthrough;  // zones; empty with fallthrough_set = all
   bool fallthrough_set = false;
-  // Accepted and kept for the API source to come.
+  // The API source (used when state_file is empty): resolved at setup from `endpoint`+`tls`,
+  // `kubeconfig`, or in-cluster.
+  ApiConfig api;
   std::vector<std::string> endpoint;
   std::vector<std::string> tls;
   std::vector<std::string> kubeconfig;
@@ -32,6 +37,7 @@ struct KubernetesOptions {
 class Kubernetes final : public Plugin {
  public:
   Kubernetes(KubernetesOptions opts, int workers);
+  ~Kubernetes() override;
   std::string_view name() const override { return "kubernetes"; }
   void serve(QueryContext& ctx) override;
   void start(ControlInfo& control) override;
@@ -54,6 +60,7 @@ class Kubernetes final : public Plugin {
   std::atomic<bool> loaded_{false};
   int64_t mtime_ns_ = -1;
   int64_t size_ = -1;
+  std::unique_ptr<ApiSource> api_;
   uv_timer_t timer_;
   bool timer_started_ = false;
 };

@@ -1,7 +1,8 @@
 // kubernetes [ZONES...] { state FILE; pods MODE; namespaces NS...; labels SELECTOR;
 // namespace_labels SELECTOR; ttl N; noendpoints; fallthrough [ZONES...];
-// endpoint_pod_names; ignore empty_service; endpoint/tls/kubeconfig/apiserver (kept) },
-// as CoreDNS's kubernetes plugin, plus `state` for the state-file source.
+// endpoint_pod_names; ignore empty_service; endpoint URL; tls CERT KEY CACERT;
+// kubeconfig FILE [CONTEXT] }, as CoreDNS's kubernetes plugin, plus `state` for the
+// state-file source. Without state, endpoint or kubeconfig: in-cluster.
 #include "core/plugin/setup.h"
 #include "core/dns/name.h"
 #include "core/plugin/config.h"
@@ -22,6 +23,40 @@ std::string joined(const std::vector<cxxdns::corefile::Token>& args) {
   return s;
 }
 
+// One source: `state FILE`, else `endpoint URL` (+ `tls`), else `kubeconfig`, else
+// in-cluster, as CoreDNS picks them.
+void resolve_source(cxxdns::SetupContext& sc, const cxxdns::corefile::Token& plugin,
+                    const cxxdns::corefile::Token* state, const cxxdns::corefile::Token* endpoint,
+                    const cxxdns::corefile::Token* kubeconfig, KubernetesOptions& o) {
+  if (state && (endpoint || kubeconfig)) {
+    sc.error(*state, "state cannot be combined with endpoint or kubeconfig");
+  }
+  if (endpoint && kubeconfig) {
+    sc.error(*kubeconfig, "kubeconfig cannot be combined with endpoint");
+  }
+  if (state) return;
+  std::string err;
+  if (endpoint) {
+    if (o.endpoint.size() > 1) sc.error(*endpoint, "multiple endpoints are not supported");
+    const std::string& url = o.endpoint[0];
+    if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) {
+      sc.error(*endpoint, "endpoint must be an http:// or https:// URL: " + url);
+    }
+    o.api.server = url;
+    while (o.api.server.size() > 8 && o.api.server.back() == '/') o.api.server.pop_back();
+    if (o.tls.size() == 3) {
+      o.api.cert_file = o.tls[0];
+      o.api.key_file = o.tls[1];
+      o.api.ca_file = o.tls[2];
+    }
+  } else if (kubeconfig) {
+    std::string ctx = o.kubeconfig.size() > 1 ? o.kubeconfig[1] : "";
+    if (!kubeconfig_config(o.kubeconfig[0], ctx, o.api, err)) sc.error(*kubeconfig, err);
+  } else if (!in_cluster_config(o.api, err)) {
+    sc.error(plugin, err);
+  }
+}
+
 KubernetesOptions parse(cxxdns::SetupContext& sc) {
   if (sc.directives().size() > 1) {
     sc.error(sc.directives()[1].name, "this plugin can only be used once per Server Block");
@@ -37,6 +72,7 @@ KubernetesOptions parse(cxxdns::SetupContext& sc) {
     }
   }
   const cxxdns::corefile::Token* state_token = nullptr;
+  const cxxdns::corefile::Token *endpoint_token = nullptr, *kubeconfig_token = nullptr;
   bool has_namespaces = false, has_ns_labels = false;
   for (const auto& line : d.block) {
     const std::string& opt = line.name.text;
@@ -92,12 +128,14 @@ KubernetesOptions parse(cxxdns::SetupContext& sc) {
       o.index.ignore_empty_service = true;
     } else if (opt == "endpoint" || opt == "apiserver") {
       want(1, SIZE_MAX);
+      endpoint_token = &line.name;
       for (auto& a : line.args) o.endpoint.push_back(a.text);
     } else if (opt == "tls") {
       want(3, 3);
       for (auto& a : line.args) o.tls.push_back(a.text);
     } else if (opt == "kubeconfig") {
       want(1, 2);
+      kubeconfig_token = &line.name;
       for (auto& a : line.args) o.kubeconfig.push_back(a.text);
     } else {
       sc.unknown_property(line.name);
@@ -106,12 +144,7 @@ KubernetesOptions parse(cxxdns::SetupContext& sc) {
   if (has_namespaces && has_ns_labels) {
     sc.error(d.name, "namespaces and namespace_labels cannot both be set");
   }
-  if (!state_token) {
-    // Only the state-file source exists so far; the API source will take endpoint/kubeconfig.
-    sc.error(
-        d.name,
-        "no cluster source: 'state FILE' is required (the API server source is not available yet)");
-  }
+  resolve_source(sc, d.name, state_token, endpoint_token, kubeconfig_token, o);
   return o;
 }
 

@@ -83,9 +83,10 @@ EndpointAddress address(const json& a, const std::string& ip, bool ready,
   return e;
 }
 
-void add_item(const json& item, size_t index, ClusterState& st) {
+void add_item(const json& item, size_t index, ClusterState& st, std::string_view list_kind = {}) {
   std::string where = "items[" + std::to_string(index) + "]";
   std::string kind = str(item, "kind", where);
+  if (kind.empty()) kind = list_kind;  // the API's list items carry no kind
   const json& meta = object(item, "metadata", where);
   std::string name = str(meta, "name", where);
   std::string ns = str(meta, "namespace", where);
@@ -198,6 +199,19 @@ bool parse_state(std::string_view text, ClusterState& out, std::string& error) {
       add_item(doc, 0, st);  // a single object, as `kubectl get svc x -o json` prints
     }
     out = std::move(st);
+    return true;
+  } catch (const ShapeError& e) {
+    error = e.what();
+  } catch (const json::exception& e) {
+    error = e.what();
+  }
+  return false;
+}
+
+bool parse_object(const nlohmann::json& item, std::string_view kind, ClusterState& out,
+                  std::string& error) {
+  try {
+    add_item(item, 0, out, kind);
     return true;
   } catch (const ShapeError& e) {
     error = e.what();

@@ -1,6 +1,7 @@
 // kubernetes: Corefile syntax, defaults and errors with file:line.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <string>
 
 #include "core/plugin/setup.h"
@@ -64,10 +65,6 @@ TEST_CASE("kubernetes: every option", "[kubernetes]") {
     fallthrough in-addr.arpa
     endpoint_pod_names
     ignore empty_service
-    endpoint https://10.0.0.1:6443
-    tls cert.pem key.pem ca.pem
-    kubeconfig /etc/kube.conf ctx
-    apiserver https://api:6443
 )"));
   auto& o = plugin(t).options();
   CHECK(o.zones == std::vector<std::string>{"cluster.local.", "example.org."});
@@ -79,9 +76,6 @@ TEST_CASE("kubernetes: every option", "[kubernetes]") {
   CHECK(o.fallthrough == std::vector<std::string>{"in-addr.arpa."});
   CHECK(o.index.endpoint_pod_names);
   CHECK(o.index.ignore_empty_service);
-  CHECK(o.endpoint == std::vector<std::string>{"https://10.0.0.1:6443", "https://api:6443"});
-  CHECK(o.tls.size() == 3);
-  CHECK(o.kubeconfig == std::vector<std::string>{"/etc/kube.conf", "ctx"});
 }
 
 TEST_CASE("kubernetes: pods modes and bare fallthrough", "[kubernetes]") {
@@ -120,14 +114,29 @@ TEST_CASE("kubernetes: errors name file and line", "[kubernetes]") {
             .find("namespaces and namespace_labels cannot both be set") != std::string::npos);
   CHECK(err("    noendpoints extra\n").find("Corefile:4") != std::string::npos);
   CHECK(err("    tls a b\n").find("Corefile:4") != std::string::npos);
+  CHECK(err("    kubeconfig a b c\n").find("Corefile:4") != std::string::npos);
   CHECK(err("    state\n").find("Corefile:4 - Error during parsing: Wrong argument count") !=
         std::string::npos);
 }
 
-TEST_CASE("kubernetes: state is required, once per block", "[kubernetes]") {
+TEST_CASE("kubernetes: one source, once per block", "[kubernetes]") {
+  // No state, endpoint or kubeconfig: in-cluster, which needs the service environment.
+  unsetenv("KUBERNETES_SERVICE_HOST");
   CHECK(error_of("cluster.local {\n kubernetes\n}\n") ==
-        "plugin/kubernetes: Corefile:2 - Error during parsing: no cluster source: 'state FILE' is "
-        "required (the API server source is not available yet)");
+        "plugin/kubernetes: Corefile:2 - Error during parsing: unable to load in-cluster "
+        "configuration, KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be defined");
+  CHECK(error_of("cluster.local {\n kubernetes {\n state x\n endpoint https://127.0.0.1:1\n }\n}\n")
+            .find("Corefile:3 - Error during parsing: state cannot be combined") !=
+        std::string::npos);
+  CHECK(error_of("cluster.local {\n kubernetes {\n endpoint ftp://x\n }\n}\n")
+            .find("Corefile:3 - Error during parsing: endpoint must be an http") !=
+        std::string::npos);
+  CHECK(error_of("cluster.local {\n kubernetes {\n kubeconfig /nonexistent/kc\n }\n}\n")
+            .find("Corefile:3 - Error during parsing: cannot open /nonexistent/kc") !=
+        std::string::npos);
+  CHECK(error_of("cluster.local {\n kubernetes {\n endpoint https://127.0.0.1:1 "
+                 "https://127.0.0.1:2\n }\n}\n")
+            .find("Corefile:3 - Error during parsing: multiple endpoints") != std::string::npos);
   CHECK(error_of("cluster.local {\n kubernetes {\n state x\n }\n kubernetes {\n state y\n }\n}\n")
             .find("Corefile:5 - Error during parsing: this plugin can only be used once per Server "
                   "Block") != std::string::npos);

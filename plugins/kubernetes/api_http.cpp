@@ -1,0 +1,115 @@
+#include "plugins/kubernetes/api_http.h"
+
+#include <curl/curl.h>
+
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+namespace cxxdns::plugins::k8s {
+namespace {
+
+struct Transfer {
+  const std::function<bool(std::string_view)>* on_body;
+  const std::atomic<bool>* stop;
+  std::string* error_body;
+  CURL* curl;
+  bool aborted = false;
+};
+
+size_t on_write(char* data, size_t size, size_t n, void* p) {
+  auto* t = static_cast<Transfer*>(p);
+  long status = 0;
+  curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+  std::string_view chunk(data, size * n);
+  if (status < 200 || status > 299) {
+    if (t->error_body && t->error_body->size() < 4096) t->error_body->append(chunk);
+    return size * n;
+  }
+  if (!(*t->on_body)(chunk)) {
+    t->aborted = true;
+    return 0;  // curl ends the transfer with CURLE_WRITE_ERROR
+  }
+  return size * n;
+}
+
+int on_progress(void* p, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* t = static_cast<Transfer*>(p);
+  if (t->stop->load(std::memory_order_relaxed)) {
+    t->aborted = true;
+    return 1;
+  }
+  return 0;
+}
+
+std::string read_token(const std::string& file) {
+  std::ifstream in(file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string t = ss.str();
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
+  return t;
+}
+
+curl_blob blob(const std::string& s) {
+  return curl_blob{const_cast<char*>(s.data()), s.size(), CURL_BLOB_COPY};
+}
+
+}  // namespace
+
+HttpResult http_get(const ApiConfig& cfg, const std::string& path,
+                    const std::function<bool(std::string_view)>& on_body,
+                    const std::atomic<bool>& stop, long total_timeout_s, std::string* error_body) {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  HttpResult r;
+  CURL* c = curl_easy_init();
+  if (!c) {
+    r.error = "curl_easy_init failed";
+    return r;
+  }
+  Transfer t{&on_body, &stop, error_body, c};
+  std::string url = cfg.server + path;
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, total_timeout_s);
+  curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);  // notice a dead peer on a quiet watch
+  curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, 30L);
+  curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 10L);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "cxxdns");
+  if (!cfg.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, cfg.ca_file.c_str());
+  curl_blob ca = blob(cfg.ca_pem), cert = blob(cfg.cert_pem), key = blob(cfg.key_pem);
+  if (!cfg.ca_pem.empty()) curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
+  if (!cfg.cert_file.empty()) curl_easy_setopt(c, CURLOPT_SSLCERT, cfg.cert_file.c_str());
+  if (!cfg.key_file.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY, cfg.key_file.c_str());
+  if (!cfg.cert_pem.empty()) curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &cert);
+  if (!cfg.key_pem.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &key);
+  if (cfg.insecure) {
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  curl_slist* headers = curl_slist_append(nullptr, "Accept: application/json");
+  std::string token = cfg.token_file.empty() ? cfg.token : read_token(cfg.token_file);
+  if (token.empty() && !cfg.token_file.empty()) token = cfg.token;
+  if (!token.empty()) {
+    std::string h = "Authorization: Bearer " + token;
+    headers = curl_slist_append(headers, h.c_str());
+  }
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  CURLcode rc = curl_easy_perform(c);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+  r.aborted = t.aborted;
+  if (rc != CURLE_OK && !t.aborted) r.error = curl_easy_strerror(rc);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(c);
+  return r;
+}
+
+}  // namespace cxxdns::plugins::k8s

@@ -1,0 +1,311 @@
+#include "plugins/kubernetes/api_source.h"
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "core/log/log.h"
+#include "plugins/kubernetes/api_http.h"
+#include "plugins/kubernetes/state_file.h"
+
+namespace cxxdns::plugins::k8s {
+namespace {
+
+using json = nlohmann::json;
+
+std::string meta_field(const json& obj, const char* key) {
+  auto m = obj.find("metadata");
+  if (m == obj.end() || !m->is_object()) return {};
+  auto v = m->find(key);
+  return v != m->end() && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+std::string object_key(const json& obj) {
+  return meta_field(obj, "namespace") + "/" + meta_field(obj, "name");
+}
+
+std::string url_escape(const std::string& s) {
+  std::string out;
+  static const char* hex = "0123456789ABCDEF";
+  for (unsigned char c : s) {
+    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string status_text(const HttpResult& r, const std::string& body) {
+  if (r.status == 0) return r.error;
+  std::string s = "HTTP " + std::to_string(r.status);
+  if (r.status == 401) s += " Unauthorized";
+  if (r.status == 403) s += " Forbidden";
+  try {
+    auto j = json::parse(body);
+    if (j.is_object() && j.contains("message") && j["message"].is_string())
+      s += ": " + j["message"].get<std::string>();
+  } catch (const json::exception&) {
+  }
+  return s;
+}
+
+}  // namespace
+
+ApiSource::ApiSource(ApiConfig cfg, bool watch_pods, PublishFn publish)
+    : cfg_(std::move(cfg)), publish_(std::move(publish)) {
+  auto add = [&](const char* kind, const char* path) {
+    auto k = std::make_unique<Kind>();
+    k->kind = kind;
+    k->path = path;
+    kinds_.push_back(std::move(k));
+  };
+  add("Namespace", "/api/v1/namespaces");
+  add("Service", "/api/v1/services");
+  add("EndpointSlice", "/apis/discovery.k8s.io/v1/endpointslices");
+  if (watch_pods) add("Pod", "/api/v1/pods");
+}
+
+ApiSource::~ApiSource() {
+  stop();
+}
+
+void ApiSource::start() {
+  if (started_) return;
+  started_ = true;
+  log::info("plugin/kubernetes: watching the API server at {}", cfg_.server);
+  for (auto& k : kinds_) {
+    Kind* kp = k.get();
+    k->thread = std::thread([this, kp] { run(*kp); });
+  }
+}
+
+void ApiSource::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_.store(true);
+  }
+  cv_.notify_all();
+  for (auto& k : kinds_)
+    if (k->thread.joinable()) k->thread.join();
+}
+
+bool ApiSource::wait_synced(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, timeout, [&] { return synced_.load() || stop_.load(); });
+  return synced_.load();
+}
+
+void ApiSource::sleep_for(std::chrono::milliseconds d) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, d, [&] { return stop_.load(); });
+}
+
+void ApiSource::run(Kind& k) {
+  std::chrono::milliseconds backoff = kMinBackoff;
+  auto fail_wait = [&] {
+    sleep_for(backoff);
+    backoff = std::min(backoff * 2, kMaxBackoff);
+  };
+  while (!stop_.load()) {
+    if (k.resource_version.empty()) {
+      Outcome o = list(k);
+      if (o != Outcome::ok) {
+        if (!stop_.load()) fail_wait();
+        continue;
+      }
+      backoff = kMinBackoff;
+    }
+    auto began = std::chrono::steady_clock::now();
+    Outcome o = watch(k);
+    if (stop_.load()) break;
+    if (o == Outcome::gone) {
+      log::info("plugin/kubernetes: watch of {} expired (410 Gone), listing again", k.path);
+      k.resource_version.clear();
+      continue;
+    }
+    // A watch the server ended in good order after a while is simply renewed; anything
+    // else (a refused connection, a drop right away) waits, longer each time.
+    if (o == Outcome::ok && std::chrono::steady_clock::now() - began > std::chrono::seconds(1)) {
+      backoff = kMinBackoff;
+      continue;
+    }
+    fail_wait();
+  }
+}
+
+ApiSource::Outcome ApiSource::list(Kind& k) {
+  std::map<std::string, ClusterState> objects;
+  std::string rv, cont;
+  do {
+    std::string body, err_body;
+    std::string path = k.path + "?limit=500";
+    if (!cont.empty()) path += "&continue=" + url_escape(cont);
+    HttpResult r = http_get(
+        cfg_, path,
+        [&](std::string_view chunk) {
+          body.append(chunk);
+          return true;
+        },
+        stop_, 60, &err_body);
+    if (stop_.load()) return Outcome::failed;
+    if (r.status == 410) return Outcome::gone;  // the continue token expired: start over
+    if (r.status != 200 || !r.error.empty()) {
+      log::error("plugin/kubernetes: list {}: {}", k.path, status_text(r, err_body));
+      return Outcome::failed;
+    }
+    json doc;
+    try {
+      doc = json::parse(body);
+      if (!doc.is_object() || !doc.contains("items") || !doc["items"].is_array())
+        throw std::runtime_error("not a list");
+    } catch (const std::exception& e) {
+      log::error("plugin/kubernetes: list {}: bad response: {}", k.path, e.what());
+      return Outcome::failed;
+    }
+    for (auto& item : doc["items"]) {
+      ClusterState frag;
+      std::string err;
+      if (!parse_object(item, k.kind, frag, err)) {
+        log::warning("plugin/kubernetes: {} {}: {}; ignored", k.kind, object_key(item), err);
+        continue;
+      }
+      objects[object_key(item)] = std::move(frag);
+    }
+    rv = meta_field(doc, "resourceVersion");
+    cont = meta_field(doc, "continue");
+  } while (!cont.empty());
+  std::lock_guard lock(mu_);
+  k.objects = std::move(objects);
+  k.listed = true;
+  k.resource_version = rv.empty() ? "0" : rv;
+  publish_locked();
+  return Outcome::ok;
+}
+
+ApiSource::Outcome ApiSource::watch(Kind& k) {
+  // The server ends a watch after timeoutSeconds; like client-go, 5 to 10 minutes.
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  long timeout = 300 + static_cast<long>(rng() % 300);
+  std::string path = k.path + "?watch=1&allowWatchBookmarks=true&resourceVersion=" +
+                     url_escape(k.resource_version) + "&timeoutSeconds=" + std::to_string(timeout);
+  std::string pending, err_body;
+  Outcome out = Outcome::ok;
+  HttpResult r = http_get(
+      cfg_, path,
+      [&](std::string_view chunk) {
+        pending.append(chunk);
+        bool changed = false, go_on = true;
+        size_t start = 0, nl;
+        while (go_on && (nl = pending.find('\n', start)) != std::string::npos) {
+          std::string_view line(pending.data() + start, nl - start);
+          start = nl + 1;
+          if (line.find_first_not_of(" \r\t") == std::string_view::npos) continue;
+          go_on = apply_event(k, line, out, changed);
+        }
+        pending.erase(0, start);
+        if (changed) {
+          std::lock_guard lock(mu_);
+          publish_locked();
+        }
+        return go_on;
+      },
+      stop_, timeout + 30, &err_body);
+  if (stop_.load()) return Outcome::failed;
+  if (r.status == 410) return Outcome::gone;
+  if (r.aborted) return out;
+  if (r.status != 200) {
+    log::error("plugin/kubernetes: watch {}: {}", k.path, status_text(r, err_body));
+    return Outcome::failed;
+  }
+  if (!r.error.empty()) {
+    log::warning("plugin/kubernetes: watch {} ended: {}; reconnecting", k.path, r.error);
+    return Outcome::failed;
+  }
+  return Outcome::ok;
+}
+
+bool ApiSource::apply_event(Kind& k, std::string_view line, Outcome& out, bool& changed) {
+  json ev;
+  try {
+    ev = json::parse(line);
+  } catch (const json::exception& e) {
+    log::warning("plugin/kubernetes: watch {}: bad event: {}", k.path, e.what());
+    out = Outcome::failed;
+    return false;
+  }
+  if (!ev.is_object() || !ev.contains("type") || !ev["type"].is_string() ||
+      !ev.contains("object") || !ev["object"].is_object()) {
+    log::warning("plugin/kubernetes: watch {}: event without type or object", k.path);
+    out = Outcome::failed;
+    return false;
+  }
+  const std::string type = ev["type"].get<std::string>();
+  const json& obj = ev["object"];
+  if (type == "ERROR") {
+    int code = obj.contains("code") && obj["code"].is_number_integer() ? obj["code"].get<int>() : 0;
+    if (code == 410) {
+      out = Outcome::gone;
+    } else {
+      log::error("plugin/kubernetes: watch {}: error event: {}", k.path, obj.dump());
+      out = Outcome::failed;
+    }
+    return false;
+  }
+  std::string rv = meta_field(obj, "resourceVersion");
+  if (type == "BOOKMARK") {
+    if (!rv.empty()) k.resource_version = rv;
+    return true;
+  }
+  std::string key = object_key(obj);
+  ClusterState frag;
+  if (type == "ADDED" || type == "MODIFIED") {
+    std::string err;
+    if (!parse_object(obj, k.kind, frag, err)) {
+      log::warning("plugin/kubernetes: {} {}: {}; ignored", k.kind, key, err);
+      if (!rv.empty()) k.resource_version = rv;
+      return true;
+    }
+  } else if (type != "DELETED") {
+    log::warning("plugin/kubernetes: watch {}: unknown event type {}", k.path, type);
+    return true;
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (type == "DELETED")
+      k.objects.erase(key);
+    else
+      k.objects[key] = std::move(frag);
+  }
+  if (!rv.empty()) k.resource_version = rv;
+  changed = true;
+  return true;
+}
+
+void ApiSource::publish_locked() {
+  for (auto& k : kinds_)
+    if (!k->listed) return;  // serve nothing partial: SERVFAIL until every kind is in
+  ClusterState st;
+  for (auto& k : kinds_) {
+    for (auto& [key, f] : k->objects) {
+      st.namespaces.insert(st.namespaces.end(), f.namespaces.begin(), f.namespaces.end());
+      st.services.insert(st.services.end(), f.services.begin(), f.services.end());
+      st.endpoints.insert(st.endpoints.end(), f.endpoints.begin(), f.endpoints.end());
+      st.pods.insert(st.pods.end(), f.pods.begin(), f.pods.end());
+    }
+  }
+  st.modified = static_cast<int64_t>(std::time(nullptr));
+  publish_(st);
+  if (!synced_.exchange(true)) {
+    log::info(
+        "plugin/kubernetes: synced with the API server: {} namespaces, {} services, {} "
+        "endpoint sets, {} pods",
+        st.namespaces.size(), st.services.size(), st.endpoints.size(), st.pods.size());
+    cv_.notify_all();
+  }
+}
+
+}  // namespace cxxdns::plugins::k8s
