@@ -25,3 +25,37 @@ TEST_CASE("k8s state: a number too large for a double is an error, not an except
   REQUIRE_NOTHROW(ok = cxxdns::plugins::k8s::parse_state("{\"items\": [1e999]}", st, error));
   CHECK_FALSE(ok);
 }
+
+TEST_CASE("finalize_response: bytes after the last record do not end up before the OPT",
+          "[fuzz_regressions]") {
+  using namespace cxxdns::dns;
+  // fuzz_wire: a query with EDNS (xost.example AAAA, DO, 1232)...
+  const std::vector<uint8_t> query = {
+      0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x04, 0x78,
+      0x6f, 0x73, 0x74, 0x07, 0x65, 0x78, 0x61, 0x6d, 0x70, 0x6c, 0x65, 0x00, 0x00, 0x1c,
+      0x00, 0x01, 0x00, 0x00, 0x29, 0x04, 0xd0, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00};
+  // ... and an answer without OPT whose one record is followed by 17 stray bytes. The OPT
+  // was appended after them, so the answer no longer parsed.
+  const std::vector<uint8_t> answer = {0x12, 0x31, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
+                                       0x00, 0x00, 0x02, 0x77, 0x6d, 0x00, 0x12, 0x34, 0x01, 0x00,
+                                       0x00, 0x01, 0x00, 0x65, 0x03, 0x6f, 0x72, 0x67, 0x00, 0x00,
+                                       0x01, 0xfa, 0x00, 0xc0, 0x0c, 0xff, 0xfa, 0x00, 0x01, 0x00,
+                                       0x00, 0x00, 0x3c, 0x00, 0x04, 0x01, 0x02, 0x03, 0x04};
+  QueryView q;
+  REQUIRE(parse_query(query, q) == QueryCheck::ok);
+  for (bool udp : {true, false}) {
+    std::vector<uint8_t> msg = answer;
+    finalize_response(msg, q, udp);
+    int records = 0;
+    bool opt = false;
+    REQUIRE(walk_records(msg, [&](const RecordRef& r) {
+      ++records;
+      opt = opt || r.type == type::OPT;
+      return true;
+    }));
+    CHECK(records == 2);
+    CHECK(opt);
+    CHECK(get16(msg.data()) == 0x1234);
+    CHECK(msg.size() == answer.size() - 17 + 11);  // stray bytes gone, OPT added
+  }
+}
