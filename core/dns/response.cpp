@@ -67,7 +67,10 @@ void finalize_response(std::vector<uint8_t>& msg, const QueryView& q, bool udp) 
   size_t opt_begin = 0, opt_end = 0, end = 0;
   bool have_opt = false;
   if (!walk_records(msg, [&](const RecordRef& r) {
-        if (r.type == type::OPT) opt_begin = r.offset, opt_end = r.end, have_opt = true;
+        // Only the additional section holds the OPT; a type-41 record elsewhere is junk
+        // that must not make us fix the additional count.
+        if (r.type == type::OPT && r.section == Section::additional)
+          opt_begin = r.offset, opt_end = r.end, have_opt = true;
         end = r.end;
         return true;
       })) {

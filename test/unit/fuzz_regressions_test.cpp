@@ -59,3 +59,27 @@ TEST_CASE("finalize_response: bytes after the last record do not end up before t
     CHECK(msg.size() == answer.size() - 17 + 11);  // stray bytes gone, OPT added
   }
 }
+
+TEST_CASE("finalize_response: an OPT outside the additional section is not the OPT",
+          "[fuzz_regressions]") {
+  using namespace cxxdns::dns;
+  // fuzz_wire: the query (a.example A) had no EDNS; the answer carried a type-41 record in
+  // its answer section and none in additional. Removing "the OPT" took it from the answer
+  // but decremented ARCOUNT from 0 to 65535.
+  const std::vector<uint8_t> query = {0xab, 0xcd, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+                                      0x00, 0x00, 0x00, 0x01, 0x61, 0x07, 0x65, 0x78, 0x61,
+                                      0x6d, 0x70, 0x6c, 0x65, 0x00, 0x00, 0x01, 0x00, 0x01};
+  std::vector<uint8_t> answer = query;
+  answer[2] = 0x81, answer[3] = 0x80;  // QR RD RA
+  answer[7] = 1;                       // ANCOUNT 1: a root-owned OPT
+  for (uint8_t b : {0x00, 0x00, 0x29, 0x04, 0xd0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00})
+    answer.push_back(b);
+  QueryView q;
+  REQUIRE(parse_query(query, q) == QueryCheck::ok);
+  std::vector<uint8_t> msg = answer;
+  finalize_response(msg, q, true);
+  Header h = Header::read(msg.data());
+  CHECK(h.arcount == 0);
+  CHECK(h.ancount == 1);
+  CHECK(walk_records(msg, [](const RecordRef&) { return true; }));
+}
