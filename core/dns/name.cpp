@@ -34,7 +34,8 @@ bool walk_name(std::span<const uint8_t> msg, size_t& off, Name* out) {
       if (pos + 1 >= msg.size()) return false;
       size_t target = ((l & 0x3f) << 8) | msg[pos + 1];
       // Pointers must go backwards; together with the hop limit this stops every loop.
-      if (target >= pos || ++hops > 64) return false;
+      // The header holds no name: a name read through it would change when the counts do.
+      if (target >= pos || target < size_t(kHeaderSize) || ++hops > 64) return false;
       if (!jumped) off = pos + 2;
       jumped = true;
       pos = target;

@@ -83,3 +83,29 @@ TEST_CASE("finalize_response: an OPT outside the additional section is not the O
   CHECK(h.ancount == 1);
   CHECK(walk_records(msg, [](const RecordRef&) { return true; }));
 }
+
+TEST_CASE("names: a compression pointer into the header is malformed", "[fuzz_regressions]") {
+  using namespace cxxdns::dns;
+  // fuzz_wire: an answer whose record owner pointed at offset 11 (ARCOUNT's low byte, 0 =
+  // the root name). Appending the OPT made that byte 1, and the answer stopped parsing.
+  const std::vector<uint8_t> answer = {0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
+                                       0x00, 0x00, 0x03, 0x77, 0x77, 0x65, 0x03, 0x6f, 0x72, 0x67,
+                                       0x00, 0x00, 0x01, 0x00, 0x01, 0xc0, 0x0b, 0xf6, 0x29, 0x00,
+                                       0x29, 0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00};
+  CHECK_FALSE(walk_records(answer, [](const RecordRef&) { return true; }));
+  // The same record with the owner pointing at the question name still walks.
+  std::vector<uint8_t> good = answer;
+  good[26] = 0x0c;
+  CHECK(walk_records(good, [](const RecordRef&) { return true; }));
+
+  const std::vector<uint8_t> query = {0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+                                      0x00, 0x00, 0x01, 0x03, 0x77, 0x77, 0x65, 0x03, 0x6f,
+                                      0x72, 0x67, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
+                                      0x29, 0x04, 0xd0, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00};
+  QueryView q;
+  REQUIRE(parse_query(query, q) == QueryCheck::ok);
+  std::vector<uint8_t> msg = answer;
+  finalize_response(msg, q, true);
+  CHECK(walk_records(msg, [](const RecordRef&) { return true; }));
+  CHECK(response_rcode(msg) == rcode::SERVFAIL);
+}
