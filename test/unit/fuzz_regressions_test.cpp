@@ -109,3 +109,30 @@ TEST_CASE("names: a compression pointer into the header is malformed", "[fuzz_re
   CHECK(walk_records(msg, [](const RecordRef&) { return true; }));
   CHECK(response_rcode(msg) == rcode::SERVFAIL);
 }
+
+TEST_CASE("names: a pointed-to name must end before the pointer", "[fuzz_regressions]") {
+  using namespace cxxdns::dns;
+  // fuzz_wire: an owner pointing back into the question's type field, from where the
+  // labels ran on past the pointer into the record's own data. Finalizing changed those
+  // bytes (the OPT went on) and the answer stopped parsing.
+  std::vector<uint8_t> answer = {0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
+                                 0x00, 0x00, 0x03, 0x77, 0x77, 0x65, 0x03, 0x6f, 0x72, 0x67,
+                                 0x00, 0x00, 0x01, 0x00, 0x01,  // question wwe.org A IN
+                                 0xc0, 0x16,                    // owner: pointer to 22
+                                 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x3c, 0x00, 0x0d};
+  for (int i = 0; i < 12; ++i) answer.push_back(0x41);
+  answer.push_back(0x00);  // ends the 22-byte "label" that started at offset 26
+  // Read from 22 on: \x01\x00 \x01\xc0 \x16 + 22 bytes + \x00, a "name" through the pointer.
+  CHECK_FALSE(walk_records(answer, [](const RecordRef&) { return true; }));
+
+  const std::vector<uint8_t> query = {0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+                                      0x00, 0x00, 0x01, 0x03, 0x77, 0x77, 0x65, 0x03, 0x6f,
+                                      0x72, 0x67, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
+                                      0x29, 0x04, 0xd0, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00};
+  QueryView q;
+  REQUIRE(parse_query(query, q) == QueryCheck::ok);
+  std::vector<uint8_t> msg = answer;
+  finalize_response(msg, q, true);
+  CHECK(walk_records(msg, [](const RecordRef&) { return true; }));
+  CHECK(response_rcode(msg) == rcode::SERVFAIL);
+}
