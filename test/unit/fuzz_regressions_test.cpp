@@ -1,4 +1,5 @@
-// Inputs the fuzz targets (test/fuzz) found to crash, kept inline with the fix they led to.
+// Inputs the fuzz targets (test/fuzz) found to crash cxxdns or break an answer, kept inline
+// with the fix they led to.
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
