@@ -7,7 +7,7 @@ BUILD_DEPS := cmake ninja-build g++ pkg-config libldns-dev libuv1-dev nlohmann-j
 TEST_DEPS := unbound knot-dnsutils bind9-dnsutils python3 python3-pytest dnsperf curl openssl strace python3-yaml
 BENCH_DEPS := dnsdist unbound knot-resolver dnsperf gnuplot-nox python3
 
-.PHONY: run test test-sanitize build bench deps test-deps bench-deps clean
+.PHONY: run test test-sanitize build bench deps test-deps bench-deps clean fuzz soak
 
 run: build
 	./$(BUILD)/cxxdns -conf Corefile.examples/local.Corefile
@@ -27,6 +27,19 @@ test-sanitize: test-deps deps
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCXXDNS_SANITIZE=ON -DCMAKE_CXX_FLAGS=-O1
 	ninja -C build-asan -j$(JOBS)
 	cd build-asan && ctest --output-on-failure -j$(JOBS)
+
+# libFuzzer targets (test/fuzz), built with clang++ in build-fuzz, each run FUZZ_SECONDS.
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	@./.ci/install-packages clang libclang-rt-14-dev
+	CXX=clang++-14 cmake -S test/fuzz -B build-fuzz -G Ninja
+	ninja -C build-fuzz -j$(JOBS) fuzz_targets
+	test/fuzz/run build-fuzz $(FUZZ_SECONDS)
+
+# About three minutes of dnsperf load while the upstream dies, the Corefile reloads and
+# the kubernetes state changes (test/soak); not part of `make test`.
+soak: test-deps build
+	/usr/bin/python3 test/soak/soak.py --bin $(BUILD)/cxxdns
 
 build: deps
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release

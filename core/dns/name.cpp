@@ -27,21 +27,26 @@ bool walk_name(std::span<const uint8_t> msg, size_t& off, Name* out) {
   size_t written = 0;
   int hops = 0;
   bool jumped = false;
+  // A pointer names what came before it: after a jump the name must end before the
+  // pointer, else it would read (and change with) the bytes that follow.
+  size_t limit = msg.size();
   while (true) {
-    if (pos >= msg.size()) return false;
+    if (pos >= limit) return false;
     uint8_t l = msg[pos];
     if ((l & 0xc0) == 0xc0) {
-      if (pos + 1 >= msg.size()) return false;
+      if (pos + 2 > limit) return false;
       size_t target = ((l & 0x3f) << 8) | msg[pos + 1];
       // Pointers must go backwards; together with the hop limit this stops every loop.
-      if (target >= pos || ++hops > 64) return false;
+      // The header holds no name: a name read through it would change when the counts do.
+      if (target >= pos || target < size_t(kHeaderSize) || ++hops > 64) return false;
       if (!jumped) off = pos + 2;
       jumped = true;
+      limit = pos;
       pos = target;
       continue;
     }
     if ((l & 0xc0) != 0) return false;  // 0x40 / 0x80 label types are obsolete/reserved
-    if (pos + 1 + l > msg.size()) return false;
+    if (pos + 1 + l > limit) return false;
     if (written + 1 + l > kMaxNameWire) return false;
     if (out) std::memcpy(out->data + written, &msg[pos], 1 + l);
     written += 1 + l;

@@ -64,15 +64,22 @@ void finalize_response(std::vector<uint8_t>& msg, const QueryView& q, bool udp) 
     write_rcode_reply(msg, q, rcode::SERVFAIL);
     return;
   }
-  size_t opt_begin = 0, opt_end = 0;
+  size_t opt_begin = 0, opt_end = 0, end = 0;
   bool have_opt = false;
   if (!walk_records(msg, [&](const RecordRef& r) {
-        if (r.type == type::OPT) opt_begin = r.offset, opt_end = r.end, have_opt = true;
+        // Only the additional section holds the OPT; a type-41 record elsewhere is junk
+        // that must not make us fix the additional count.
+        if (r.type == type::OPT && r.section == Section::additional)
+          opt_begin = r.offset, opt_end = r.end, have_opt = true;
+        end = r.end;
         return true;
       })) {
     write_rcode_reply(msg, q, rcode::SERVFAIL);
     return;
   }
+  // Bytes after the last record (an upstream's padding or junk) would sit between the
+  // records and an OPT appended below, making the answer unreadable: they go.
+  msg.resize(end ? end : skip_questions(msg));
   Header h = Header::read(msg.data());
   h.id = q.hdr.id;
   h.flags |= flag::QR;

@@ -239,7 +239,11 @@ std::string Registry::render() {
   for (auto& c : collectors) c();
   std::lock_guard lock(mu_);
   std::string out;
-  for (auto& [name, e] : families_) {
+  // Plain references, not a structured binding: clang 14 (the fuzz build) cannot capture
+  // bindings in the lambdas below.
+  for (auto& family : families_) {
+    const std::string& name = family.first;
+    auto& e = family.second;
     if (e.counter && header(out, *e.counter, "counter")) {
       e.counter->each([&](const std::vector<std::string>& values, const Counter& c) {
         out += name;

@@ -188,6 +188,12 @@ bool parse_state(std::string_view text, ClusterState& out, std::string& error) {
     if (what.find("line ") == std::string::npos) what = line_column(text, e.byte) + ": " + what;
     error = what + " (byte " + std::to_string(e.byte) + ")";
     return false;
+  } catch (const json::exception& e) {
+    // Not only parse_error: a number too large for a double ("1e999") is out_of_range.
+    std::string what = e.what();
+    if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
+    error = what;
+    return false;
   }
   try {
     ClusterState st;
