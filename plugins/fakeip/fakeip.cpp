@@ -2,11 +2,11 @@
 
 #include <arpa/inet.h>
 
+#include "core/dns/reverse.h"
 #include "core/dns/writer.h"
 #include "core/log/log.h"
 #include "core/plugin/kept.h"
 #include "plugins/fakeip/persist.h"
-#include "plugins/fakeip/reverse.h"
 
 namespace cxxdns::plugins {
 
@@ -107,7 +107,7 @@ void Fakeip::write_nodata(QueryContext& ctx) {
 
 void Fakeip::serve_ptr(QueryContext& ctx) {
   uint8_t addr[16] = {};
-  int family = parse_reverse_name(ctx.qname_text(), addr);
+  int family = dns::parse_reverse_name(ctx.qname_text(), addr);
   for (FakePool* p : pools_) {
     if (family != p->range().family) continue;
     std::string target;

@@ -6,28 +6,9 @@
 #include <cstdio>
 
 #include "core/dns/name.h"
+#include "core/dns/reverse.h"
 
 namespace cxxdns::plugins {
-
-std::string reverse_name(const uint8_t* addr, size_t len) {
-  std::string out;
-  char buf[8];
-  if (len == 4) {
-    for (int i = 3; i >= 0; --i) {
-      std::snprintf(buf, sizeof buf, "%u.", addr[i]);
-      out += buf;
-    }
-    return out + "in-addr.arpa.";
-  }
-  static const char* hex = "0123456789abcdef";
-  for (int i = 15; i >= 0; --i) {
-    out += hex[addr[i] & 0xf];
-    out += '.';
-    out += hex[addr[i] >> 4];
-    out += '.';
-  }
-  return out + "ip6.arpa.";
-}
 
 void HostsTable::add_text(std::string_view text, const std::vector<std::string>& zones,
                           bool reverse) {
@@ -61,7 +42,7 @@ void HostsTable::add_text(std::string_view text, const std::vector<std::string>&
       is4 = true;
       is6 = false;
     }
-    std::string rev = is4 ? reverse_name(a4.data(), 4) : reverse_name(a6.data(), 16);
+    std::string rev = is4 ? dns::reverse_name(a4.data(), 4) : dns::reverse_name(a6.data(), 16);
     for (size_t f = 1; f < fields.size(); ++f) {
       std::string name = dns::canonical(fields[f]);
       bool in_zone = std::any_of(zones.begin(), zones.end(),

@@ -29,7 +29,4 @@ struct HostsTable {
   void add_text(std::string_view text, const std::vector<std::string>& zones, bool reverse);
 };
 
-// "10.0.0.1" -> "1.0.0.10.in-addr.arpa.", and the ip6.arpa nibble form for IPv6.
-std::string reverse_name(const uint8_t* addr, size_t len);
-
 }  // namespace cxxdns::plugins

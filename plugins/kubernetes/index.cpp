@@ -1,5 +1,7 @@
 #include "plugins/kubernetes/index.h"
 
+#include "core/dns/reverse.h"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -100,26 +102,6 @@ NameData finish(const std::vector<Rec>& recs) {
 
 }  // namespace
 
-std::string reverse_name(const uint8_t* addr, size_t len) {
-  std::string out;
-  char buf[8];
-  if (len == 4) {
-    for (int i = 3; i >= 0; --i) {
-      std::snprintf(buf, sizeof buf, "%u.", addr[i]);
-      out += buf;
-    }
-    return out + "in-addr.arpa.";
-  }
-  static const char* hex = "0123456789abcdef";
-  for (int i = 15; i >= 0; --i) {
-    out += hex[addr[i] & 0xf];
-    out += '.';
-    out += hex[addr[i] >> 4];
-    out += '.';
-  }
-  return out + "ip6.arpa.";
-}
-
 ClusterIndex build_index(const ClusterState& st, const IndexOptions& o) {
   ClusterIndex x;
   x.pods = o.pods;
@@ -192,7 +174,7 @@ ClusterIndex build_index(const ClusterState& st, const IndexOptions& o) {
       for (auto& ipt : svc.cluster_ips) {
         Ip ip = parse_ip(ipt);
         if (!ip.ok) continue;
-        auto& names = x.ptr[reverse_name(ip.b.data(), ip.v6 ? 16 : 4)];
+        auto& names = x.ptr[cxxdns::dns::reverse_name(ip.b.data(), ip.v6 ? 16 : 4)];
         if (names.empty()) names.push_back(abs_base);  // the first service with the address
       }
     }
@@ -211,7 +193,7 @@ ClusterIndex build_index(const ClusterState& st, const IndexOptions& o) {
           recs[base].push_back(r);
           if (!p.name.empty()) recs[srv_name(p, base)].push_back(r);
         }
-        auto& names = ep_ptr[reverse_name(ip.b.data(), ip.v6 ? 16 : 4)];
+        auto& names = ep_ptr[cxxdns::dns::reverse_name(ip.b.data(), ip.v6 ? 16 : 4)];
         std::string target = ep + "." + o.primary_zone;
         if (std::find(names.begin(), names.end(), target) == names.end()) names.push_back(target);
       }

@@ -76,7 +76,4 @@ struct ClusterIndex {
 
 ClusterIndex build_index(const ClusterState& st, const IndexOptions& o);
 
-// "10.0.0.1" -> "1.0.0.10.in-addr.arpa.", and the ip6.arpa nibble form for IPv6.
-std::string reverse_name(const uint8_t* addr, size_t len);
-
 }  // namespace cxxdns::plugins::k8s

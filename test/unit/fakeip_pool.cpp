@@ -6,8 +6,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/dns/reverse.h"
 #include "plugins/fakeip/pool.h"
-#include "plugins/fakeip/reverse.h"
 
 using cxxdns::plugins::Cidr;
 using cxxdns::plugins::FakePool;
@@ -148,18 +148,18 @@ TEST_CASE("fakeip pool: offsets of persisted addresses", "[fakeip]") {
 
 TEST_CASE("fakeip reverse names", "[fakeip]") {
   uint8_t a[16];
-  CHECK(cxxdns::plugins::parse_reverse_name("1.0.18.198.in-addr.arpa.", a) == 4);
+  CHECK(cxxdns::dns::parse_reverse_name("1.0.18.198.in-addr.arpa.", a) == 4);
   CHECK((a[0] == 198 && a[1] == 18 && a[2] == 0 && a[3] == 1));
-  CHECK(cxxdns::plugins::parse_reverse_name("0.18.198.in-addr.arpa.", a) == 0);
-  CHECK(cxxdns::plugins::parse_reverse_name("256.0.18.198.in-addr.arpa.", a) == 0);
-  CHECK(cxxdns::plugins::parse_reverse_name("01.0.18.198.in-addr.arpa.", a) == 0);
-  CHECK(cxxdns::plugins::parse_reverse_name("www.example.", a) == 0);
-  CHECK(cxxdns::plugins::parse_reverse_name(
+  CHECK(cxxdns::dns::parse_reverse_name("0.18.198.in-addr.arpa.", a) == 0);
+  CHECK(cxxdns::dns::parse_reverse_name("256.0.18.198.in-addr.arpa.", a) == 0);
+  CHECK(cxxdns::dns::parse_reverse_name("01.0.18.198.in-addr.arpa.", a) == 0);
+  CHECK(cxxdns::dns::parse_reverse_name("www.example.", a) == 0);
+  CHECK(cxxdns::dns::parse_reverse_name(
             "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.c.f.ip6.arpa.", a) == 6);
   uint8_t want[16];
   inet_pton(AF_INET6, "fc00::1", want);
   CHECK(std::equal(a, a + 16, want));
-  CHECK(cxxdns::plugins::parse_reverse_name("1.0.c.f.ip6.arpa.", a) == 0);
+  CHECK(cxxdns::dns::parse_reverse_name("1.0.c.f.ip6.arpa.", a) == 0);
 }
 
 TEST_CASE("fakeip pool: shared by threads, one address per name", "[fakeip]") {

@@ -1,8 +1,10 @@
-#include "plugins/fakeip/reverse.h"
+#include "core/dns/reverse.h"
+
+#include <cstdio>
 
 #include <charconv>
 
-namespace cxxdns::plugins {
+namespace cxxdns::dns {
 
 int parse_reverse_name(std::string_view name, uint8_t addr[16]) {
   constexpr std::string_view v4 = ".in-addr.arpa.", v6 = ".ip6.arpa.";
@@ -43,4 +45,24 @@ int parse_reverse_name(std::string_view name, uint8_t addr[16]) {
   return 0;
 }
 
-}  // namespace cxxdns::plugins
+std::string reverse_name(const uint8_t* addr, size_t len) {
+  std::string out;
+  char buf[8];
+  if (len == 4) {
+    for (int i = 3; i >= 0; --i) {
+      std::snprintf(buf, sizeof buf, "%u.", addr[i]);
+      out += buf;
+    }
+    return out + "in-addr.arpa.";
+  }
+  static const char* hex = "0123456789abcdef";
+  for (int i = 15; i >= 0; --i) {
+    out += hex[addr[i] & 0xf];
+    out += '.';
+    out += hex[addr[i] >> 4];
+    out += '.';
+  }
+  return out + "ip6.arpa.";
+}
+
+}  // namespace cxxdns::dns
