@@ -13,7 +13,7 @@ import yaml
 
 import harness
 from fake_apiserver import FakeApiServer, endpointslice, make_certs, namespace, service
-from harness import SOURCE_DIR, kdig, wait_until
+from harness import SOURCE_DIR, http_get, kdig, wait_until
 
 DEPLOY = Path(SOURCE_DIR) / "deploy"
 UPSTREAM_ADDR = "127.0.0.78"  # resolv.conf names no port: the upstream answers on 53
@@ -48,14 +48,6 @@ def container():
     return c
 
 
-def http_get(port, path):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-    except OSError:
-        return None, ""
 
 
 def test_manifest_rbac_dockerfile_agree():

@@ -3,21 +3,14 @@ only: the port, the `state` line pointing at the fixture, and the forward target
 resolv.conf of this test's own, naming a loopback upstream). It must pass its health and ready
 probes, serve metrics, and answer cluster and outside names."""
 import re
-import urllib.request
 
 import harness
-from harness import SOURCE_DIR, kdig, wait_until
+from harness import SOURCE_DIR, http_get, kdig, wait_until
 
 # The upstream answers port 53 on its own loopback address: a resolv.conf names no port.
 UPSTREAM_ADDR = "127.0.0.77"
 
 
-def http_get(port, path):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
 
 
 def stock_corefile(port, state, resolv_conf):
