@@ -389,3 +389,78 @@ def test_tls_upstream_untrusted_ca_fails(start_cxxdns, dot_unbound):
     r = srv.query("www.example.net", "A", timeout=6, retry=0)
     assert r.rcode == "SERVFAIL"
     srv.wait_for_log(r"plugin/forward: tls://127\.0\.0\.1:\d+: tls: certificate verify failed")
+
+
+class SlowUpstream:
+    """Answers every query correctly, but only after `delay` seconds."""
+
+    def __init__(self, delay):
+        self.delay = delay
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.sock.settimeout(0.2)
+        self.stopped = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def answer_later(self, data, addr):
+        time.sleep(self.delay)
+        hdr = bytearray(data[:12])
+        hdr[2] |= 0x80  # QR; NOERROR, no records
+        try:
+            self.sock.sendto(bytes(hdr) + data[12:], addr)
+        except OSError:
+            pass
+
+    def run(self):
+        while not self.stopped:
+            try:
+                data, addr = self.sock.recvfrom(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self.answer_later, args=(data, addr), daemon=True).start()
+
+    def close(self):
+        self.stopped = True
+        self.thread.join(2)
+        self.sock.close()
+
+
+def test_slow_upstream_stalls_nothing_else(start_cxxdns, unbound):
+    slow = SlowUpstream(delay=3.0)
+    try:
+        srv = start_cxxdns(f""".:{{PORT}} {{
+    bind 127.0.0.1
+    errors
+    forward slow.test 127.0.0.1:{slow.port} {{
+        max_fails 0
+    }}
+    forward . 127.0.0.1:{unbound.port}
+}}
+""", workers=1)
+        results = {}
+
+        def ask_slow():
+            start = time.monotonic()
+            m = udp_query(build_query("x.slow.test", "A", qid=4242), srv.port, timeout=8)
+            results["slow"] = (m, time.monotonic() - start)
+
+        t = threading.Thread(target=ask_slow)
+        t.start()
+        time.sleep(0.2)  # the slow query is now waiting on the worker's only loop
+        start = time.monotonic()
+        r = srv.query("www.example.net", "A")
+        fast = time.monotonic() - start
+        assert r.rdatas("A") == ["192.0.2.1"], r.raw
+        assert fast < 1.0, f"another query waited {fast:.2f}s behind the slow upstream"
+        t.join(10)
+        m, took = results["slow"]
+        # Past the 2 s try timeout and no other upstream for that zone: SERVFAIL, answered.
+        assert m is not None and parse_message(m).rcode == "SERVFAIL", m
+        assert 1.5 < took < 6, took
+        srv.wait_for_log(r"\[ERROR\] plugin/errors: 2 x\.slow\.test\. A: plugin/forward: ")
+    finally:
+        slow.close()
