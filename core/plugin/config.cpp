@@ -95,6 +95,7 @@ std::unique_ptr<Config> build_config(std::vector<corefile::ServerBlock> blocks,
     for (auto& k : b->source.keys) {
       for (auto& a : addrs) {
         ListenerSpec& l = listeners[{a, *k.port}];
+        if (l.routes.empty()) l.tcp_timeouts = b->tcp_timeouts;
         l.address = a;
         l.port = *k.port;
         for (auto& r : l.routes) {

@@ -35,8 +35,18 @@ struct Services {
   const Config* config = nullptr;
 };
 
+// TCP connection timeouts, as CoreDNS's server defaults and its timeouts plugin:
+// read (a started message must arrive whole), write (an answer must be taken), idle
+// (nothing in flight and nothing being read).
+struct TcpTimeouts {
+  uint64_t read_ms = 3000;
+  uint64_t write_ms = 5000;
+  uint64_t idle_ms = 10000;
+};
+
 struct BlockConfig {
   corefile::ServerBlock source;
+  TcpTimeouts tcp_timeouts;                      // the timeouts plugin sets them
   std::vector<std::string> bind_addresses;       // empty: every address
   std::vector<std::unique_ptr<Plugin>> plugins;  // in the global order
   Chain chain;
@@ -53,6 +63,7 @@ struct ListenerSpec {
   std::string address;  // "" = every address
   uint16_t port = 53;
   std::vector<Route> routes;
+  TcpTimeouts tcp_timeouts;  // the first block on this address that sets them wins
 
   // The block whose zone is the longest suffix of `qname` (lower-case), or nullptr.
   const Route* route(const dns::Name& qname) const;

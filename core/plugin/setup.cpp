@@ -33,6 +33,10 @@ std::vector<std::string>& SetupContext::bind_addresses() {
   return block_.bind_addresses;
 }
 
+TcpTimeouts& SetupContext::tcp_timeouts() {
+  return block_.tcp_timeouts;
+}
+
 void SetupContext::error(const corefile::Token& at, std::string_view message) const {
   throw SetupError("plugin/" + plugin_ + ": " + at.file + ":" + std::to_string(at.line) +
                    " - Error during parsing: " + std::string(message));

@@ -14,6 +14,7 @@
 namespace cxxdns {
 
 struct BlockConfig;
+struct TcpTimeouts;
 struct Services;
 
 // Thrown for a bad directive: what() reads as CoreDNS's
@@ -38,6 +39,8 @@ class SetupContext {
   const corefile::ServerBlock& block() const;
   // Addresses the block listens on (empty: all); the bind plugin fills it.
   std::vector<std::string>& bind_addresses();
+  // TCP timeouts of the block's listeners; the timeouts plugin fills them.
+  TcpTimeouts& tcp_timeouts();
   Services& services() { return services_; }
 
   [[noreturn]] void error(const corefile::Token& at, std::string_view message) const;

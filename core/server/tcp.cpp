@@ -114,15 +114,30 @@ void start_reading(TcpConnection* c) {
       on_read);
 }
 
+// One timer a connection, in the mode of what it waits for: an answer the client has not
+// taken yet (write), a message that has started to arrive (read), or nothing (idle). While
+// queries are in the chain the plugins' own timeouts apply, so the timer only re-arms.
 void arm_idle(TcpConnection* c) {
+  if (c->closing) return;
+  const ListenerSpec* l = c->ep->worker->listener(c->ep->listener);
+  const TcpTimeouts t = l ? l->tcp_timeouts : TcpTimeouts{};
+  uint64_t ms = t.idle_ms;
+  if (uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&c->handle)) > 0) {
+    ms = t.write_ms;
+  } else if (c->used > 0) {
+    ms = t.read_ms;
+  }
   uv_timer_start(
       &c->idle,
       [](uv_timer_t* t) {
         auto* c = static_cast<TcpConnection*>(t->data);
-        // Only a connection with nothing in flight is idle.
-        if (c->inflight == 0) close_connection(c);
+        bool writing =
+            uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&c->handle)) > 0;
+        if (c->inflight > 0 && !writing && c->used == 0) return arm_idle(c);
+        close_connection(c);
+        maybe_free(c);
       },
-      c->ep->worker->tcp_limits().idle_timeout_ms, 0);
+      ms, 0);
 }
 
 void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
@@ -133,7 +148,6 @@ void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
     return;
   }
   c->used += static_cast<size_t>(nread);
-  arm_idle(c);
   size_t off = 0;
   Worker* w = c->ep->worker;
   while (c->used - off >= 2) {
@@ -151,6 +165,7 @@ void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
     std::memmove(c->buf.data(), c->buf.data() + off, c->used - off);
     c->used -= off;
   }
+  arm_idle(c);
   if (c->inflight >= w->tcp_limits().max_inflight_per_connection) {
     uv_read_stop(s);
     c->reading = false;

@@ -39,8 +39,7 @@ struct TcpEndpoint {
 };
 
 struct TcpLimits {
-  uint64_t idle_timeout_ms = 10000;  // as CoreDNS's default idle timeout
-  int max_connections = 1000;        // per listener per worker
+  int max_connections = 1000;  // per listener per worker
   int max_inflight_per_connection = 128;
 };
 
@@ -65,6 +64,10 @@ class Worker {
 
   WorkerInfo& info() { return info_; }
   const TcpLimits& tcp_limits() const { return tcp_limits_; }
+  // The listener an endpoint serves now (null for one a reload removed).
+  const ListenerSpec* listener(int index) const {
+    return index >= 0 ? &config_->listeners[index] : nullptr;
+  }
 
   // Reads one query, routes it and runs its chain (or answers FORMERR/NOTIMP/REFUSED).
   // Returns false when the packet was dropped unanswered (the sink will not see it).

@@ -59,3 +59,38 @@ def test_errors_consolidate(start_cxxdns):
     out = srv.stdout_text()
     # Consolidated: none of the matching errors is printed one by one.
     assert "[ERROR] plugin/errors: 2 n0.example." not in out, out
+
+
+def test_timeouts_plugin_sets_idle_and_read(start_cxxdns):
+    srv = start_cxxdns("""
+.:{PORT} {
+    bind 127.0.0.1
+    timeouts {
+        read 1s
+        idle 2s
+    }
+    whoami
+}
+""")
+    # idle: a quiet connection goes after 2 s instead of 10 s.
+    s = tcp_connect(srv.port)
+    start = time.monotonic()
+    s.settimeout(10)
+    assert s.recv(1) == b""
+    assert 1.5 <= time.monotonic() - start <= 5
+    # read: half a message must be finished within 1 s.
+    s = tcp_connect(srv.port)
+    s.sendall(frame(build_query("a.example.", "A", 9))[:7])
+    start = time.monotonic()
+    s.settimeout(10)
+    assert s.recv(1) == b""
+    assert 0.5 <= time.monotonic() - start <= 1.9
+    assert srv.stop() == 0
+
+
+def test_timeouts_errors(tmp_path):
+    (tmp_path / "Corefile").write_text(".:53 {\n    timeouts {\n        idle 500ms\n    }\n}\n")
+    proc = harness.run_cxxdns(["-conf", "Corefile"], cwd=tmp_path)
+    assert proc.returncode != 0
+    assert ("plugin/timeouts: Corefile:3 - Error during parsing: timeout provided '500ms' "
+            "needs to be between 1 second and 24 hours") in proc.stdout + proc.stderr
