@@ -281,8 +281,10 @@ void Exchange::complete() {
   }
   uint8_t rc = h.rcode();
   up_->responses[rc].fetch_add(1, std::memory_order_relaxed);
-  up_->duration_ns_sum.fetch_add(QueryContext::now_ns() - try_start_ns_, std::memory_order_relaxed);
+  const uint64_t took_ns = QueryContext::now_ns() - try_start_ns_;
+  up_->duration_ns_sum.fetch_add(took_ns, std::memory_order_relaxed);
   up_->duration_count.fetch_add(1, std::memory_order_relaxed);
+  if (up_->duration) up_->duration->observe(w_.index, double(took_ns) / 1e9);
 
   QueryContext* ctx = ctx_;
   auto& resp = ctx->response();

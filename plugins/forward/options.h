@@ -2,6 +2,8 @@
 // and the upstreams it names, with their shared health state and counters.
 #pragma once
 
+#include "core/metrics/metrics.h"
+
 #include <sys/socket.h>
 
 #include <array>
@@ -37,6 +39,9 @@ struct Upstream {
   // coredns_forward_request_duration_seconds{to}: sum (ns) and count.
   std::atomic<uint64_t> duration_ns_sum{0};
   std::atomic<uint64_t> duration_count{0};
+  // coredns_forward_request_duration_seconds{to}: the histogram in the metrics registry
+  // (process-wide, so it keeps counting across reloads, as CoreDNS's).
+  metrics::Histogram* duration = nullptr;
   // coredns_forward_healthcheck_failures_total{to}
   std::atomic<uint64_t> healthcheck_failures{0};
   // coredns_proxy_conn_cache_hits_total / _misses_total{to, proto="tcp"}

@@ -39,6 +39,11 @@ void add_upstream(cxxdns::SetupContext& sc, const Token& t, const std::string& t
   auto up = std::make_unique<Upstream>();
   std::string err = parse_upstream(text, *up);
   if (!err.empty()) sc.error(t, err);
+  up->duration = &cxxdns::metrics::Registry::global()
+                      .histogram("coredns_forward_request_duration_seconds",
+                                 "Histogram of the time each request took.", {"to"},
+                                 cxxdns::metrics::exponential_buckets(0.00025, 2, 16))
+                      .with({up->to});
   o.upstreams.push_back(std::move(up));
 }
 

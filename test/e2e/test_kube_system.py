@@ -58,5 +58,9 @@ def test_stock_kube_system_corefile(start_cxxdns, start_unbound, tmp_path):
     assert re.search(r'^coredns_forward_requests_total\{to="127\.0\.0\.77:53"\} [1-9]', metrics,
                      re.M), metrics
     assert re.search(r'^coredns_cache_misses_total [1-9]', metrics, re.M), metrics
+    assert re.search(r'^coredns_forward_request_duration_seconds_count\{to="127\.0\.0\.77:53"\} '
+                     r'[1-9]', metrics, re.M), metrics
+    assert 'coredns_forward_request_duration_seconds_bucket{to="127.0.0.77:53",le="0.00025"}' \
+        in metrics
     assert re.search(r'^coredns_cache_entries\{type="success"\} [1-9]', metrics, re.M), metrics
     assert srv.stop() == 0
