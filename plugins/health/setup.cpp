@@ -1,5 +1,6 @@
 // health [ADDRESS] { lameduck DURATION }, as CoreDNS's health.
 #include "core/plugin/setup.h"
+#include "core/http/address_arg.h"
 #include "core/http/server.h"
 #include "core/plugin/registry.h"
 #include "plugins/health/health.h"
@@ -9,15 +10,7 @@ void cxxdns_register_health(cxxdns::Registry& r) {
     std::string addr;
     std::chrono::nanoseconds lameduck{0};
     for (const auto& d : sc.directives()) {
-      if (d.args.size() > 1) sc.arg_error(d.args[1]);
-      if (d.args.size() == 1) {
-        addr = d.args[0].text;
-        std::string host;
-        uint16_t port;
-        if (!cxxdns::http::split_host_port(addr, host, port)) {
-          sc.error(d.args[0], "address " + addr + ": missing or bad port in address");
-        }
-      }
+      addr = cxxdns::http::address_arg(sc, d, addr);
       for (const auto& line : d.block) {
         if (line.name.text != "lameduck") sc.arg_error(line.name);
         if (line.args.size() != 1) sc.arg_error(line.name);

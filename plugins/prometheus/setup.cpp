@@ -1,5 +1,6 @@
 // prometheus [ADDRESS], as CoreDNS's metrics plugin (default localhost:9153).
 #include "core/plugin/setup.h"
+#include "core/http/address_arg.h"
 #include "core/http/server.h"
 #include "core/plugin/registry.h"
 #include "plugins/prometheus/prometheus.h"
@@ -7,16 +8,7 @@
 void cxxdns_register_prometheus(cxxdns::Registry& r) {
   r.add("prometheus", [](cxxdns::SetupContext& sc) -> std::unique_ptr<cxxdns::Plugin> {
     const auto& d = sc.only_one();
-    std::string addr = "localhost:9153";
-    if (d.args.size() > 1) sc.arg_error(d.args[1]);
-    if (d.args.size() == 1) {
-      addr = d.args[0].text;
-      std::string host;
-      uint16_t port;
-      if (!cxxdns::http::split_host_port(addr, host, port)) {
-        sc.error(d.args[0], "address " + addr + ": missing or bad port in address");
-      }
-    }
+    std::string addr = cxxdns::http::address_arg(sc, d, "localhost:9153");
     if (d.has_block) sc.error(d.name, "prometheus takes no block");
     std::vector<cxxdns::plugins::PrometheusZone> zones;
     for (const auto& k : sc.block().keys) {
