@@ -5,6 +5,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "core/plugin/kept.h"
 namespace cxxdns::http {
 
 namespace {
@@ -76,16 +77,9 @@ HttpServer::~HttpServer() {
 }
 
 std::shared_ptr<HttpServer> HttpServer::shared(const std::string& address) {
-  static std::mutex mu;
-  static std::map<std::string, std::weak_ptr<HttpServer>> servers;
-  std::lock_guard lock(mu);
-  auto& slot = servers[address];
-  auto s = slot.lock();
-  if (!s) {
-    s = std::make_shared<HttpServer>(address);
-    slot = s;
-  }
-  return s;
+  // One server per address for the whole process, the same one across a reload.
+  return kept_across_reloads<HttpServer>("http/" + address,
+                                         [&] { return std::make_shared<HttpServer>(address); });
 }
 
 void HttpServer::handle(const std::string& path, Handler h, const void* owner) {

@@ -9,6 +9,7 @@
 #include "core/dns/response.h"
 #include "core/dns/text.h"
 #include "core/dns/writer.h"
+#include "core/server/loop.h"
 
 namespace cxxdns::testing {
 
@@ -108,12 +109,7 @@ ChainTest::ChainTest(std::string_view corefile, const BuildOptions& opt) {
 ChainTest::~ChainTest() {
   for (Plugin* p : config_->plugins()) p->stop_worker(worker_);
   for (Plugin* p : config_->plugins()) p->stop();
-  uv_walk(
-      &loop_,
-      [](uv_handle_t* h, void*) {
-        if (!uv_is_closing(h)) uv_close(h, nullptr);
-      },
-      nullptr);
+  close_all_handles(&loop_);
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
   abandoned_.clear();

@@ -8,6 +8,7 @@
 
 #include "core/log/log.h"
 #include "core/metrics/metrics.h"
+#include "core/server/loop.h"
 
 namespace cxxdns {
 
@@ -86,12 +87,7 @@ void Server::finish() {
   if (retiring_) {
     for (Plugin* p : retiring_->plugins()) p->stop();
   }
-  uv_walk(
-      &loop_,
-      [](uv_handle_t* h, void*) {
-        if (!uv_is_closing(h)) uv_close(h, nullptr);
-      },
-      nullptr);
+  close_all_handles(&loop_);
 }
 
 void Server::reload() {
@@ -213,12 +209,7 @@ int Server::run() {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());
     for (Plugin* p : started) p->stop();
-    uv_walk(
-        &loop_,
-        [](uv_handle_t* h, void*) {
-          if (!uv_is_closing(h)) uv_close(h, nullptr);
-        },
-        nullptr);
+    close_all_handles(&loop_);
     uv_run(&loop_, UV_RUN_DEFAULT);
     return 1;
   }

@@ -4,6 +4,7 @@
 
 #include "core/dns/response.h"
 #include "core/log/log.h"
+#include "core/server/loop.h"
 #include "core/server/tcp.h"
 #include "core/server/udp.h"
 
@@ -165,12 +166,7 @@ void Worker::close_handles() {
     if (u->fd >= 0) ::close(u->fd), u->fd = -1;
   }
   // Every handle left (sockets, connections, plugin timers) is closed so uv_run returns.
-  uv_walk(
-      &loop_,
-      [](uv_handle_t* h, void*) {
-        if (!uv_is_closing(h)) uv_close(h, nullptr);
-      },
-      nullptr);
+  close_all_handles(&loop_);
 }
 
 QueryContext* Worker::acquire() {
