@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Callable, Iterable, Optional, Sequence
 
 LOCALHOST = "127.0.0.1"
 SOURCE_DIR = Path(os.environ.get("CXXDNS_SOURCE") or Path(__file__).resolve().parents[2])
@@ -546,31 +546,55 @@ def _parse_rr_line(line: str):
     return (name, ttl_i, cls, rtype, rdata)
 
 
-def parse_kdig(text: str, stderr: str = "", returncode: int = 0) -> DigResult:
-    """Parse kdig (Knot DNS 3.x) default text output."""
+@dataclasses.dataclass
+class _ClientFormat:
+    """The lines of one client's text output that carry the header, flags, EDNS and size."""
+    header: re.Pattern
+    flags: re.Pattern
+    edns: re.Pattern
+    size: re.Pattern
+    edns_fields: Callable[[re.Match], dict]
+
+
+_KDIG = _ClientFormat(  # Knot DNS 3.x kdig
+    header=re.compile(r"^;; ->>HEADER<<- opcode: (\S+); status: (\S+); id: (\d+)"),
+    flags=re.compile(r"^;; Flags: ([^;]*); (.*)$"),
+    edns=re.compile(r"^;; Version: (\d+); flags: ([^;]*); UDP size: (\d+) B; ext-rcode: (\S+)"),
+    size=re.compile(r"^;; Received (\d+) B"),
+    edns_fields=lambda m: {"version": int(m.group(1)), "flags": set(m.group(2).split()),
+                           "udp_size": int(m.group(3)), "ext_rcode": m.group(4)})
+
+_DIG = _ClientFormat(  # BIND 9.18 dig
+    header=re.compile(r"^;; ->>HEADER<<- opcode: (\S+), status: (\S+), id: (\d+)"),
+    flags=re.compile(r"^;; flags:([^;]*); (.*)$"),
+    edns=re.compile(r"^; EDNS: version: (\d+), flags:([^;]*); udp: (\d+)"),
+    size=re.compile(r"^;; MSG SIZE\s+rcvd: (\d+)"),
+    edns_fields=lambda m: {"version": int(m.group(1)), "flags": set(m.group(2).split()),
+                           "udp_size": int(m.group(3))})
+
+
+def _parse_client(fmt: _ClientFormat, text: str, stderr: str, returncode: int) -> DigResult:
     res = DigResult(None, None, set(), [], [], [], None, {}, None, text, stderr, returncode)
     section = None
     for line in text.splitlines():
-        m = re.match(r"^;; ->>HEADER<<- opcode: (\S+); status: (\S+); id: (\d+)", line)
+        m = fmt.header.match(line)
         if m:
             if res.rcode is not None:
-                # kdig printed a second message (e.g. after a TCP retry): keep the last one
+                # A second message (e.g. after a TCP retry): keep the last one.
                 res.answer, res.authority, res.additional, res.edns = [], [], [], None
             res.rcode, res.id = m.group(2), int(m.group(3))
             section = None
             continue
-        m = re.match(r"^;; Flags: ([^;]*); (.*)$", line)
+        m = fmt.flags.match(line)
         if m:
             res.flags = set(m.group(1).split())
             res.counts = {k: int(v) for k, v in re.findall(r"(\w+): (\d+)", m.group(2))}
             continue
-        m = re.match(r"^;; Version: (\d+); flags: ([^;]*); UDP size: (\d+) B; ext-rcode: (\S+)",
-                     line)
+        m = fmt.edns.match(line)
         if m:
-            res.edns = {"version": int(m.group(1)), "flags": set(m.group(2).split()),
-                        "udp_size": int(m.group(3)), "ext_rcode": m.group(4)}
+            res.edns = fmt.edns_fields(m)
             continue
-        m = re.match(r"^;; Received (\d+) B", line)
+        m = fmt.size.match(line)
         if m:
             res.size = int(m.group(1))
             section = None
@@ -589,48 +613,16 @@ def parse_kdig(text: str, stderr: str = "", returncode: int = 0) -> DigResult:
             if rr is not None:
                 getattr(res, section).append(rr)
     return res
+
+
+def parse_kdig(text: str, stderr: str = "", returncode: int = 0) -> DigResult:
+    """Parse kdig (Knot DNS 3.x) default text output."""
+    return _parse_client(_KDIG, text, stderr, returncode)
 
 
 def parse_dig(text: str, stderr: str = "", returncode: int = 0) -> DigResult:
     """Parse BIND 9.18 dig default text output."""
-    res = DigResult(None, None, set(), [], [], [], None, {}, None, text, stderr, returncode)
-    section = None
-    for line in text.splitlines():
-        m = re.match(r"^;; ->>HEADER<<- opcode: (\S+), status: (\S+), id: (\d+)", line)
-        if m:
-            if res.rcode is not None:
-                res.answer, res.authority, res.additional, res.edns = [], [], [], None
-            res.rcode, res.id = m.group(2), int(m.group(3))
-            section = None
-            continue
-        m = re.match(r"^;; flags:([^;]*); (.*)$", line)
-        if m:
-            res.flags = set(m.group(1).split())
-            res.counts = {k: int(v) for k, v in re.findall(r"(\w+): (\d+)", m.group(2))}
-            continue
-        m = re.match(r"^; EDNS: version: (\d+), flags:([^;]*); udp: (\d+)", line)
-        if m:
-            res.edns = {"version": int(m.group(1)), "flags": set(m.group(2).split()),
-                        "udp_size": int(m.group(3))}
-            continue
-        m = re.match(r"^;; MSG SIZE\s+rcvd: (\d+)", line)
-        if m:
-            res.size = int(m.group(1))
-            continue
-        m = _SECTION_RE.match(line)
-        if m:
-            section = m.group(1).lower()
-            continue
-        if not line.strip():
-            section = None
-            continue
-        if line.startswith(";"):
-            continue
-        if section:
-            rr = _parse_rr_line(line)
-            if rr is not None:
-                getattr(res, section).append(rr)
-    return res
+    return _parse_client(_DIG, text, stderr, returncode)
 
 
 def _run_client(cmd: list, timeout: float) -> subprocess.CompletedProcess:

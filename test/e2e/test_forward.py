@@ -31,18 +31,15 @@ def forward_corefile(to, options=""):
 """
 
 
-class ScriptedUpstream:
-    """A UDP server on 127.0.0.1. The first query for `name` gets an answer with a wrong ID
-    (and a bogus address), later ones for it are ignored; anything else (health checks, the
-    harness's readiness probe) gets an empty REFUSED with the right ID, so it stays healthy."""
+class UdpTestServer:
+    """A UDP server on 127.0.0.1 that hands each datagram to handle(data, addr) on its own
+    thread; close() stops it."""
 
-    def __init__(self, name):
-        self.name = name
+    def __init__(self):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.sock.settimeout(0.2)
-        self.queries = 0
         self.stopped = False
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
@@ -55,29 +52,46 @@ class ScriptedUpstream:
                 continue
             except OSError:
                 return
-            qid = struct.unpack("!H", data[:2])[0]
-            end = 12
-            labels = []
-            while data[end] != 0:
-                labels.append(data[end + 1:end + 1 + data[end]].decode().lower())
-                end += data[end] + 1
-            end += 5
-            question = data[12:end]
-            if ".".join(labels) + "." != self.name:
-                hdr = struct.pack("!HHHHHH", qid, 0x8105, 1, 0, 0, 0)
-                self.sock.sendto(hdr + question, addr)
-                continue
-            self.queries += 1
-            if self.queries > 1:
-                continue
-            hdr = struct.pack("!HHHHHH", qid ^ 0x5a5a, 0x8180, 1, 1, 0, 0)
-            rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + bytes([6, 6, 6, 6])
-            self.sock.sendto(hdr + question + rr, addr)
+            self.handle(data, addr)
+
+    def handle(self, data, addr):
+        raise NotImplementedError
 
     def close(self):
         self.stopped = True
         self.thread.join(2)
         self.sock.close()
+
+
+class ScriptedUpstream(UdpTestServer):
+    """A UDP server on 127.0.0.1. The first query for `name` gets an answer with a wrong ID
+    (and a bogus address), later ones for it are ignored; anything else (health checks, the
+    harness's readiness probe) gets an empty REFUSED with the right ID, so it stays healthy."""
+
+    def __init__(self, name):
+        self.name = name
+        self.queries = 0
+        super().__init__()
+
+    def handle(self, data, addr):
+        qid = struct.unpack("!H", data[:2])[0]
+        end = 12
+        labels = []
+        while data[end] != 0:
+            labels.append(data[end + 1:end + 1 + data[end]].decode().lower())
+            end += data[end] + 1
+        end += 5
+        question = data[12:end]
+        if ".".join(labels) + "." != self.name:
+            hdr = struct.pack("!HHHHHH", qid, 0x8105, 1, 0, 0, 0)
+            self.sock.sendto(hdr + question, addr)
+            return
+        self.queries += 1
+        if self.queries > 1:
+            return
+        hdr = struct.pack("!HHHHHH", qid ^ 0x5a5a, 0x8180, 1, 1, 0, 0)
+        rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + bytes([6, 6, 6, 6])
+        self.sock.sendto(hdr + question + rr, addr)
 
 
 def dead_port():
@@ -258,58 +272,38 @@ def test_burst_over_workers(start_cxxdns, unbound):
         assert len(srv.query("big.example.net", "A", tcp=True).rdatas("A")) == 40
 
 
-class ReversingUpstream:
+class ReversingUpstream(UdpTestServer):
     """A UDP server on 127.0.0.1 that holds queries until it has `n`, then answers them in
     reverse order, each first with a wrong-ID answer carrying 6.6.6.6, then rightly with
     10.0.0.K for the name qK (other names: REFUSED at once). Records the source ports the queries came from."""
 
     def __init__(self, n):
         self.n = n
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.sock.settimeout(0.2)
         self.ports = []
-        self.stopped = False
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
+        self.held = []
+        super().__init__()
 
-    def run(self):
-        held = []
-        while not self.stopped:
-            try:
-                data, addr = self.sock.recvfrom(4096)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            end = 12
-            while data[end] != 0:
-                end += data[end] + 1
-            end += 5
-            label = data[13:13 + data[12]].decode().lower()
-            if not label.startswith("q"):  # the harness's probe: REFUSED at once
-                hdr = struct.pack("!HHHHHH", struct.unpack("!H", data[:2])[0], 0x8105, 1, 0,
-                                  0, 0)
-                self.sock.sendto(hdr + data[12:end], addr)
-                continue
-            held.append((data[:2], data[12:end], int(label[1:]), addr))
-            self.ports.append(addr[1])
-            if len(held) < self.n:
-                continue
-            for qid, question, k, to in reversed(held):
-                rid = struct.unpack("!H", qid)[0]
-                for wrong, ip in ((True, bytes([6, 6, 6, 6])), (False, bytes([10, 0, 0, k]))):
-                    hdr = struct.pack("!HHHHHH", rid ^ 0x0101 if wrong else rid, 0x8180, 1, 1,
-                                      0, 0)
-                    rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + ip
-                    self.sock.sendto(hdr + question + rr, to)
-            held = []
-
-    def close(self):
-        self.stopped = True
-        self.thread.join(2)
-        self.sock.close()
+    def handle(self, data, addr):
+        end = 12
+        while data[end] != 0:
+            end += data[end] + 1
+        end += 5
+        label = data[13:13 + data[12]].decode().lower()
+        if not label.startswith("q"):  # the harness's probe: REFUSED at once
+            hdr = struct.pack("!HHHHHH", struct.unpack("!H", data[:2])[0], 0x8105, 1, 0, 0, 0)
+            self.sock.sendto(hdr + data[12:end], addr)
+            return
+        self.held.append((data[:2], data[12:end], int(label[1:]), addr))
+        self.ports.append(addr[1])
+        if len(self.held) < self.n:
+            return
+        for qid, question, k, to in reversed(self.held):
+            rid = struct.unpack("!H", qid)[0]
+            for wrong, ip in ((True, bytes([6, 6, 6, 6])), (False, bytes([10, 0, 0, k]))):
+                hdr = struct.pack("!HHHHHH", rid ^ 0x0101 if wrong else rid, 0x8180, 1, 1, 0, 0)
+                rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + ip
+                self.sock.sendto(hdr + question + rr, to)
+        self.held = []
 
 
 def test_many_in_flight_on_shared_sockets(start_cxxdns):
@@ -391,18 +385,12 @@ def test_tls_upstream_untrusted_ca_fails(start_cxxdns, dot_unbound):
     srv.wait_for_log(r"plugin/forward: tls://127\.0\.0\.1:\d+: tls: certificate verify failed")
 
 
-class SlowUpstream:
+class SlowUpstream(UdpTestServer):
     """Answers every query correctly, but only after `delay` seconds."""
 
     def __init__(self, delay):
         self.delay = delay
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.sock.settimeout(0.2)
-        self.stopped = False
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
+        super().__init__()
 
     def answer_later(self, data, addr):
         time.sleep(self.delay)
@@ -413,20 +401,8 @@ class SlowUpstream:
         except OSError:
             pass
 
-    def run(self):
-        while not self.stopped:
-            try:
-                data, addr = self.sock.recvfrom(4096)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self.answer_later, args=(data, addr), daemon=True).start()
-
-    def close(self):
-        self.stopped = True
-        self.thread.join(2)
-        self.sock.close()
+    def handle(self, data, addr):
+        threading.Thread(target=self.answer_later, args=(data, addr), daemon=True).start()
 
 
 def test_slow_upstream_stalls_nothing_else(start_cxxdns, unbound):
