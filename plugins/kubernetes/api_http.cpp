@@ -1,10 +1,9 @@
 #include "plugins/kubernetes/api_http.h"
 
-#include <curl/curl.h>
-
 #include <fstream>
-#include <mutex>
 #include <sstream>
+
+#include "plugins/kubernetes/curl_library.h"
 
 namespace cxxdns::plugins::k8s {
 namespace {
@@ -14,13 +13,14 @@ struct Transfer {
   const std::atomic<bool>* stop;
   std::string* error_body;
   CURL* curl;
+  const CurlLibrary* lib;
   bool aborted = false;
 };
 
 size_t on_write(char* data, size_t size, size_t n, void* p) {
   auto* t = static_cast<Transfer*>(p);
   long status = 0;
-  curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+  t->lib->easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
   std::string_view chunk(data, size * n);
   if (status < 200 || status > 299) {
     if (t->error_body && t->error_body->size() < 4096) t->error_body->append(chunk);
@@ -60,55 +60,55 @@ curl_blob blob(const std::string& s) {
 HttpResult http_get(const ApiConfig& cfg, const std::string& path,
                     const std::function<bool(std::string_view)>& on_body,
                     const std::atomic<bool>& stop, long total_timeout_s, std::string* error_body) {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   HttpResult r;
-  CURL* c = curl_easy_init();
+  const CurlLibrary* lib = curl_library(&r.error);
+  if (!lib) return r;
+  CURL* c = lib->easy_init();
   if (!c) {
     r.error = "curl_easy_init failed";
     return r;
   }
-  Transfer t{&on_body, &stop, error_body, c};
+  Transfer t{&on_body, &stop, error_body, c, lib};
   std::string url = cfg.server + path;
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, total_timeout_s);
-  curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);  // notice a dead peer on a quiet watch
-  curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, 30L);
-  curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 10L);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "cxxdns");
-  if (!cfg.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, cfg.ca_file.c_str());
+  lib->easy_setopt(c, CURLOPT_URL, url.c_str());
+  lib->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  lib->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  lib->easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+  lib->easy_setopt(c, CURLOPT_TIMEOUT, total_timeout_s);
+  lib->easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);  // notice a dead peer on a quiet watch
+  lib->easy_setopt(c, CURLOPT_TCP_KEEPIDLE, 30L);
+  lib->easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 10L);
+  lib->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+  lib->easy_setopt(c, CURLOPT_WRITEDATA, &t);
+  lib->easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  lib->easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+  lib->easy_setopt(c, CURLOPT_XFERINFODATA, &t);
+  lib->easy_setopt(c, CURLOPT_USERAGENT, "cxxdns");
+  if (!cfg.ca_file.empty()) lib->easy_setopt(c, CURLOPT_CAINFO, cfg.ca_file.c_str());
   curl_blob ca = blob(cfg.ca_pem), cert = blob(cfg.cert_pem), key = blob(cfg.key_pem);
-  if (!cfg.ca_pem.empty()) curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
-  if (!cfg.cert_file.empty()) curl_easy_setopt(c, CURLOPT_SSLCERT, cfg.cert_file.c_str());
-  if (!cfg.key_file.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY, cfg.key_file.c_str());
-  if (!cfg.cert_pem.empty()) curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &cert);
-  if (!cfg.key_pem.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &key);
+  if (!cfg.ca_pem.empty()) lib->easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
+  if (!cfg.cert_file.empty()) lib->easy_setopt(c, CURLOPT_SSLCERT, cfg.cert_file.c_str());
+  if (!cfg.key_file.empty()) lib->easy_setopt(c, CURLOPT_SSLKEY, cfg.key_file.c_str());
+  if (!cfg.cert_pem.empty()) lib->easy_setopt(c, CURLOPT_SSLCERT_BLOB, &cert);
+  if (!cfg.key_pem.empty()) lib->easy_setopt(c, CURLOPT_SSLKEY_BLOB, &key);
   if (cfg.insecure) {
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    lib->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    lib->easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
   }
-  curl_slist* headers = curl_slist_append(nullptr, "Accept: application/json");
+  curl_slist* headers = lib->slist_append(nullptr, "Accept: application/json");
   std::string token = cfg.token_file.empty() ? cfg.token : read_token(cfg.token_file);
   if (token.empty() && !cfg.token_file.empty()) token = cfg.token;
   if (!token.empty()) {
     std::string h = "Authorization: Bearer " + token;
-    headers = curl_slist_append(headers, h.c_str());
+    headers = lib->slist_append(headers, h.c_str());
   }
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-  CURLcode rc = curl_easy_perform(c);
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+  lib->easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  CURLcode rc = lib->easy_perform(c);
+  lib->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
   r.aborted = t.aborted;
-  if (rc != CURLE_OK && !t.aborted) r.error = curl_easy_strerror(rc);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(c);
+  if (rc != CURLE_OK && !t.aborted) r.error = lib->easy_strerror(rc);
+  lib->slist_free_all(headers);
+  lib->easy_cleanup(c);
   return r;
 }
 

@@ -1,0 +1,32 @@
+// libcurl, opened with dlopen the first time the API source makes a request.
+//
+// Why not link it: libcurl drags in some 25 shared libraries (GnuTLS, Kerberos, LDAP, SSH,
+// RTMP, ...) whose relocated pages cost about 4 MiB of resident memory in every cxxdns
+// process, though only a `kubernetes` block reading the live API ever uses it. A server
+// with `cache` and `forward` alone stays near 8 MiB this way.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <string>
+
+namespace cxxdns::plugins::k8s {
+
+// The nine libcurl functions api_http.cpp calls, resolved from libcurl.so.4.
+struct CurlLibrary {
+  CURLcode (*global_init)(long flags);
+  CURL* (*easy_init)();
+  CURLcode (*easy_setopt)(CURL*, CURLoption, ...);
+  CURLcode (*easy_perform)(CURL*);
+  CURLcode (*easy_getinfo)(CURL*, CURLINFO, ...);
+  void (*easy_cleanup)(CURL*);
+  const char* (*easy_strerror)(CURLcode);
+  curl_slist* (*slist_append)(curl_slist*, const char*);
+  void (*slist_free_all)(curl_slist*);
+};
+
+// The library, loaded and initialised (curl_global_init) once per process; nullptr with
+// `error` set when libcurl.so.4 cannot be opened or lacks a symbol. Thread-safe.
+const CurlLibrary* curl_library(std::string* error);
+
+}  // namespace cxxdns::plugins::k8s
