@@ -41,10 +41,7 @@ Store::Store(size_t capacity)
   // Slots are reserved, not constructed: the pages of an empty cache are never touched, so
   // idle memory does not grow with the configured capacity, and slots made as the cache
   // fills never move (no reallocation: reserve covers the shard's whole share).
-  for (size_t i = 0; i < kShards; ++i) {
-    shards_[i].slots.reserve(per_shard_);
-    shards_[i].index.reserve(per_shard_);
-  }
+  for (size_t i = 0; i < kShards; ++i) shards_[i].slots.reserve(per_shard_);
 }
 
 Lookup Store::lookup(const Key& k, uint64_t now, uint64_t stale_ns, const PrefetchRule& pf,
@@ -52,9 +49,9 @@ Lookup Store::lookup(const Key& k, uint64_t now, uint64_t stale_ns, const Prefet
   Lookup r;
   Shard& s = shard(k);
   std::lock_guard lock(s.mu);
-  auto it = s.index.find(k.hash);
-  if (it == s.index.end()) return r;
-  Entry& e = s.slots[it->second];
+  uint32_t slot = s.index.find(k.hash);
+  if (slot == SlotIndex::kNone) return r;
+  Entry& e = s.slots[slot];
   if (!(e.key == k)) return r;
   const uint64_t expires = e.stored_ns + uint64_t(e.ttl) * kNs;
   const bool in_flight = e.refresh_ns != 0 && now - e.refresh_ns < kRefreshTimeoutNs;
@@ -92,21 +89,18 @@ Lookup Store::lookup(const Key& k, uint64_t now, uint64_t stale_ns, const Prefet
 }
 
 uint32_t Store::take_slot(Shard& s) {
-  if (s.used == s.slots.size() && s.slots.size() < per_shard_) {
+  if (!s.free.empty()) {
+    uint32_t j = s.free.back();
+    s.free.pop_back();
+    ++s.used;
+    entries_.fetch_add(1, std::memory_order_relaxed);
+    return j;
+  }
+  if (s.slots.size() < per_shard_) {
     s.slots.emplace_back();
     ++s.used;
     entries_.fetch_add(1, std::memory_order_relaxed);
     return static_cast<uint32_t>(s.slots.size() - 1);
-  }
-  if (s.used < s.slots.size()) {
-    for (size_t i = 0; i < s.slots.size(); ++i) {
-      size_t j = (s.hand + i) % s.slots.size();
-      if (!s.slots[j].used) {
-        ++s.used;
-        entries_.fetch_add(1, std::memory_order_relaxed);
-        return static_cast<uint32_t>(j);
-      }
-    }
   }
   // CLOCK: the first entry not hit since the hand last passed it goes.
   for (;;) {
@@ -126,14 +120,11 @@ uint32_t Store::take_slot(Shard& s) {
 void Store::insert(const Key& k, std::span<const uint8_t> wire, uint32_t ttl, uint64_t now) {
   Shard& s = shard(k);
   std::lock_guard lock(s.mu);
-  uint32_t slot;
-  auto it = s.index.find(k.hash);
-  if (it != s.index.end()) {
-    slot = it->second;  // the same key, or a colliding one: replaced either way
-  } else {
+  uint32_t slot = s.index.find(k.hash);
+  if (slot == SlotIndex::kNone) {
     slot = take_slot(s);
-    s.index.emplace(k.hash, slot);
-  }
+    s.index.put(k.hash, slot);
+  }  // else the same key, or a colliding one: replaced either way
   Entry& e = s.slots[slot];
   if (!(e.used && e.key == k)) e.hits = 0, e.last_hit_ns = 0;
   e.key = k;
@@ -148,12 +139,13 @@ void Store::insert(const Key& k, std::span<const uint8_t> wire, uint32_t ttl, ui
 void Store::erase(const Key& k) {
   Shard& s = shard(k);
   std::lock_guard lock(s.mu);
-  auto it = s.index.find(k.hash);
-  if (it == s.index.end() || !(s.slots[it->second].key == k)) return;
-  Entry& e = s.slots[it->second];
+  uint32_t slot = s.index.find(k.hash);
+  if (slot == SlotIndex::kNone || !(s.slots[slot].key == k)) return;
+  Entry& e = s.slots[slot];
   e.used = false;
   e.referenced = false;
-  s.index.erase(it);
+  s.index.erase(k.hash);
+  s.free.push_back(slot);
   --s.used;
   entries_.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -161,8 +153,8 @@ void Store::erase(const Key& k) {
 void Store::refresh_done(const Key& k) {
   Shard& s = shard(k);
   std::lock_guard lock(s.mu);
-  auto it = s.index.find(k.hash);
-  if (it != s.index.end() && s.slots[it->second].key == k) s.slots[it->second].refresh_ns = 0;
+  uint32_t slot = s.index.find(k.hash);
+  if (slot != SlotIndex::kNone && s.slots[slot].key == k) s.slots[slot].refresh_ns = 0;
 }
 
 }  // namespace cxxdns::plugins::cache

@@ -1,6 +1,7 @@
 // The cache's store: answers in wire form, shared by every worker. Sharded so that workers
-// rarely wait on each other; each shard reserves its slots and index (made as the cache fills),
-// and once an entry's buffer has grown, replacing or reading it allocates nothing.
+// rarely wait on each other; each shard reserves its slots (made as the cache fills) and
+// grows its index as it fills, and once an entry's buffer has grown, replacing or reading it
+// allocates nothing.
 #pragma once
 
 #include <atomic>
@@ -8,10 +9,10 @@
 #include <memory>
 #include <mutex>
 #include <span>
-#include <unordered_map>
 #include <vector>
 
 #include "core/dns/message.h"
+#include "plugins/cache/slot_index.h"
 
 namespace cxxdns::plugins::cache {
 
@@ -79,7 +80,8 @@ class Store {
   struct Shard {
     std::mutex mu;
     std::vector<Entry> slots;
-    std::unordered_map<uint64_t, uint32_t> index;  // hash -> slot
+    SlotIndex index;             // hash -> slot
+    std::vector<uint32_t> free;  // slots emptied by erase, taken before any eviction
     size_t used = 0;
     size_t hand = 0;
   };

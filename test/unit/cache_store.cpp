@@ -88,3 +88,20 @@ TEST_CASE("cache store: CLOCK eviction spares recently hit entries", "[cache]") 
   CHECK(s.entries() == 1);
   CHECK(s.lookup(same[2], 1, 0, {}, false, false, out).found == Found::none);
 }
+
+TEST_CASE("cache store: a slot freed by erase is reused before anything is evicted", "[cache]") {
+  Store s(Store::kShards);  // one slot per shard
+  Key a = key("a.example.org."), b = key("b.example.org.");
+  b.hash = a.hash;  // the same shard
+  std::vector<uint8_t> out;
+  s.insert(a, wire(1), 60, 0);
+  s.erase(a);
+  CHECK(s.entries() == 0);
+  b.hash = a.hash + Store::kShards;  // same shard, another index cell
+  s.insert(b, wire(2), 60, 0);
+  CHECK(s.evictions() == 0);
+  CHECK(s.entries() == 1);
+  CHECK(s.lookup(b, 0, 0, {}, false, true, out).found == Found::fresh);
+  CHECK(out == wire(2));
+  CHECK(s.lookup(a, 0, 0, {}, false, true, out).found == Found::none);
+}
