@@ -159,8 +159,8 @@ def pod_lookups(services, lookups, seed=5):
     queries = [q for u in units for q in u]
     nx = sum(1 for q in queries if q[2] == "NXDOMAIN")
     summary = {"lookups": lookups, "queries": len(queries),
-               "mix": {MIX[k][0]: counts[k] for k in range(len(MIX))},
-               "mix_percent": {label: w for label, w in MIX},
+               # [label, percent, lookups]: a list, for results.json keeps dicts sorted
+               "mix": [[MIX[k][0], MIX[k][1], counts[k]] for k in range(len(MIX))],
                "outside_names": OUTSIDE_NAMES,
                "expected_nxdomain_share": round(nx / len(queries), 4)}
     return queries, summary
