@@ -7,7 +7,9 @@ import tempfile
 SERVERS = ["cxxdns", "dnsdist", "unbound", "kresd"]
 SCENARIOS = [("cache_hit", "cache hit (1,000 names, warm)"),
              ("forward_miss", "forward miss (unique names)"),
-             ("fakeip", "fakeip (cxxdns only)")]
+             ("fakeip", "fakeip (cxxdns only)"),
+             ("kube_system", "kube-system: kubeadm Corefile, 5,000 services (cxxdns only)")]
+CXXDNS_ONLY = ("fakeip", "kube_system")  # peers have no such plugin: N/A rows
 
 
 def _ok(r):
@@ -88,7 +90,8 @@ def write(doc, out):
              "before the servers do, so qps says more about dnsperf than about the server. "
              "Latency percentiles come from dnsperf -v (one line a query). FAILED: the server "
              "answered wrongly or not at all (probe, most queries lost, or rcodes other than "
-             "NOERROR); N/A: not applicable. CPU time is counted in kernel ticks "
+             "NOERROR; kube-system: other than NOERROR and NXDOMAIN, or an NXDOMAIN share "
+             "more than 3 points off the query file's); N/A: not applicable. CPU time is counted in kernel ticks "
              "(1/100 s); a forward-miss run stops at the end of its names or of the duration, "
              "so it can be shorter than the others and vary more between runs.\n")
     L.append("| scenario | server | qps | lost | CPU us/query | avg ms | p50 ms | p99 ms | "
@@ -97,7 +100,7 @@ def write(doc, out):
     for scen, title in SCENARIOS:
         for s in SERVERS:
             r = res[scen].get(s)
-            if r is None and scen != "fakeip":
+            if r is None and scen not in CXXDNS_ONLY:
                 continue
             if r is None:
                 L.append(f"| {title} | {s} | N/A | | | | | | | |")
@@ -109,9 +112,8 @@ def write(doc, out):
                      f"{r['latency_avg_ms']} | {_cell(r, 'latency_p50_ms')} | "
                      f"{_cell(r, 'latency_p99_ms')} | {r['latency_max_ms']} | "
                      f"{r['rss_after_kib'] / 1024:.1f} |")
-    L.append("| kube-system (kubernetes plugin) | all | TODO: not measured, the kubernetes "
-             "plugin is not merged yet | | | | | | | |")
     L.append("")
+    _kube_system(L, res)
     L.append("### Loss at 80% of the best peer's rate (cxxdns, dnsperf -Q)\n")
     L.append("| scenario | -Q rate | achieved qps | sent | lost | p99 ms |\n|---|---:|---:|---:|---:|---:|")
     for scen, r in res["loss_at_80pct"].items():
@@ -172,7 +174,9 @@ def write(doc, out):
              "once to warm, then in a loop for the duration; forward miss = up to 500,000 names "
              "never "
              "asked before (`u<N>.<server>.bench.test`, dnsperf -n 1: no cache can hit); fakeip = "
-             "cxxdns with `fakeip bench.test`, the 1,000 names (warm).\n")
+             "cxxdns with `fakeip bench.test`, the 1,000 names (warm); kube-system = cxxdns "
+             "with kubeadm's Corefile and a generated cluster (below), the pods' queries "
+             "(warm).\n")
     for tag, text in doc.get("corefiles", {}).items():
         L.append(f"cxxdns Corefile ({tag}; the port is picked at run time):\n")
         L.append("```\n" + text.rstrip() + "\n```\n")
@@ -180,8 +184,8 @@ def write(doc, out):
     L.append("```")
     for k, v in doc["commands"].items():
         L.append(f"{k}: {v}")
-    for scen in ("cache_hit", "forward_miss"):
-        r = res[scen].get("cxxdns")
+    for scen in ("cache_hit", "forward_miss", "kube_system"):
+        r = res.get(scen, {}).get("cxxdns")
         if r and "dnsperf" in r:
             L.append(f"dnsperf ({scen}): {r['dnsperf']}")
     for scen, r in res["loss_at_80pct"].items():
@@ -194,6 +198,51 @@ def write(doc, out):
     L.append("```")
     with open(os.path.join(out, "REPORT.md"), "w") as f:
         f.write("\n".join(L) + "\n")
+
+
+def _kube_system(L, res):
+    """The kube-system scenario: what the cluster and the queries were, what came back."""
+    setup = res.get("kube_system_setup")
+    if not setup:
+        return
+    f, q = setup["fixture"], setup["queries"]
+    r = (res.get("kube_system") or {}).get("cxxdns") or {}
+    L.append("### kube-system (cxxdns only)\n")
+    L.append(f"kubeadm's stock Corefile (Corefile.examples/kube-system.Corefile: errors, health "
+             f"with lameduck, ready, kubernetes with `pods insecure`, `fallthrough in-addr.arpa "
+             f"ip6.arpa`, `ttl 30`, prometheus, forward with `max_concurrent 1000`, cache 30, "
+             f"loop, reload, loadbalance), changed only in its addresses: the port and `bind "
+             f"127.0.0.1`, the `state` file, forward to the bench upstream instead of "
+             f"/etc/resolv.conf, free ports for health, ready and prometheus.\n")
+    L.append(f"The cluster (bench/k8s_fixture.py, generated at run time, "
+             f"{setup['state_file_bytes'] / 1e6:.1f} MB of `kubectl get namespaces,services,"
+             f"endpointslices,pods -A -o json`): {f['namespaces']} namespaces, "
+             f"{f['services']:,} services (`svc-0`..`svc-99` in `ns-0`..`ns-49`; "
+             f"{f['headless']} headless, the rest ClusterIP with unique addresses in "
+             f"10.96.0.0/12), one EndpointSlice each with 2 or 3 ready endpoints (named ports, "
+             f"so SRV works), {f['pods']:,} running pods. "
+             f"Time from start to the first right cluster answer (the plugin answers SERVFAIL "
+             f"until the state is loaded): {setup.get('first_answer_s', '-')} s.\n")
+    mix = ", ".join(f"{pct}% {label}" for label, pct, _ in q["mix"])
+    L.append(f"The queries: {q['lookups']:,} name lookups by pods with `search "
+             f"ns-K.svc.cluster.local svc.cluster.local cluster.local` and `ndots:5` "
+             f"({mix}; {q['outside_names']} distinct outside names, which the bench upstream "
+             f"answers). Each lookup is the whole sequence glibc sends, A then AAAA per "
+             f"candidate, the search list first, until a candidate is not NXDOMAIN: a short "
+             f"name hits at the first candidate (2 queries), `svc-i.ns-j` at the second (2 "
+             f"NXDOMAIN, 2 answers), an outside name after three NXDOMAIN candidates (6 "
+             f"NXDOMAIN, then the name as is through forward, 2 answers). Lookups are shuffled "
+             f"as units; {q['queries']:,} queries in all, asked once to warm (cache 30) and "
+             f"then in a loop. The first 200 queries are also asked one by one before the run "
+             f"and each must get its expected rcode.\n")
+    if "nxdomain_share" in r:
+        L.append(f"NXDOMAIN share: expected {q['expected_nxdomain_share']:.1%} (from the "
+                 f"query file), measured {r['nxdomain_share']:.1%}.\n")
+    if r.get("rss_idle_kib"):
+        L.append(f"RSS with the 5,000 services loaded: idle {r['rss_idle_kib'] / 1024:.1f} MiB, "
+                 f"after the run {r['rss_after_kib'] / 1024:.1f} MiB.\n")
+    elif "failed" in r:
+        L.append(f"FAILED: {r['failed']}\n")
 
 
 def plot(doc, out):
@@ -212,7 +261,7 @@ def plot(doc, out):
     made = []
     try:
         for png, title, ylabel, get in charts:
-            rows = [(scen.replace("_", " "), [get(res[scen].get(s)) if _ok(res[scen].get(s))
+            rows = [(scen.replace("_", " ").replace("kube system", "kube-system"), [get(res[scen].get(s)) if _ok(res[scen].get(s))
                                                else None for s in SERVERS])
                     for scen, _ in SCENARIOS]
             if _chart(work, out, png, title, ylabel, rows):
@@ -225,6 +274,11 @@ def plot(doc, out):
                 v = m.get(key) if "failed" not in m else None
                 vals.append(None if v is None else round(v / 1024, 1))
             rows.append((label, vals))
+        k = (res.get("kube_system") or {}).get("cxxdns") or {}
+        if k.get("rss_idle_kib"):
+            rows.append(("kube-system, 5,000 services",
+                         [round(k["rss_idle_kib"] / 1024, 1) if s == "cxxdns" else None
+                          for s in SERVERS]))
         if _chart(work, out, "rss.png", "Resident memory, MiB (lower is better)", "MiB", rows):
             made.append("rss.png")
     finally:
