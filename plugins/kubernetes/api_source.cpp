@@ -6,6 +6,7 @@
 
 #include "core/log/log.h"
 #include "plugins/kubernetes/api_http.h"
+#include "plugins/kubernetes/heap_trim.h"
 #include "plugins/kubernetes/state_file.h"
 
 namespace cxxdns::plugins::k8s {
@@ -306,6 +307,8 @@ void ApiSource::publish_locked() {
         st.namespaces.size(), st.services.size(), st.endpoints.size(), st.pods.size());
     cv_.notify_all();
   }
+  st = ClusterState{};
+  give_back_freed_heap();
 }
 
 }  // namespace cxxdns::plugins::k8s

@@ -9,6 +9,7 @@
 
 #include "core/dns/writer.h"
 #include "core/log/log.h"
+#include "plugins/kubernetes/heap_trim.h"
 #include "plugins/kubernetes/state_file.h"
 
 namespace cxxdns::plugins::k8s {
@@ -78,13 +79,18 @@ bool Kubernetes::reload_if_changed() {
                opts_.state_file);
     return false;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
   ClusterState state;
   std::string err;
-  if (!parse_state(ss.str(), state, err)) {
+  bool parsed;
+  {
+    std::stringstream ss;  // the text, freed before the index is built
+    ss << in.rdbuf();
+    parsed = parse_state(ss.str(), state, err);
+  }
+  if (!parsed) {
     log::error("plugin/kubernetes: state file {}: {}; keeping the last good state",
                opts_.state_file, err);
+    give_back_freed_heap();
     return false;
   }
   state.modified = st.st_mtim.tv_sec;
@@ -92,6 +98,8 @@ bool Kubernetes::reload_if_changed() {
   log::info("plugin/kubernetes: loaded {}: {} namespaces, {} services, {} endpoint sets, {} pods",
             opts_.state_file, state.namespaces.size(), state.services.size(),
             state.endpoints.size(), state.pods.size());
+  state = ClusterState{};
+  give_back_freed_heap();
   return true;
 }
 
