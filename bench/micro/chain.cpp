@@ -6,17 +6,11 @@
 #include <iostream>
 
 #include "bench/micro/micro.h"
-#include "core/dns/constants.h"
+#include "test/support/allocation_count.h"
 
+using cxxdns::testing::ChainRunner;
 using cxxdns::testing::ChainTest;
-
-namespace {
-std::vector<uint8_t> query(const char* name) {
-  cxxdns::testing::QueryOptions o;
-  o.bufsize = 1232;
-  return cxxdns::testing::make_query(name, cxxdns::dns::type::A, o);
-}
-}  // namespace
+using micro::query;
 
 TEST_CASE("cache hit through a chain", "[micro]") {
   ChainTest t(R"(bench.test {
@@ -25,7 +19,7 @@ TEST_CASE("cache hit through a chain", "[micro]") {
         10.0.0.1 h.bench.test
     }
 })");
-  micro::Runner r(&t.config().blocks.at(0)->chain);
+  ChainRunner r(&t.config().blocks.at(0)->chain);
   const auto wire = query("H.bench.test.");
   r.run(wire);  // miss: hosts answers, the cache stores it
   r.run(wire);  // first hit: buffers reach their size
@@ -34,11 +28,7 @@ TEST_CASE("cache hit through a chain", "[micro]") {
   REQUIRE(a.answer.size() == 1);
   REQUIRE(a.answer[0].find("10.0.0.1") != std::string::npos);
 
-  micro::allocations = 0;
-  micro::counting = true;
-  r.run(wire);
-  micro::counting = false;
-  const size_t allocs = micro::allocations.load();
+  const size_t allocs = cxxdns::testing::count_allocations([&] { r.run(wire); });
   std::cout << "heap allocations on a cache hit: " << allocs << " (must be 0)\n";
   CHECK(allocs == 0);
 
@@ -56,7 +46,7 @@ TEST_CASE("chain walk", "[micro]") {
     }
     whoami
 })");
-  micro::Runner r(&t.config().blocks.at(0)->chain);
+  ChainRunner r(&t.config().blocks.at(0)->chain);
   const auto wire = query("w.bench.test.");
   r.run(wire);
   REQUIRE(r.delivered == 1);

@@ -12,9 +12,11 @@
 #include <string>
 
 #include "bench/micro/micro.h"
-#include "core/dns/constants.h"
+#include "test/support/allocation_count.h"
 
+using cxxdns::testing::ChainRunner;
 using cxxdns::testing::ChainTest;
+using micro::query;
 using nlohmann::json;
 
 namespace {
@@ -77,19 +79,13 @@ struct StateFile {
   ~StateFile() { std::remove(path.c_str()); }
 };
 
-std::vector<uint8_t> query(const char* name) {
-  cxxdns::testing::QueryOptions o;
-  o.bufsize = 1232;
-  return cxxdns::testing::make_query(name, cxxdns::dns::type::A, o);
-}
-
 }  // namespace
 
 TEST_CASE("kubernetes lookup", "[micro]") {
   StateFile state;
   ChainTest t("cluster.local {\n    kubernetes cluster.local {\n        state " + state.path +
               "\n        pods insecure\n    }\n}\n");
-  micro::Runner r(&t.config().blocks.at(0)->chain);
+  ChainRunner r(&t.config().blocks.at(0)->chain);
 
   // The 5,000th service: svc-99 in ns-49.
   const auto hit = query("svc-99.ns-49.svc.cluster.local.");
@@ -107,12 +103,8 @@ TEST_CASE("kubernetes lookup", "[micro]") {
   REQUIRE(a.rcode == "NXDOMAIN");
   REQUIRE(a.authority.size() == 1);
 
-  micro::allocations = 0;
-  micro::counting = true;
-  r.run(hit);
-  micro::counting = false;
-  std::cout << "heap allocations on a kubernetes service lookup: " << micro::allocations.load()
-            << "\n";
+  std::cout << "heap allocations on a kubernetes service lookup: "
+            << cxxdns::testing::count_allocations([&] { r.run(hit); }) << "\n";
 
   BENCHMARK("kubernetes: service A (5,000 services)") {
     r.run(hit);

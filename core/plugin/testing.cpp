@@ -197,4 +197,21 @@ Answer ChainTest::query_wire(std::span<const uint8_t> wire, const QueryOptions& 
   return parse_answer(sink.reply);
 }
 
+ChainRunner::ChainRunner(const Chain* chain) : chain_(chain) {
+  ctx_.bind(&worker_, this, nullptr);
+  client_.storage.ss_family = AF_INET;
+}
+
+void ChainRunner::deliver(QueryContext& ctx) {
+  ++delivered;
+  last_size = ctx.response().size();
+}
+
+dns::QueryCheck ChainRunner::run(std::span<const uint8_t> wire) {
+  ctx_.reset();
+  dns::QueryCheck check = ctx_.load(wire, Transport::udp, client_);
+  if (check == dns::QueryCheck::ok) ctx_.run(chain_);
+  return check;
+}
+
 }  // namespace cxxdns::testing

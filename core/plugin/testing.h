@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/plugin/config.h"
+#include "core/plugin/context.h"
 
 namespace cxxdns::testing {
 
@@ -70,6 +71,27 @@ class ChainTest {
   uv_loop_t loop_;
   WorkerInfo worker_;
   ControlInfo control_;
+};
+
+// Feeds queries straight into a built chain, as a worker does, with no socket and no loop:
+// for chains that answer at once (cache hits, local data) in allocation counts and micro
+// benchmarks. The same QueryContext serves every query, as a worker's would.
+class ChainRunner final : public ReplySink {
+ public:
+  explicit ChainRunner(const Chain* chain);
+  void deliver(QueryContext& ctx) override;
+  // Resets the context, loads `wire` and walks the chain when it loads; the result of load.
+  dns::QueryCheck run(std::span<const uint8_t> wire);
+  QueryContext& ctx() { return ctx_; }
+
+  size_t delivered = 0;  // answers the chain gave
+  size_t last_size = 0;  // the size of the last one
+
+ private:
+  const Chain* chain_;
+  WorkerInfo worker_;
+  QueryContext ctx_;
+  ClientAddress client_;
 };
 
 // A query message in wire form (for query_wire and raw tests).
