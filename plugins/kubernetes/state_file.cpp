@@ -174,6 +174,21 @@ std::string line_column(std::string_view text, size_t byte) {
   return "line " + std::to_string(line) + ", column " + std::to_string(col);
 }
 
+// Runs `f`, which reads JSON into a ClusterState; false with `error` set when the JSON is not
+// shaped like the Kubernetes objects it reads (a missing field, a wrong type).
+template <typename F>
+bool shape_checked(std::string& error, F&& f) {
+  try {
+    f();
+    return true;
+  } catch (const ShapeError& e) {
+    error = e.what();
+  } catch (const json::exception& e) {
+    error = e.what();
+  }
+  return false;
+}
+
 }  // namespace
 
 bool parse_state(std::string_view text, ClusterState& out, std::string& error) {
@@ -195,7 +210,7 @@ bool parse_state(std::string_view text, ClusterState& out, std::string& error) {
     error = what;
     return false;
   }
-  try {
+  return shape_checked(error, [&] {
     ClusterState st;
     if (!doc.is_object()) shape("document", "not a JSON object");
     if (doc.contains("items")) {
@@ -205,26 +220,12 @@ bool parse_state(std::string_view text, ClusterState& out, std::string& error) {
       add_item(doc, 0, st);  // a single object, as `kubectl get svc x -o json` prints
     }
     out = std::move(st);
-    return true;
-  } catch (const ShapeError& e) {
-    error = e.what();
-  } catch (const json::exception& e) {
-    error = e.what();
-  }
-  return false;
+  });
 }
 
 bool parse_object(const nlohmann::json& item, std::string_view kind, ClusterState& out,
                   std::string& error) {
-  try {
-    add_item(item, 0, out, kind);
-    return true;
-  } catch (const ShapeError& e) {
-    error = e.what();
-  } catch (const json::exception& e) {
-    error = e.what();
-  }
-  return false;
+  return shape_checked(error, [&] { add_item(item, 0, out, kind); });
 }
 
 }  // namespace cxxdns::plugins::k8s
