@@ -67,15 +67,20 @@ AD = 0x0020
 CD = 0x0010
 
 
+def _code(value, table, generic) -> int:
+    """A type or class by mnemonic ("AAAA"), generic form ("TYPE28") or number."""
+    if isinstance(value, int):
+        return value
+    value = value.upper()
+    if value in table:
+        return table[value]
+    if value.startswith(generic):
+        return int(value[len(generic):])
+    raise ValueError(f"unknown {generic.lower()} {value!r}")
+
+
 def type_code(t) -> int:
-    if isinstance(t, int):
-        return t
-    t = t.upper()
-    if t in TYPES:
-        return TYPES[t]
-    if t.startswith("TYPE"):
-        return int(t[4:])
-    raise ValueError(f"unknown type {t!r}")
+    return _code(t, TYPES, "TYPE")
 
 
 def type_name(code: int) -> str:
@@ -83,14 +88,7 @@ def type_name(code: int) -> str:
 
 
 def class_code(c) -> int:
-    if isinstance(c, int):
-        return c
-    c = c.upper()
-    if c in CLASSES:
-        return CLASSES[c]
-    if c.startswith("CLASS"):
-        return int(c[5:])
-    raise ValueError(f"unknown class {c!r}")
+    return _code(c, CLASSES, "CLASS")
 
 
 def fqdn(name: str) -> str:
