@@ -18,7 +18,7 @@ test: test-deps build
 # Measures cxxdns against dnsdist, unbound and kresd on this machine (a few minutes) and writes
 # bench/results/REPORT.md, results.json and PNG plots; the micro benchmarks run too.
 bench: bench-deps build
-	ninja -C $(BUILD) -j$(JOBS) cxxdns_micro
+	ninja -C $(BUILD) -j$(JOBS) cxxdns_micro cxxdns_floor_responder cxxdns_floor_proxy
 	/usr/bin/python3 bench/run --build $(BUILD)
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer, -O1, in its
