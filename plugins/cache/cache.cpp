@@ -28,8 +28,7 @@ Cache::Cache(CacheConfig cfg)
       zones_(to_names(cfg_.zones)),
       success_off_(to_names(cfg_.success.disabled_zones)),
       denial_off_(to_names(cfg_.denial.disabled_zones)),
-      success_(cfg_.success.capacity),
-      denial_(cfg_.denial.capacity),
+      store_(cfg_.success.capacity, cfg_.denial.capacity),
       prefetch_rule_{cfg_.prefetch_amount, cfg_.prefetch_duration_ns, cfg_.prefetch_percentage} {}
 
 bool Cache::in_zones(const dns::Name& qname, const std::vector<dns::Name>& zones) const {
@@ -48,35 +47,27 @@ void Cache::serve(QueryContext& ctx) {
   const Key key = Key::of(q);
   const uint64_t now = clock_();
   const bool verify = cfg_.stale_mode == StaleMode::verify;
-  for (Store* s : {&success_, &denial_}) {
-    // In verify mode a stale entry is not copied now: the upstream is asked first.
-    Lookup r = s->lookup(key, now, cfg_.stale_ns, prefetch_rule_, !verify, true, ctx.response());
-    if (r.found == Found::none) continue;
-    if (r.found == Found::stale && verify) {
-      misses_.fetch_add(1, std::memory_order_relaxed);
-      ctx.note("cache", "stale, verifying with the next plugin");
-      ctx.on_reply(this, kVerifyStale);
-      ctx.next();
-      return;
-    }
-    (s == &success_ ? hits_success_ : hits_denial_).fetch_add(1, std::memory_order_relaxed);
-    if (r.found == Found::stale)
-      served_stale_.fetch_add(1, std::memory_order_relaxed);
-    else if (r.refresh)
-      prefetch_.fetch_add(1, std::memory_order_relaxed);
-    if (ctx.tracing()) {
-      ctx.note("cache", r.found == Found::stale
-                            ? "stale hit, refreshing"
-                            : std::string("hit, ") + std::to_string(r.remaining) + "s left" +
-                                  (r.refresh ? ", prefetching" : ""));
-    }
-    answer(ctx, r.found == Found::stale ? 0 : r.remaining, r.refresh);
+  // In verify mode a stale entry is not copied now: the upstream is asked first.
+  Lookup r = store_.lookup(key, now, cfg_.stale_ns, prefetch_rule_, !verify, true, ctx.response());
+  if (r.found == Found::none || (r.found == Found::stale && verify)) {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    const bool stale = r.found == Found::stale;
+    ctx.note("cache", stale ? "stale, verifying with the next plugin" : "miss");
+    ctx.on_reply(this, stale ? kVerifyStale : kMiss);
+    ctx.next();
     return;
   }
-  misses_.fetch_add(1, std::memory_order_relaxed);
-  ctx.note("cache", "miss");
-  ctx.on_reply(this, kMiss);
-  ctx.next();
+  (r.pool == Pool::success ? hits_success_ : hits_denial_).fetch_add(1, std::memory_order_relaxed);
+  if (r.found == Found::stale)
+    served_stale_.fetch_add(1, std::memory_order_relaxed);
+  else if (r.refresh)
+    prefetch_.fetch_add(1, std::memory_order_relaxed);
+  if (ctx.tracing()) {
+    ctx.note("cache", r.found == Found::stale ? "stale hit, refreshing"
+                                              : std::string("hit, ") + std::to_string(r.remaining) +
+                                                    "s left" + (r.refresh ? ", prefetching" : ""));
+  }
+  answer(ctx, r.found == Found::stale ? 0 : r.remaining, r.refresh);
 }
 
 void Cache::answer(QueryContext& ctx, uint32_t ttl, bool refresh) {
@@ -125,48 +116,43 @@ bool Cache::serve_stale_copy(QueryContext& ctx) {
   // The upstream failed: the stale answer goes out instead, with TTL 0.
   const Key key = Key::of(ctx.q());
   std::vector<uint8_t>& out = ctx.response();
-  for (Store* s : {&success_, &denial_}) {
-    if (s->lookup(key, clock_(), cfg_.stale_ns, {}, false, false, out).found != Found::stale) {
-      continue;
-    }
-    std::vector<uint8_t> failed(out);
-    s->lookup(key, clock_(), cfg_.stale_ns, {}, false, true, out);
-    if (!patch(out, ctx.q(), 0, cfg_.keepttl)) {
-      out.swap(failed);
-      return false;
-    }
-    served_stale_.fetch_add(1, std::memory_order_relaxed);
-    return true;
+  if (store_.lookup(key, clock_(), cfg_.stale_ns, {}, false, false, out).found != Found::stale) {
+    return false;
   }
-  return false;
+  std::vector<uint8_t> failed(out);
+  store_.lookup(key, clock_(), cfg_.stale_ns, {}, false, true, out);
+  if (!patch(out, ctx.q(), 0, cfg_.keepttl)) {
+    out.swap(failed);
+    return false;
+  }
+  served_stale_.fetch_add(1, std::memory_order_relaxed);
+  return true;
 }
 
 bool Cache::store(const dns::QueryView& q, std::span<const uint8_t> wire, uint32_t* ttl_out) {
   const Classified c = classify(wire, q);
   uint32_t ttl;
-  Store* s;
+  Pool pool;
   switch (c.kind) {
     case Kind::success:
       if (in_zones(q.qname_lower, success_off_)) return false;
-      ttl = clamp_ttl(c.ttl, cfg_.success), s = &success_;
+      ttl = clamp_ttl(c.ttl, cfg_.success), pool = Pool::success;
       break;
     case Kind::denial:
       if (in_zones(q.qname_lower, denial_off_)) return false;
-      ttl = clamp_ttl(c.ttl, cfg_.denial), s = &denial_;
+      ttl = clamp_ttl(c.ttl, cfg_.denial), pool = Pool::denial;
       break;
     case Kind::servfail:
       if (cfg_.servfail_ttl == 0 || in_zones(q.qname_lower, denial_off_)) return false;
-      ttl = cfg_.servfail_ttl, s = &denial_;
+      ttl = cfg_.servfail_ttl, pool = Pool::denial;
       break;
     default:
       if (c.mismatch) drops_.fetch_add(1, std::memory_order_relaxed);
       return false;
   }
-  const Key key = Key::of(q);
-  s->insert(key, wire, ttl, clock_());
-  if (ttl_out) *ttl_out = ttl;
   // One answer per question: a newer one of the other kind replaces the old.
-  (s == &success_ ? denial_ : success_).erase(key);
+  store_.insert(pool, Key::of(q), wire, ttl, clock_());
+  if (ttl_out) *ttl_out = ttl;
   return true;
 }
 
@@ -176,9 +162,7 @@ void Cache::RefreshSink::deliver(QueryContext& ctx) {
   const uint16_t rc = dns::response_rcode(ctx.response());
   const bool usable = rc == dns::rcode::NOERROR || rc == dns::rcode::NXDOMAIN;
   if (!usable || !cache_.store(ctx.q(), ctx.response(), nullptr)) {
-    const Key k = Key::of(ctx.q());
-    cache_.success_.refresh_done(k);
-    cache_.denial_.refresh_done(k);
+    cache_.store_.refresh_done(Key::of(ctx.q()));
   }
   delete &ctx;
 }

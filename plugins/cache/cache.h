@@ -28,8 +28,8 @@ class Cache final : public Plugin {
   void set_clock(uint64_t (*clock)()) { clock_ = clock; }
 
   // Counters, named after the CoreDNS metrics they feed.
-  size_t entries_success() const { return success_.entries(); }  // coredns_cache_entries
-  size_t entries_denial() const { return denial_.entries(); }
+  size_t entries_success() const { return store_.entries(Pool::success); }  // ..._entries
+  size_t entries_denial() const { return store_.entries(Pool::denial); }
   uint64_t hits_success() const { return load(hits_success_); }  // coredns_cache_hits_total
   uint64_t hits_denial() const { return load(hits_denial_); }
   uint64_t misses() const { return load(misses_); }  // coredns_cache_misses_total
@@ -39,11 +39,11 @@ class Cache final : public Plugin {
   uint64_t drops() const { return load(drops_); }                // coredns_cache_drops_total
   uint64_t prefetches() const { return load(prefetch_); }        // coredns_cache_prefetch_total
   uint64_t served_stale() const { return load(served_stale_); }  // ..._served_stale_total
-  uint64_t evictions_success() const { return success_.evictions(); }  // ..._evictions_total
-  uint64_t evictions_denial() const { return denial_.evictions(); }
+  uint64_t evictions_success() const { return store_.evictions(Pool::success); }  // ..._total
+  uint64_t evictions_denial() const { return store_.evictions(Pool::denial); }
   void collect_metrics(std::vector<metrics::Sample>& out) const override;
-  size_t capacity_success() const { return success_.capacity(); }
-  size_t capacity_denial() const { return denial_.capacity(); }
+  size_t capacity_success() const { return store_.capacity(Pool::success); }
+  size_t capacity_denial() const { return store_.capacity(Pool::denial); }
 
  private:
   enum Cookie : uint64_t { kMiss = 0, kVerifyStale = 1 };
@@ -69,7 +69,7 @@ class Cache final : public Plugin {
 
   CacheConfig cfg_;
   std::vector<dns::Name> zones_, success_off_, denial_off_;
-  Store success_, denial_;
+  Store store_;
   PrefetchRule prefetch_rule_;
   uint64_t (*clock_)() = &QueryContext::now_ns;
   RefreshSink sink_{*this};

@@ -36,12 +36,24 @@ bool Key::operator==(const Key& o) const {
   return len == o.len && std::memcmp(bytes, o.bytes, len) == 0;
 }
 
-Store::Store(size_t capacity)
-    : per_shard_(capacity / kShards ? capacity / kShards : 1), shards_(new Shard[kShards]) {
-  // Slots are reserved, not constructed: the pages of an empty cache are never touched, so
-  // idle memory does not grow with the configured capacity, and slots made as the cache
-  // fills never move (no reallocation: reserve covers the shard's whole share).
-  for (size_t i = 0; i < kShards; ++i) shards_[i].slots.reserve(per_shard_);
+Store::Store(size_t success_capacity, size_t denial_capacity) : shards_(new Shard[kShards]) {
+  const size_t caps[2] = {success_capacity, denial_capacity};
+  for (size_t p = 0; p < 2; ++p) {
+    per_shard_[p] = caps[p] / kShards ? caps[p] / kShards : 1;
+    // Slots are reserved, not constructed: the pages of an empty cache are never touched, so
+    // idle memory does not grow with the configured capacity, and slots made as the cache
+    // fills never move (no reallocation: reserve covers the shard's whole share).
+    for (size_t i = 0; i < kShards; ++i) shards_[i].pools[p].entries.reserve(per_shard_[p]);
+  }
+}
+
+Store::Entry* Store::find(Shard& s, const Key& k, uint32_t* ref_out) {
+  uint32_t r = s.index.find(k.hash);
+  if (r == SlotIndex::kNone) return nullptr;
+  Entry& e = entry(s, r);
+  if (!e.is(k)) return nullptr;
+  if (ref_out) *ref_out = r;
+  return &e;
 }
 
 Lookup Store::lookup(const Key& k, uint64_t now, uint64_t stale_ns, const PrefetchRule& pf,
@@ -49,10 +61,10 @@ Lookup Store::lookup(const Key& k, uint64_t now, uint64_t stale_ns, const Prefet
   Lookup r;
   Shard& s = shard(k);
   std::lock_guard lock(s.mu);
-  uint32_t slot = s.index.find(k.hash);
-  if (slot == SlotIndex::kNone) return r;
-  Entry& e = s.slots[slot];
-  if (!(e.key == k)) return r;
+  uint32_t ref;
+  Entry* found = find(s, k, &ref);
+  if (!found) return r;
+  Entry& e = *found;
   const uint64_t expires = e.stored_ns + uint64_t(e.ttl) * kNs;
   const bool in_flight = e.refresh_ns != 0 && now - e.refresh_ns < kRefreshTimeoutNs;
   if (now < expires) {
@@ -82,79 +94,96 @@ Lookup Store::lookup(const Key& k, uint64_t now, uint64_t stale_ns, const Prefet
   } else {
     return r;
   }
+  r.pool = pool_of(ref);
   r.ttl = e.ttl;
   e.referenced = true;
-  if (copy) out.assign(e.wire.begin(), e.wire.end());
+  if (copy) {
+    std::span<const uint8_t> w = e.wire();
+    out.assign(w.begin(), w.end());
+  }
   return r;
 }
 
-uint32_t Store::take_slot(Shard& s) {
-  if (!s.free.empty()) {
-    uint32_t j = s.free.back();
-    s.free.pop_back();
-    ++s.used;
-    entries_.fetch_add(1, std::memory_order_relaxed);
-    return j;
+uint32_t Store::take_slot(Shard& s, Pool p) {
+  Slots& pool = s.pools[idx(p)];
+  Counts& n = counts_[idx(p)];
+  if (!pool.free.empty()) {
+    uint32_t j = pool.free.back();
+    pool.free.pop_back();
+    n.entries.fetch_add(1, std::memory_order_relaxed);
+    return ref(p, j);
   }
-  if (s.slots.size() < per_shard_) {
-    s.slots.emplace_back();
-    ++s.used;
-    entries_.fetch_add(1, std::memory_order_relaxed);
-    return static_cast<uint32_t>(s.slots.size() - 1);
+  if (pool.entries.size() < per_shard_[idx(p)]) {
+    pool.entries.emplace_back();
+    n.entries.fetch_add(1, std::memory_order_relaxed);
+    return ref(p, static_cast<uint32_t>(pool.entries.size() - 1));
   }
   // CLOCK: the first entry not hit since the hand last passed it goes.
   for (;;) {
-    Entry& e = s.slots[s.hand];
-    size_t j = s.hand;
-    s.hand = (s.hand + 1) % s.slots.size();
+    Entry& e = pool.entries[pool.hand];
+    size_t j = pool.hand;
+    pool.hand = (pool.hand + 1) % pool.entries.size();
     if (e.referenced) {
       e.referenced = false;
       continue;
     }
-    s.index.erase(e.key.hash);
-    evictions_.fetch_add(1, std::memory_order_relaxed);
-    return static_cast<uint32_t>(j);
+    s.index.erase(e.hash);
+    n.evictions.fetch_add(1, std::memory_order_relaxed);
+    return ref(p, static_cast<uint32_t>(j));
   }
 }
 
-void Store::insert(const Key& k, std::span<const uint8_t> wire, uint32_t ttl, uint64_t now) {
+void Store::free_slot(Shard& s, uint32_t r) {
+  Entry& e = entry(s, r);
+  s.index.erase(e.hash);
+  e.referenced = false;
+  e.key_len = 0;  // no key is empty: an emptied slot matches nothing
+  e.hash = 0;
+  s.pools[r >> 31].free.push_back(r & 0x7fffffffu);
+  counts_[r >> 31].entries.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Store::insert(Pool p, const Key& k, std::span<const uint8_t> wire, uint32_t ttl,
+                   uint64_t now) {
   Shard& s = shard(k);
   std::lock_guard lock(s.mu);
-  uint32_t slot = s.index.find(k.hash);
-  if (slot == SlotIndex::kNone) {
-    slot = take_slot(s);
-    s.index.put(k.hash, slot);
-  }  // else the same key, or a colliding one: replaced either way
-  Entry& e = s.slots[slot];
-  if (!(e.used && e.key == k)) e.hits = 0, e.last_hit_ns = 0;
-  e.key = k;
-  e.wire.assign(wire.begin(), wire.end());
+  uint32_t r = s.index.find(k.hash);
+  bool same = false;
+  if (r != SlotIndex::kNone && pool_of(r) != p) {
+    // The question's entry of the other kind (or a colliding key's) goes: one answer each.
+    free_slot(s, r);
+    r = SlotIndex::kNone;
+  }
+  if (r == SlotIndex::kNone) {
+    r = take_slot(s, p);
+    s.index.put(k.hash, r);
+  } else {
+    same = entry(s, r).is(k);  // else a colliding key's entry: replaced
+  }
+  Entry& e = entry(s, r);
+  if (!same) e.hits = 0, e.last_hit_ns = 0;
+  e.bytes.resize(k.len + wire.size());
+  std::memcpy(e.bytes.data(), k.bytes, k.len);
+  std::memcpy(e.bytes.data() + k.len, wire.data(), wire.size());
+  e.key_len = k.len;
+  e.hash = k.hash;
   e.stored_ns = now;
   e.ttl = ttl;
   e.refresh_ns = 0;
-  e.used = true;
   e.referenced = false;
 }
 
 void Store::erase(const Key& k) {
   Shard& s = shard(k);
   std::lock_guard lock(s.mu);
-  uint32_t slot = s.index.find(k.hash);
-  if (slot == SlotIndex::kNone || !(s.slots[slot].key == k)) return;
-  Entry& e = s.slots[slot];
-  e.used = false;
-  e.referenced = false;
-  s.index.erase(k.hash);
-  s.free.push_back(slot);
-  --s.used;
-  entries_.fetch_sub(1, std::memory_order_relaxed);
+  uint32_t r;
+  if (find(s, k, &r)) free_slot(s, r);
 }
 
 void Store::refresh_done(const Key& k) {
   Shard& s = shard(k);
   std::lock_guard lock(s.mu);
-  uint32_t slot = s.index.find(k.hash);
-  if (slot != SlotIndex::kNone && s.slots[slot].key == k) s.slots[slot].refresh_ns = 0;
+  if (Entry* e = find(s, k, nullptr)) e->refresh_ns = 0;
 }
 
 }  // namespace cxxdns::plugins::cache

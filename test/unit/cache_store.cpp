@@ -1,4 +1,5 @@
-// cache: the store on its own: full-key comparison, aging, CLOCK eviction, erase.
+// cache: the store on its own: full-key comparison, aging, CLOCK eviction, erase, the two
+// pools under one index.
 #include <catch2/catch.hpp>
 #include <cstring>
 
@@ -25,19 +26,19 @@ std::vector<uint8_t> wire(uint8_t tag) {
 }  // namespace
 
 TEST_CASE("cache store: a hash collision is a miss, not another's answer", "[cache]") {
-  Store s(1024);
+  Store s(1024, 1024);
   Key a = key("a.example.org."), b = key("b.example.org.");
   b.hash = a.hash;  // forced collision
-  s.insert(a, wire(1), 60, 0);
+  s.insert(Pool::success, a, wire(1), 60, 0);
   std::vector<uint8_t> out;
   CHECK(s.lookup(b, kSec, 0, {}, false, true, out).found == Found::none);
   CHECK(s.lookup(a, kSec, 0, {}, false, true, out).found == Found::fresh);
   CHECK(out == wire(1));
-  s.insert(b, wire(2), 60, 0);  // replaces the colliding entry
+  s.insert(Pool::success, b, wire(2), 60, 0);  // replaces the colliding entry
   CHECK(s.lookup(a, kSec, 0, {}, false, true, out).found == Found::none);
   CHECK(s.lookup(b, kSec, 0, {}, false, true, out).found == Found::fresh);
   CHECK(out == wire(2));
-  CHECK(s.entries() == 1);
+  CHECK(s.entries(Pool::success) == 1);
 }
 
 TEST_CASE("cache store: keys differ by type and case-folded name", "[cache]") {
@@ -47,9 +48,9 @@ TEST_CASE("cache store: keys differ by type and case-folded name", "[cache]") {
 }
 
 TEST_CASE("cache store: remaining TTL, stale window, expiry", "[cache]") {
-  Store s(1024);
+  Store s(1024, 1024);
   Key a = key("a.example.org.");
-  s.insert(a, wire(1), 10, 100 * kSec);
+  s.insert(Pool::success, a, wire(1), 10, 100 * kSec);
   std::vector<uint8_t> out;
   Lookup r = s.lookup(a, 103 * kSec, 0, {}, false, true, out);
   CHECK(r.found == Found::fresh);
@@ -67,7 +68,7 @@ TEST_CASE("cache store: remaining TTL, stale window, expiry", "[cache]") {
 }
 
 TEST_CASE("cache store: CLOCK eviction spares recently hit entries", "[cache]") {
-  Store s(64 * 2);  // two slots per shard
+  Store s(64 * 2, 64);  // two success slots per shard
   // Three keys of one shard.
   std::vector<Key> same;
   for (int i = 0; same.size() < 3; ++i) {
@@ -75,33 +76,87 @@ TEST_CASE("cache store: CLOCK eviction spares recently hit entries", "[cache]") 
     if (k.hash % Store::kShards == 0) same.push_back(k);
   }
   std::vector<uint8_t> out;
-  s.insert(same[0], wire(0), 60, 0);
-  s.insert(same[1], wire(1), 60, 0);
+  s.insert(Pool::success, same[0], wire(0), 60, 0);
+  s.insert(Pool::success, same[1], wire(1), 60, 0);
   CHECK(s.lookup(same[0], 1, 0, {}, false, false, out).found == Found::fresh);  // referenced
-  s.insert(same[2], wire(2), 60, 0);
-  CHECK(s.evictions() == 1);
-  CHECK(s.entries() == 2);
+  s.insert(Pool::success, same[2], wire(2), 60, 0);
+  CHECK(s.evictions(Pool::success) == 1);
+  CHECK(s.entries(Pool::success) == 2);
   CHECK(s.lookup(same[0], 1, 0, {}, false, false, out).found == Found::fresh);
   CHECK(s.lookup(same[1], 1, 0, {}, false, false, out).found == Found::none);
   CHECK(s.lookup(same[2], 1, 0, {}, false, false, out).found == Found::fresh);
   s.erase(same[2]);
-  CHECK(s.entries() == 1);
+  CHECK(s.entries(Pool::success) == 1);
   CHECK(s.lookup(same[2], 1, 0, {}, false, false, out).found == Found::none);
 }
 
 TEST_CASE("cache store: a slot freed by erase is reused before anything is evicted", "[cache]") {
-  Store s(Store::kShards);  // one slot per shard
+  Store s(Store::kShards, Store::kShards);  // one slot a shard in each pool
   Key a = key("a.example.org."), b = key("b.example.org.");
   b.hash = a.hash;  // the same shard
   std::vector<uint8_t> out;
-  s.insert(a, wire(1), 60, 0);
+  s.insert(Pool::success, a, wire(1), 60, 0);
   s.erase(a);
-  CHECK(s.entries() == 0);
+  CHECK(s.entries(Pool::success) == 0);
   b.hash = a.hash + Store::kShards;  // same shard, another index cell
-  s.insert(b, wire(2), 60, 0);
-  CHECK(s.evictions() == 0);
-  CHECK(s.entries() == 1);
+  s.insert(Pool::success, b, wire(2), 60, 0);
+  CHECK(s.evictions(Pool::success) == 0);
+  CHECK(s.entries(Pool::success) == 1);
   CHECK(s.lookup(b, 0, 0, {}, false, true, out).found == Found::fresh);
   CHECK(out == wire(2));
   CHECK(s.lookup(a, 0, 0, {}, false, true, out).found == Found::none);
+}
+
+TEST_CASE("cache store: one entry per question, success or denial", "[cache]") {
+  Store s(1024, 1024);
+  Key a = key("a.example.org.");
+  std::vector<uint8_t> out;
+  s.insert(Pool::success, a, wire(1), 60, 0);
+  s.insert(Pool::denial, a, wire(2), 30, 0);  // NXDOMAIN now: the answer goes
+  CHECK(s.entries(Pool::success) == 0);
+  CHECK(s.entries(Pool::denial) == 1);
+  Lookup r = s.lookup(a, kSec, 0, {}, false, true, out);
+  CHECK(r.found == Found::fresh);
+  CHECK(r.pool == Pool::denial);
+  CHECK(r.ttl == 30);
+  CHECK(out == wire(2));
+  s.insert(Pool::success, a, wire(3), 60, 0);  // and back
+  CHECK(s.entries(Pool::success) == 1);
+  CHECK(s.entries(Pool::denial) == 0);
+  r = s.lookup(a, kSec, 0, {}, false, true, out);
+  CHECK(r.pool == Pool::success);
+  CHECK(out == wire(3));
+  CHECK(s.evictions(Pool::success) + s.evictions(Pool::denial) == 0);
+}
+
+TEST_CASE("cache store: each pool evicts only its own entries", "[cache]") {
+  Store s(Store::kShards, Store::kShards);  // one slot a shard in each pool
+  std::vector<Key> same;                    // keys of one shard
+  for (int i = 0; same.size() < 3; ++i) {
+    Key k = key(("n" + std::to_string(i) + ".example.org.").c_str());
+    if (k.hash % Store::kShards == 0) same.push_back(k);
+  }
+  std::vector<uint8_t> out;
+  s.insert(Pool::success, same[0], wire(0), 60, 0);
+  s.insert(Pool::denial, same[1], wire(1), 60, 0);
+  s.insert(Pool::denial, same[2], wire(2), 60, 0);  // the shard's denial slot is full
+  CHECK(s.evictions(Pool::denial) == 1);
+  CHECK(s.evictions(Pool::success) == 0);
+  CHECK(s.lookup(same[0], 1, 0, {}, false, true, out).found == Found::fresh);
+  CHECK(out == wire(0));
+  CHECK(s.lookup(same[1], 1, 0, {}, false, false, out).found == Found::none);
+  CHECK(s.lookup(same[2], 1, 0, {}, false, false, out).found == Found::fresh);
+}
+
+TEST_CASE("cache store: a replaced answer of another size is read back whole", "[cache]") {
+  Store s(1024, 1024);
+  Key a = key("a.example.org.");
+  std::vector<uint8_t> big(300, 7), out;
+  s.insert(Pool::success, a, big, 60, 0);
+  s.insert(Pool::success, a, wire(5), 60, 0);  // shorter: no bytes of the old one left
+  CHECK(s.lookup(a, 1, 0, {}, false, true, out).found == Found::fresh);
+  CHECK(out == wire(5));
+  s.insert(Pool::success, a, big, 60, 0);
+  CHECK(s.lookup(a, 1, 0, {}, false, true, out).found == Found::fresh);
+  CHECK(out == big);
 }
