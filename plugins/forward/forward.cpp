@@ -31,9 +31,11 @@ uint64_t Forward::healthcheck_broken() const {
 }
 
 void Forward::serve_block(QueryContext& ctx, size_t first) {
-  std::string_view qname = ctx.qname_text();
+  // The name in text form only when a block needs it (`forward .` with no `except` does not).
   size_t bi = first;
-  while (bi < blocks_.size() && !blocks_[bi]->opts.matches(qname)) ++bi;
+  while (bi < blocks_.size() && !blocks_[bi]->opts.matches_everything() &&
+         !blocks_[bi]->opts.matches(ctx.qname_text()))
+    ++bi;
   if (bi == blocks_.size()) {
     ctx.next();
     return;

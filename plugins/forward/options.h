@@ -75,6 +75,8 @@ struct ForwardOptions {
   // Whether `qname` (canonical, lower case) is forwarded by this directive: under FROM
   // and not under an `except` zone (FROM itself always is, as in CoreDNS).
   bool matches(std::string_view qname) const;
+  // FROM is the root and nothing is excepted: every name matches, without reading it.
+  bool matches_everything() const { return except.empty() && from == "."; }
 };
 
 // Parses one TO that is not a file: "1.2.3.4", "1.2.3.4:53", "[::1]:53", "::1",
