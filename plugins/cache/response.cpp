@@ -37,8 +37,14 @@ Classified classify(std::span<const uint8_t> msg, const dns::QueryView& q) {
   }
   uint32_t min_all = UINT32_MAX, min_soa = UINT32_MAX;
   bool any = false, soa = false, ns = false;
+  // The rcode's upper bits are in the OPT record (as dns::response_rcode reads them): taken
+  // in this walk rather than in a second one.
+  uint16_t rc = h.flags & dns::flag::RCODE_MASK;
   if (!dns::walk_records(msg, [&](const dns::RecordRef& r) {
-        if (r.type == dns::type::OPT) return true;
+        if (r.type == dns::type::OPT) {
+          rc |= static_cast<uint16_t>((r.ttl >> 24) << 4);
+          return true;
+        }
         any = true;
         min_all = std::min(min_all, r.ttl);
         if (r.section == dns::Section::authority) {
@@ -54,7 +60,6 @@ Classified classify(std::span<const uint8_t> msg, const dns::QueryView& q) {
       })) {
     return c;
   }
-  const uint16_t rc = dns::response_rcode(msg);
   if (rc == dns::rcode::NOERROR && (h.ancount > 0 || (ns && !soa))) {
     c.kind = Kind::success;
   } else if (rc == dns::rcode::NOERROR || rc == dns::rcode::NXDOMAIN) {
