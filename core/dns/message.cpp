@@ -2,12 +2,13 @@
 
 namespace cxxdns::dns {
 
-uint32_t skip_questions(std::span<const uint8_t> msg) {
+uint32_t skip_questions(std::span<const uint8_t> msg, uint32_t* first_name_end) {
   if (msg.size() < kHeaderSize) return 0;
   Header h = Header::read(msg.data());
   size_t pos = kHeaderSize;
   for (uint16_t i = 0; i < h.qdcount; ++i) {
     if (!skip_name(msg, pos) || pos + 4 > msg.size()) return 0;
+    if (i == 0 && first_name_end) *first_name_end = static_cast<uint32_t>(pos);
     pos += 4;
   }
   return static_cast<uint32_t>(pos);

@@ -102,11 +102,13 @@ template <typename F>
 bool walk_records(std::span<const uint8_t> msg, F&& f);
 
 // Reads the message's header and skips its questions; returns the offset after them or 0.
-uint32_t skip_questions(std::span<const uint8_t> msg);
+// `first_name_end`, when given, gets the offset just past the first question's name.
+uint32_t skip_questions(std::span<const uint8_t> msg, uint32_t* first_name_end = nullptr);
 
 template <typename F>
 bool walk_records(std::span<const uint8_t> msg, F&& f) {
-  uint32_t off = skip_questions(msg);
+  uint32_t first_name_end = 0;
+  uint32_t off = skip_questions(msg, &first_name_end);
   if (off == 0) return false;
   Header h = Header::read(msg.data());
   const uint16_t counts[3] = {h.ancount, h.nscount, h.arcount};
@@ -116,7 +118,18 @@ bool walk_records(std::span<const uint8_t> msg, F&& f) {
       RecordRef r;
       r.section = static_cast<Section>(s);
       r.offset = static_cast<uint32_t>(pos);
-      if (!skip_name(msg, pos) || pos + 10 > msg.size()) return false;
+      // Most owner names are a pointer to the question's name at offset 12, which
+      // skip_questions has just checked and which holds no pointer itself (only the header
+      // comes before it): after that name such a pointer is valid, and skip_name would only
+      // walk that name again.
+      const bool to_question = first_name_end != 0 && pos >= first_name_end &&
+                               pos + 2 <= msg.size() && msg[pos] == 0xC0 &&
+                               msg[pos + 1] == kHeaderSize;
+      if (to_question)
+        pos += 2;
+      else if (!skip_name(msg, pos))
+        return false;
+      if (pos + 10 > msg.size()) return false;
       r.type_offset = static_cast<uint32_t>(pos);
       r.type = get16(&msg[pos]);
       r.klass = get16(&msg[pos + 2]);

@@ -238,3 +238,31 @@ TEST_CASE("a name repeating its own labels is written whole, not pointing into i
   // Question name in full (10 bytes), the answer's owner as one pointer to it.
   CHECK(out.size() == 12 + 10 + 4 + 2 + 10 + 4);
 }
+
+TEST_CASE("walking records: owners that point to the question, and ones that may not", "[wire]") {
+  // example.org. A, answered with two records whose owner is a pointer to the question.
+  auto m = header(1, dns::flag::QR, 1, 2);
+  const uint8_t question[] = {7,   'e', 'x', 'a', 'm', 'p', 'l', 'e', 3,
+                              'o', 'r', 'g', 0,   0,   1,   0,   1};
+  m.insert(m.end(), question, question + sizeof question);
+  const uint8_t record[] = {0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 1};
+  for (int i = 0; i < 2; ++i) m.insert(m.end(), record, record + sizeof record);
+  std::vector<uint32_t> ttls;
+  REQUIRE(dns::walk_records(m, [&](const dns::RecordRef& r) {
+    CHECK(r.type == dns::type::A);
+    ttls.push_back(r.ttl);
+    return true;
+  }));
+  CHECK(ttls == std::vector<uint32_t>{60, 60});
+  CHECK(dns::response_rcode(m) == dns::rcode::NOERROR);
+
+  // With no question, offset 12 is the record itself: a pointer to it points at itself.
+  auto bad = header(1, dns::flag::QR, 0, 1);
+  bad.insert(bad.end(), record, record + sizeof record);
+  CHECK_FALSE(dns::walk_records(bad, [](const dns::RecordRef&) { return true; }));
+
+  // A record cut short right after a pointer to the question is malformed too.
+  auto cut = m;
+  cut.resize(m.size() - sizeof record + 3);
+  CHECK_FALSE(dns::walk_records(cut, [](const dns::RecordRef&) { return true; }));
+}
