@@ -1,5 +1,7 @@
 #include "core/dns/message.h"
 
+#include <cstring>
+
 namespace cxxdns::dns {
 
 uint32_t skip_questions(std::span<const uint8_t> msg, uint32_t* first_name_end) {
@@ -12,6 +14,22 @@ uint32_t skip_questions(std::span<const uint8_t> msg, uint32_t* first_name_end) 
     pos += 4;
   }
   return static_cast<uint32_t>(pos);
+}
+
+bool first_question_is(std::span<const uint8_t> msg, const Name& lower_name, uint16_t qtype,
+                       uint16_t qclass) {
+  const size_t n = lower_name.len;
+  if (n == 0 || msg.size() < kHeaderSize + n + 4) return false;
+  const uint8_t* p = msg.data() + kHeaderSize;
+  // Most names are asked in lower case already: one memcmp then.
+  if (std::memcmp(p, lower_name.data, n) == 0)
+    return get16(p + n) == qtype && get16(p + n + 2) == qclass;
+  for (size_t i = 0; i < n; ++i) {
+    uint8_t c = p[i];  // label lengths (0..63) are not letters: lowered as they are
+    if (c >= 'A' && c <= 'Z') c = static_cast<uint8_t>(c + 32);
+    if (c != lower_name.data[i]) return false;
+  }
+  return get16(p + n) == qtype && get16(p + n + 2) == qclass;
 }
 
 QueryCheck parse_query(std::span<const uint8_t> msg, QueryView& q) {

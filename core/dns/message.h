@@ -101,6 +101,12 @@ struct RecordRef {
 template <typename F>
 bool walk_records(std::span<const uint8_t> msg, F&& f);
 
+// Whether the message's first question is `lower_name` (in any case), `qtype` and `qclass`.
+// Compared in place: the first name of a message cannot be compressed (only the header comes
+// before it), so its bytes are the name's.
+bool first_question_is(std::span<const uint8_t> msg, const Name& lower_name, uint16_t qtype,
+                       uint16_t qclass);
+
 // Reads the message's header and skips its questions; returns the offset after them or 0.
 // `first_name_end`, when given, gets the offset just past the first question's name.
 uint32_t skip_questions(std::span<const uint8_t> msg, uint32_t* first_name_end = nullptr);

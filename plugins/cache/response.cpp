@@ -10,20 +10,6 @@ namespace cxxdns::plugins::cache {
 namespace {
 constexpr uint16_t kAxfr = 252, kIxfr = 251;
 constexpr uint32_t kFailSafeTtl = 5;  // CoreDNS's, for a message with no records
-
-// True when the question at offset 12 is q's, uncompressed, so its bytes can be replaced
-// by the asker's name on a hit.
-bool same_question(std::span<const uint8_t> msg, const dns::QueryView& q) {
-  const size_t n = q.qname_lower.len;
-  if (msg.size() < dns::kHeaderSize + n + 4) return false;
-  const uint8_t* p = msg.data() + dns::kHeaderSize;
-  for (size_t i = 0; i < n; ++i) {
-    uint8_t c = p[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<uint8_t>(c + 32);
-    if (c != q.qname_lower.data[i]) return false;
-  }
-  return dns::get16(p + n) == q.qtype && dns::get16(p + n + 2) == q.qclass;
-}
 }  // namespace
 
 Classified classify(std::span<const uint8_t> msg, const dns::QueryView& q) {
@@ -31,7 +17,9 @@ Classified classify(std::span<const uint8_t> msg, const dns::QueryView& q) {
   if (msg.size() < dns::kHeaderSize || q.qtype == kAxfr || q.qtype == kIxfr) return c;
   dns::Header h = dns::Header::read(msg.data());
   if ((h.flags & dns::flag::TC) || h.opcode() != 0 || h.qdcount != 1) return c;
-  if (!same_question(msg, q)) {
+  // Stored only when the question is q's, so that a hit can overwrite its bytes with the
+  // asker's name.
+  if (!dns::first_question_is(msg, q.qname_lower, q.qtype, q.qclass)) {
     c.mismatch = true;
     return c;
   }

@@ -246,12 +246,7 @@ bool Exchange::matches(const uint8_t* msg, size_t len) const {
   if (len < dns::kHeaderSize) return false;
   dns::Header h = dns::Header::read(msg);
   if (h.id != id_ || !(h.flags & dns::flag::QR) || h.qdcount != 1) return false;
-  std::span<const uint8_t> m(msg, len);
-  size_t off = dns::kHeaderSize;
-  dns::Name n;
-  if (!dns::read_name(m, off, n) || off + 4 > len) return false;
-  n.to_lower();
-  return n == qname_ && dns::get16(msg + off) == qtype_ && dns::get16(msg + off + 2) == qclass_;
+  return dns::first_question_is({msg, len}, qname_, qtype_, qclass_);
 }
 
 void Exchange::complete() {
