@@ -49,7 +49,7 @@ QueryCheck parse_query(std::span<const uint8_t> msg, QueryView& q) {
   q.qname_lower.to_lower();
 
   size_t end = q.question_end;
-  bool ok = walk_records(msg, [&](const RecordRef& r) {
+  bool ok = walk_records_after(msg, q.question_end, [&](const RecordRef& r) {
     end = r.end;
     if (r.type == type::OPT) {
       // One OPT, in the additional section, owned by the root (RFC 6891 6.1.1).

@@ -100,6 +100,10 @@ struct RecordRef {
 // false to stop early (walk_records then returns true).
 template <typename F>
 bool walk_records(std::span<const uint8_t> msg, F&& f);
+// The same, for a message whose one question is already known to end at `questions_end`
+// (its name at `questions_end - 4`): the question is not walked again.
+template <typename F>
+bool walk_records_after(std::span<const uint8_t> msg, uint32_t questions_end, F&& f);
 
 // Whether the message's first question is `lower_name` (in any case), `qtype` and `qclass`.
 // Compared in place: the first name of a message cannot be compressed (only the header comes
@@ -111,11 +115,9 @@ bool first_question_is(std::span<const uint8_t> msg, const Name& lower_name, uin
 // `first_name_end`, when given, gets the offset just past the first question's name.
 uint32_t skip_questions(std::span<const uint8_t> msg, uint32_t* first_name_end = nullptr);
 
+namespace detail {
 template <typename F>
-bool walk_records(std::span<const uint8_t> msg, F&& f) {
-  uint32_t first_name_end = 0;
-  uint32_t off = skip_questions(msg, &first_name_end);
-  if (off == 0) return false;
+bool walk_records_from(std::span<const uint8_t> msg, uint32_t off, uint32_t first_name_end, F&& f) {
   Header h = Header::read(msg.data());
   const uint16_t counts[3] = {h.ancount, h.nscount, h.arcount};
   size_t pos = off;
@@ -124,10 +126,10 @@ bool walk_records(std::span<const uint8_t> msg, F&& f) {
       RecordRef r;
       r.section = static_cast<Section>(s);
       r.offset = static_cast<uint32_t>(pos);
-      // Most owner names are a pointer to the question's name at offset 12, which
-      // skip_questions has just checked and which holds no pointer itself (only the header
-      // comes before it): after that name such a pointer is valid, and skip_name would only
-      // walk that name again.
+      // Most owner names are a pointer to the question's name at offset 12, which has been
+      // checked (by skip_questions, or by walk_records_after's caller) and which holds no
+      // pointer itself (only the header comes before it): after that name such a pointer is
+      // valid, and skip_name would only walk that name again.
       const bool to_question = first_name_end != 0 && pos >= first_name_end &&
                                pos + 2 <= msg.size() && msg[pos] == 0xC0 &&
                                msg[pos + 1] == kHeaderSize;
@@ -149,6 +151,21 @@ bool walk_records(std::span<const uint8_t> msg, F&& f) {
     }
   }
   return true;
+}
+}  // namespace detail
+
+template <typename F>
+bool walk_records(std::span<const uint8_t> msg, F&& f) {
+  uint32_t first_name_end = 0;
+  uint32_t off = skip_questions(msg, &first_name_end);
+  if (off == 0) return false;
+  return detail::walk_records_from(msg, off, first_name_end, f);
+}
+
+template <typename F>
+bool walk_records_after(std::span<const uint8_t> msg, uint32_t questions_end, F&& f) {
+  if (questions_end < kHeaderSize + 5 || questions_end > msg.size()) return false;
+  return detail::walk_records_from(msg, questions_end, questions_end - 4, f);
 }
 
 }  // namespace cxxdns::dns

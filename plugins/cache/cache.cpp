@@ -109,7 +109,7 @@ void Cache::on_reply(QueryContext& ctx, uint64_t cookie) {
   // As CoreDNS: the asker gets the TTL the cache will count down from, so answers do not
   // jump from the upstream's TTL to the capped one on the next query.
   uint32_t ttl;
-  if (store(ctx.q(), ctx.response(), &ttl) && !cfg_.keepttl) set_ttls(ctx.response(), ttl);
+  if (store(ctx.q(), ctx.response(), &ttl) && !cfg_.keepttl) set_ttls(ctx.response(), ctx.q(), ttl);
 }
 
 bool Cache::serve_stale_copy(QueryContext& ctx) {

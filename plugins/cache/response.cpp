@@ -68,13 +68,15 @@ bool patch(std::span<uint8_t> msg, const dns::QueryView& q, uint32_t ttl, bool k
   dns::put16(msg.data(), q.hdr.id);
   // Stored only when the question matched (classify), so the lengths agree.
   std::memcpy(msg.data() + dns::kHeaderSize, q.qname.data, q.qname.len);
-  return keep_ttl || set_ttls(msg, ttl, has_opt);
+  return keep_ttl || set_ttls(msg, q, ttl, has_opt);
 }
 
-bool set_ttls(std::span<uint8_t> msg, uint32_t ttl, bool* has_opt) {
+bool set_ttls(std::span<uint8_t> msg, const dns::QueryView& q, uint32_t ttl, bool* has_opt) {
   std::span<const uint8_t> view(msg.data(), msg.size());
   bool opt = false;
-  const bool ok = dns::walk_records(view, [&](const dns::RecordRef& r) {
+  // The question is q's: the records start right after it.
+  const uint32_t records = dns::kHeaderSize + q.qname.len + 4;
+  const bool ok = dns::walk_records_after(view, records, [&](const dns::RecordRef& r) {
     if (r.type != dns::type::OPT)
       dns::put32(msg.data() + r.type_offset + 4, ttl);
     else

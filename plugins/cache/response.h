@@ -30,7 +30,9 @@ Classified classify(std::span<const uint8_t> msg, const dns::QueryView& q);
 bool patch(std::span<uint8_t> msg, const dns::QueryView& q, uint32_t ttl, bool keep_ttl,
            bool* has_opt = nullptr);
 
-// Sets every record's TTL except OPT's to `ttl`. False when the message does not walk.
-bool set_ttls(std::span<uint8_t> msg, uint32_t ttl, bool* has_opt = nullptr);
+// Sets every record's TTL except OPT's to `ttl`, in a message whose question is q's (as
+// classify found it). False when the message does not walk.
+bool set_ttls(std::span<uint8_t> msg, const dns::QueryView& q, uint32_t ttl,
+              bool* has_opt = nullptr);
 
 }  // namespace cxxdns::plugins::cache
