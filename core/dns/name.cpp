@@ -168,6 +168,7 @@ std::string canonical(std::string_view text) {
 
 bool is_subdomain(const Name& name, const Name& zone) {
   if (zone.len > name.len) return false;
+  if (zone.len == 1) return true;  // the root: every name (the zone most blocks serve)
   // Walk name's labels until the remaining suffix is as long as the zone: only a label
   // boundary may start the match.
   size_t i = 0;
