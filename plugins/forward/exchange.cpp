@@ -1,12 +1,13 @@
 #include "plugins/forward/exchange.h"
+
 #include <fmt/format.h>
-#include "core/dns/text.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 
 #include "core/dns/message.h"
+#include "core/dns/text.h"
 #include "plugins/forward/udp_pool.h"
 
 namespace cxxdns::plugins::forward {

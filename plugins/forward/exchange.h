@@ -71,8 +71,6 @@ class Exchange {
   static void on_tcp_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
   static void on_close(uv_handle_t* h);
 
- public:
- private:
   Forward::Worker& w_;
   Forward* fw_ = nullptr;
   QueryContext* ctx_ = nullptr;  // null for a probe, and once handed back
