@@ -15,10 +15,11 @@ run: build
 test: test-deps build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
-# Measures cxxdns against dnsdist, unbound and kresd on this machine (a few minutes) and writes
-# bench/results/REPORT.md, results.json and PNG plots; the micro benchmarks run too.
+# Measures cxxdns against dnsdist, unbound, kresd and the floor on this machine (a few
+# minutes) and writes bench/results/REPORT.md, results.json and PNG plots; the micro
+# benchmarks run too.
 bench: bench-deps build
-	ninja -C $(BUILD) -j$(JOBS) cxxdns_micro cxxdns_floor_responder cxxdns_floor_proxy
+	ninja -C $(BUILD) -j$(JOBS) cxxdns_micro
 	/usr/bin/python3 bench/run --build $(BUILD)
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer, -O1, in its

@@ -22,12 +22,12 @@ bool first_question_is(std::span<const uint8_t> msg, const Name& lower_name, uin
   if (n == 0 || msg.size() < kHeaderSize + n + 4) return false;
   const uint8_t* p = msg.data() + kHeaderSize;
   // Most names are asked in lower case already: one memcmp then.
-  if (std::memcmp(p, lower_name.data, n) == 0)
-    return get16(p + n) == qtype && get16(p + n + 2) == qclass;
-  for (size_t i = 0; i < n; ++i) {
-    uint8_t c = p[i];  // label lengths (0..63) are not letters: lowered as they are
-    if (c >= 'A' && c <= 'Z') c = static_cast<uint8_t>(c + 32);
-    if (c != lower_name.data[i]) return false;
+  if (std::memcmp(p, lower_name.data, n) != 0) {
+    for (size_t i = 0; i < n; ++i) {
+      uint8_t c = p[i];  // label lengths (0..63) are not letters: lowered as they are
+      if (c >= 'A' && c <= 'Z') c = static_cast<uint8_t>(c + 32);
+      if (c != lower_name.data[i]) return false;
+    }
   }
   return get16(p + n) == qtype && get16(p + n + 2) == qclass;
 }

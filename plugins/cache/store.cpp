@@ -164,8 +164,9 @@ void Store::free_slot(Shard& s, uint32_t r) {
   e.referenced = false;
   e.key_len = 0;  // no key is empty: an emptied slot matches nothing
   e.hash = 0;
-  s.pools[r >> 31].free.push_back(r & 0x7fffffffu);
-  counts_[r >> 31].entries.fetch_sub(1, std::memory_order_relaxed);
+  const size_t p = idx(pool_of(r));
+  s.pools[p].free.push_back(slot_of(r));
+  counts_[p].entries.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void Store::insert(Pool p, const Key& k, std::span<const uint8_t> wire, uint32_t ttl,

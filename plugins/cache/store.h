@@ -116,8 +116,9 @@ class Store {
   // An index value: the pool in the top bit, the slot below.
   static uint32_t ref(Pool p, uint32_t slot) { return uint32_t(idx(p)) << 31 | slot; }
   static Pool pool_of(uint32_t ref) { return static_cast<Pool>(ref >> 31); }
+  static uint32_t slot_of(uint32_t ref) { return ref & 0x7fffffffu; }
   static Entry& entry(Shard& s, uint32_t ref) {
-    return s.pools[ref >> 31].entries[ref & 0x7fffffffu];
+    return s.pools[idx(pool_of(ref))].entries[slot_of(ref)];
   }
   Shard& shard(const Key& k) { return shards_[k.hash % kShards]; }
   // The entry of `k` in the shard, or null.
