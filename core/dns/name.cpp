@@ -1,6 +1,7 @@
 #include "core/dns/name.h"
 
 #include <cctype>
+#include <cstring>
 
 namespace cxxdns::dns {
 
@@ -10,14 +11,32 @@ int Name::label_count() const {
   return n;
 }
 
+namespace {
+// ASCII upper case to lower in 8 bytes at once: a byte gets 0x20 when it is in 'A'..'Z'
+// (its low 7 bits are >= 'A' and <= 'Z' and its top bit is clear).
+uint64_t lower8(uint64_t x) {
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  const uint64_t low7 = x & ~kHigh;
+  const uint64_t ge_a = low7 + 0x3f3f3f3f3f3f3f3full;  // top bit set from 'A' (0x41) up
+  const uint64_t gt_z = low7 + 0x2525252525252525ull;  // top bit set above 'Z' (0x5a)
+  const uint64_t upper = (ge_a & ~gt_z) & ~x & kHigh;
+  return x | (upper >> 2);
+}
+}  // namespace
+
 void Name::to_lower() {
-  for (size_t i = 0; i < len && data[i] != 0;) {
-    size_t l = data[i];
-    for (size_t j = i + 1; j <= i + l; ++j) {
-      uint8_t c = data[j];
-      if (c >= 'A' && c <= 'Z') data[j] = c + 32;
-    }
-    i += l + 1;
+  // Every byte of the wire form may be lowered: label lengths (at most 63) are below 'A',
+  // so they are left as they are.
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t x;
+    std::memcpy(&x, data + i, 8);
+    x = lower8(x);
+    std::memcpy(data + i, &x, 8);
+  }
+  for (; i < len; ++i) {
+    const uint8_t c = data[i];
+    if (c >= 'A' && c <= 'Z') data[i] = static_cast<uint8_t>(c + 32);
   }
 }
 

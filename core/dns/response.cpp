@@ -59,40 +59,36 @@ void write_rcode_reply(std::vector<uint8_t>& out, const QueryView& q, uint8_t rc
   if (q.edns.present) w.opt(q.udp_size(), q.edns.do_bit);
 }
 
-void finalize_response(std::vector<uint8_t>& msg, const QueryView& q, bool udp) {
-  if (msg.size() < kHeaderSize) {
+bool finalize_response(std::vector<uint8_t>& msg, AnswerShape& shape, const QueryView& q,
+                       bool udp) {
+  if (!shape.valid) {
     write_rcode_reply(msg, q, rcode::SERVFAIL);
-    return;
-  }
-  size_t opt_begin = 0, opt_end = 0, end = 0;
-  bool have_opt = false;
-  if (!walk_records(msg, [&](const RecordRef& r) {
-        // Only the additional section holds the OPT; a type-41 record elsewhere is junk
-        // that must not make us fix the additional count.
-        if (r.type == type::OPT && r.section == Section::additional)
-          opt_begin = r.offset, opt_end = r.end, have_opt = true;
-        end = r.end;
-        return true;
-      })) {
-    write_rcode_reply(msg, q, rcode::SERVFAIL);
-    return;
+    return true;
   }
   // Bytes after the last record (an upstream's padding or junk) would sit between the
   // records and an OPT appended below, making the answer unreadable: they go.
-  msg.resize(end ? end : skip_questions(msg));
-  Header h = Header::read(msg.data());
-  h.id = q.hdr.id;
-  h.flags |= flag::QR;
-  if (have_opt && !q.edns.present) {
+  if (msg.size() > shape.end) msg.resize(shape.end);
+  shape.hdr.id = q.hdr.id;
+  shape.hdr.flags |= flag::QR;
+  put16(msg.data(), shape.hdr.id);
+  put16(msg.data() + 2, shape.hdr.flags);
+  bool relaid = false;
+  if (shape.has_opt && !q.edns.present) {
     // A client that sent no OPT must not get one back (RFC 6891 7).
-    msg.erase(msg.begin() + opt_begin, msg.begin() + opt_end);
-    --h.arcount;
+    msg.erase(msg.begin() + shape.opt_begin, msg.begin() + shape.opt_end);
+    put16(msg.data() + 10, --shape.hdr.arcount);
+    relaid = true;
   }
-  h.write(msg.data());
-  if (!have_opt && q.edns.present) {
+  if (!shape.has_opt && q.edns.present) {
     MessageWriter::append_opt(msg, q.udp_size(), q.edns.do_bit);
+    relaid = true;
   }
-  truncate_to(msg, udp ? q.udp_size() : 65535);
+  const size_t limit = udp ? q.udp_size() : 65535;
+  if (msg.size() > limit) {
+    truncate_to(msg, limit);
+    relaid = true;
+  }
+  return relaid;
 }
 
 }  // namespace cxxdns::dns

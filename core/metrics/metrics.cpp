@@ -1,5 +1,6 @@
 #include "core/metrics/metrics.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -10,7 +11,22 @@ namespace cxxdns::metrics {
 uint64_t Counter::value() const {
   uint64_t v = 0;
   for (auto& c : cells_) v += c.v.load(std::memory_order_relaxed);
+  std::lock_guard lock(attach_mu_);
+  for (const Counter* a : attached_) v += a->value();
   return v;
+}
+
+void Counter::attach(const Counter* c) {
+  std::lock_guard lock(attach_mu_);
+  attached_.push_back(c);
+}
+
+void Counter::detach(const Counter* c) {
+  std::lock_guard lock(attach_mu_);
+  auto it = std::find(attached_.begin(), attached_.end(), c);
+  if (it == attached_.end()) return;
+  attached_.erase(it);
+  cells_[0].v.fetch_add(c->value(), std::memory_order_relaxed);
 }
 
 Histogram::Histogram(const std::vector<double>& bounds)
@@ -137,9 +153,43 @@ HistogramFamily& Registry::histogram(const std::string& name, const std::string&
   return *e.histogram;
 }
 
-void Registry::on_collect(std::function<void()> f) {
+GaugeFamily& Registry::collected_gauge(const std::string& name, const std::string& help,
+                                       std::vector<std::string> labels, bool counter_type) {
+  GaugeFamily& g = gauge(name, help, std::move(labels), counter_type);
   std::lock_guard lock(mu_);
-  collectors_.push_back(std::move(f));
+  families_.at(name).collected = true;
+  return g;
+}
+
+void Registry::on_collect(std::function<void()> f) {
+  std::lock_guard lock(collect_mu_);
+  permanent_collectors_.push_back(std::move(f));
+}
+
+CollectorHandle Registry::collector(std::function<void()> f) {
+  std::lock_guard lock(collect_mu_);
+  const uint64_t id = next_collector_++;
+  collectors_.emplace(id, std::move(f));
+  return CollectorHandle(this, id);
+}
+
+void Registry::remove_collector(uint64_t id) {
+  std::lock_guard lock(collect_mu_);
+  collectors_.erase(id);
+}
+
+CollectorHandle& CollectorHandle::operator=(CollectorHandle&& o) noexcept {
+  if (this != &o) {
+    if (registry_) registry_->remove_collector(id_);
+    registry_ = o.registry_;
+    id_ = o.id_;
+    o.registry_ = nullptr;
+  }
+  return *this;
+}
+
+CollectorHandle::~CollectorHandle() {
+  if (registry_) registry_->remove_collector(id_);
 }
 
 std::vector<double> exponential_buckets(double start, double factor, int count) {
@@ -231,12 +281,17 @@ bool header(std::string& out, const Fam& f, std::string_view type) {
 }  // namespace
 
 std::string Registry::render() {
-  std::vector<std::function<void()>> collectors;
   {
-    std::lock_guard lock(mu_);
-    collectors = collectors_;
+    std::lock_guard collect(collect_mu_);
+    {
+      std::lock_guard lock(mu_);
+      for (auto& [_, e] : families_) {
+        if (e.collected && e.gauge) e.gauge->each([](const auto&, Gauge& g) { g.set(0); });
+      }
+    }
+    for (auto& c : permanent_collectors_) c();
+    for (auto& [_, c] : collectors_) c();
   }
-  for (auto& c : collectors) c();
   std::lock_guard lock(mu_);
   std::string out;
   // Plain references, not a structured binding: clang 14 (the fuzz build) cannot capture

@@ -35,13 +35,40 @@ class Counter {
   void inc(int shard, uint64_t n = 1) {
     cells_[shard & (kShards - 1)].v.fetch_add(n, std::memory_order_relaxed);
   }
+  // Its own count plus that of the plugin instances attached to it (OwnedCounter).
   uint64_t value() const;
+
+  // For OwnedCounter: while attached, `c` counts toward this counter; on detach its count
+  // is kept here, so the total never goes back when a reload replaces a plugin.
+  void attach(const Counter* c);
+  void detach(const Counter* c);
 
  private:
   struct alignas(64) Cell {
     std::atomic<uint64_t> v{0};
   };
   Cell cells_[kShards];
+  mutable std::mutex attach_mu_;
+  std::vector<const Counter*> attached_;
+};
+
+// A count a plugin instance keeps (for its own accessors: what this cache hit) that is also
+// the registry child's (process-wide, as CoreDNS's counters, across reloads).
+class OwnedCounter {
+ public:
+  explicit OwnedCounter(Counter& registered) : registered_(&registered) {
+    registered_->attach(&own_);
+  }
+  OwnedCounter(const OwnedCounter&) = delete;
+  OwnedCounter& operator=(const OwnedCounter&) = delete;
+  ~OwnedCounter() { registered_->detach(&own_); }
+
+  void inc(int shard, uint64_t n = 1) { own_.inc(shard, n); }
+  uint64_t value() const { return own_.value(); }
+
+ private:
+  Counter own_;
+  Counter* registered_;
 };
 
 // Not for the query path's hot counts: one shared value.
@@ -113,6 +140,27 @@ using CounterFamily = Family<Counter>;
 using GaugeFamily = Family<Gauge>;
 using HistogramFamily = Family<Histogram>;
 
+class Registry;
+
+// A collector registered by a plugin instance: unregistered when the handle goes (the
+// plugin's configuration was replaced by a reload).
+class CollectorHandle {
+ public:
+  CollectorHandle() = default;
+  CollectorHandle(Registry* r, uint64_t id) : registry_(r), id_(id) {}
+  CollectorHandle(CollectorHandle&& o) noexcept : registry_(o.registry_), id_(o.id_) {
+    o.registry_ = nullptr;
+  }
+  CollectorHandle& operator=(CollectorHandle&& o) noexcept;
+  CollectorHandle(const CollectorHandle&) = delete;
+  CollectorHandle& operator=(const CollectorHandle&) = delete;
+  ~CollectorHandle();
+
+ private:
+  Registry* registry_ = nullptr;
+  uint64_t id_ = 0;
+};
+
 class Registry {
  public:
   static Registry& global();
@@ -125,16 +173,28 @@ class Registry {
                      std::vector<std::string> labels = {}, bool counter_type = false);
   HistogramFamily& histogram(const std::string& name, const std::string& help,
                              std::vector<std::string> labels, std::vector<double> bounds);
-  // Runs before every render, to refresh gauges read from elsewhere (process_*).
+  // A gauge the collectors fill at each render: its children are zeroed, then every
+  // collector adds its part (the entries of several blocks' caches sum).
+  // `counter_type`: a count kept elsewhere that only goes up, shown as a counter.
+  GaugeFamily& collected_gauge(const std::string& name, const std::string& help,
+                               std::vector<std::string> labels = {}, bool counter_type = false);
+  // Runs before every render, to refresh gauges read from elsewhere (process_*), for as long
+  // as the process lives.
   void on_collect(std::function<void()> f);
+  // The same for as long as the returned handle lives (a plugin's table sizes).
+  [[nodiscard]] CollectorHandle collector(std::function<void()> f);
 
   // The Prometheus text format, families sorted by name.
   std::string render();
 
  private:
+  friend class CollectorHandle;
+  void remove_collector(uint64_t id);
+
   struct Entry {
     Type type;
     bool counter_type = false;
+    bool collected = false;
     std::unique_ptr<CounterFamily> counter;
     std::unique_ptr<GaugeFamily> gauge;
     std::unique_ptr<HistogramFamily> histogram;
@@ -143,7 +203,12 @@ class Registry {
 
   std::mutex mu_;
   std::map<std::string, Entry> families_;
-  std::vector<std::function<void()>> collectors_;
+  // Collectors run and are removed under their own lock, so a plugin's collector never runs
+  // after its handle is gone.
+  std::mutex collect_mu_;
+  std::vector<std::function<void()>> permanent_collectors_;
+  std::map<uint64_t, std::function<void()>> collectors_;
+  uint64_t next_collector_ = 1;
 };
 
 // Prometheus' helpers: ExponentialBuckets(start, factor, count).

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <set>
+#include <stdexcept>
 #include <tuple>
 
-#include "core/plugin/order.h"
 #include "core/plugin/setup.h"
 
 namespace cxxdns {
@@ -42,13 +42,20 @@ corefile::ParseOptions parse_options(const Registry& reg) {
   return po;
 }
 
-// Builds one block's plugins in the global order.
-void build_block(BlockConfig& block, const Registry& reg, Services& services) {
+const Registry& registry_of(const BuildOptions& opt) {
+  const Registry* r = opt.registry ? opt.registry : Registry::default_registry();
+  if (!r) throw std::logic_error("no plugin registry: Registry::set_default was not called");
+  return *r;
+}
+
+// Builds one block's plugins in the registry's order.
+void build_block(BlockConfig& block, const Registry& reg, Services& services,
+                 Lifecycle& lifecycle) {
   std::map<int, std::vector<corefile::Directive>> by_rank;
   std::map<int, std::string> names;
   for (auto& d : block.source.directives) {
-    int rank = plugin_rank(d.name.text);
-    if (rank < 0 || !reg.find(d.name.text)) {
+    int rank = reg.rank(d.name.text);
+    if (rank < 0) {
       throw corefile::ParseError(d.name.file, d.name.line,
                                  "Unknown directive '" + d.name.text + "'");
     }
@@ -56,7 +63,7 @@ void build_block(BlockConfig& block, const Registry& reg, Services& services) {
     names[rank] = d.name.text;
   }
   for (auto& [rank, dirs] : by_rank) {
-    SetupContext sc(names[rank], dirs, block, services);
+    SetupContext sc(names[rank], dirs, block, services, lifecycle);
     std::unique_ptr<Plugin> p = (*reg.find(names[rank]))(sc);
     if (p) block.plugins.push_back(std::move(p));
   }
@@ -67,7 +74,7 @@ void build_block(BlockConfig& block, const Registry& reg, Services& services) {
 
 std::unique_ptr<Config> build_config(std::vector<corefile::ServerBlock> blocks,
                                      const std::string& corefile_path, const BuildOptions& opt) {
-  const Registry& reg = opt.registry ? *opt.registry : Registry::builtin();
+  const Registry& reg = registry_of(opt);
   auto cfg = std::make_unique<Config>();
   cfg->services.corefile_path = corefile_path;
   cfg->services.workers = opt.workers < 1 ? 1 : opt.workers;
@@ -83,7 +90,7 @@ std::unique_ptr<Config> build_config(std::vector<corefile::ServerBlock> blocks,
     }
     auto b = std::make_unique<BlockConfig>();
     b->source = std::move(sb);
-    build_block(*b, reg, cfg->services);
+    build_block(*b, reg, cfg->services, cfg->lifecycle);
     cfg->blocks.push_back(std::move(b));
   }
 
@@ -127,12 +134,12 @@ std::unique_ptr<Config> build_config(std::vector<corefile::ServerBlock> blocks,
 
 std::unique_ptr<Config> load_config_text(std::string_view text, const std::string& name,
                                          const BuildOptions& opt) {
-  const Registry& reg = opt.registry ? *opt.registry : Registry::builtin();
+  const Registry& reg = registry_of(opt);
   return build_config(corefile::parse(text, name, parse_options(reg)), name, opt);
 }
 
 std::unique_ptr<Config> load_config_file(const std::string& path, const BuildOptions& opt) {
-  const Registry& reg = opt.registry ? *opt.registry : Registry::builtin();
+  const Registry& reg = registry_of(opt);
   return build_config(corefile::parse_file(path, parse_options(reg)), path, opt);
 }
 

@@ -14,6 +14,7 @@
 #include "core/corefile/corefile.h"
 #include "core/dns/name.h"
 #include "core/plugin/context.h"
+#include "core/plugin/lifecycle.h"
 #include "core/plugin/plugin.h"
 #include "core/plugin/registry.h"
 
@@ -74,16 +75,16 @@ struct Config {
   std::vector<std::unique_ptr<BlockConfig>> blocks;
   std::vector<ListenerSpec> listeners;
   Services services;
+  Lifecycle lifecycle;  // what the plugins registered at setup, in plugin order
 
   std::vector<Plugin*> plugins() const;
 };
 
 struct BuildOptions {
   uint16_t default_port = 53;
-  int workers = 1;
-  int generation = 0;  // Services::generation of the configuration being built  // worker threads
-                       // the server will run (plugins size per-worker state)
-  const Registry* registry = nullptr;  // default: Registry::builtin()
+  int workers = 1;     // worker threads the server will run (plugins size per-worker state)
+  int generation = 0;  // Services::generation of the configuration being built
+  const Registry* registry = nullptr;  // default: Registry::default_registry()
 };
 
 // Builds from parsed blocks; throws corefile::ParseError or SetupError.

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <time.h>
 
+#include <cassert>
 #include <cstring>
 
 #include "core/dns/response.h"
@@ -35,11 +36,11 @@ uint16_t ClientAddress::port() const {
 
 std::span<const uint8_t> ClientAddress::bytes() const {
   if (storage.ss_family == AF_INET) {
-    auto* a = reinterpret_cast<const sockaddr_in*>(&storage);
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&storage);
     return {reinterpret_cast<const uint8_t*>(&a->sin_addr), 4};
   }
   if (storage.ss_family == AF_INET6) {
-    auto* a = reinterpret_cast<const sockaddr_in6*>(&storage);
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&storage);
     const uint8_t* b = a->sin6_addr.s6_addr;
     if (is_v4_mapped(a)) return {b + 12, 4};
     return {b, 16};
@@ -85,20 +86,12 @@ void QueryContext::reset() {
   pos_ = 0;
   nhooks_ = 0;
   replied_ = false;
-  error_.clear();
+  in_hooks_ = false;
+  depth_ = 0;
   qname_text_len_ = 0;
   response_.clear();
-  tracing_ = false;
-  dropped_ = false;
-  notes_.clear();
-}
-
-void QueryContext::note(std::string_view plugin, std::string_view what) {
-  if (!tracing_) return;
-  std::string n(plugin);
-  n += ": ";
-  n += what;
-  notes_.push_back(std::move(n));
+  shape_read_ = false;
+  slots_.clear();
 }
 
 std::string_view QueryContext::qname_text() {
@@ -109,66 +102,100 @@ std::string_view QueryContext::qname_text() {
   return {qname_text_, qname_text_len_};
 }
 
-void QueryContext::run(const Chain* chain) {
-  chain_ = chain;
-  pos_ = 0;
-  if (chain->plugins.empty()) {
-    fail(dns::rcode::SERVFAIL, "no plugins in this server block");
-    return;
-  }
-  chain->plugins[0]->serve(*this);
+void QueryContext::read_shape() {
+  dns::read_shape(response_, shape_);
+  shape_read_ = true;
 }
 
-void QueryContext::run_from(const Chain* chain, size_t pos) {
-  chain_ = chain;
+Verdict QueryContext::invoke(size_t pos) {
   pos_ = pos;
-  if (pos >= chain->plugins.size()) {
-    fail(dns::rcode::SERVFAIL, "no next plugin found");
-    return;
-  }
-  chain->plugins[pos]->serve(*this);
+  Verdict v = chain_->plugins[pos]->serve(*this);
+  // Compares pointers only: the context may be answered and reused by now.
+  assert(v.ctx_ == this && v.pos_ == pos &&
+         "serve() must return the verdict of its own next(), reply() or defer()");
+  return v;
 }
 
-void QueryContext::next() {
-  Plugin* current = chain_->plugins[pos_];
-  if (pos_ + 1 >= chain_->plugins.size()) {
+void QueryContext::run(const Chain* chain, size_t pos) {
+  chain_ = chain;
+  if (pos >= chain->plugins.size()) {
+    pos_ = pos;
+    (void)fail(dns::rcode::SERVFAIL,
+               pos == 0 ? "no plugins in this server block" : "no next plugin found");
+    return;
+  }
+  (void)invoke(pos);
+}
+
+Verdict QueryContext::next() {
+  assert(!replied_ && !in_hooks_ && "next() after the query was answered");
+  const size_t me = pos_;
+  if (me + 1 >= chain_->plugins.size()) {
     // As CoreDNS's plugin.NextOrFailure.
     std::string msg = "plugin/";
-    msg.append(current->name());
+    msg.append(chain_->plugins[me]->name());
     msg.append(": no next plugin found");
-    fail(dns::rcode::SERVFAIL, msg);
-    return;
+    return fail(dns::rcode::SERVFAIL, msg);
   }
-  ++pos_;
-  chain_->plugins[pos_]->serve(*this);
+  (void)invoke(me + 1);
+  return Verdict(Verdict::Kind::passed, this, me);
 }
 
-void QueryContext::on_reply(Plugin* p, uint64_t cookie) {
+void QueryContext::on_reply(ReplyHook* hook, uint64_t cookie) {
   // More hooks than a chain has plugins cannot happen; a full table is a plugin bug.
-  if (nhooks_ < kMaxHooks) hooks_[nhooks_++] = Hook{p, cookie};
+  assert(nhooks_ < kMaxHooks);
+  if (nhooks_ < kMaxHooks) hooks_[nhooks_++] = Hook{hook, cookie};
 }
 
-void QueryContext::reply() {
+void QueryContext::run_hooks() {
+  in_hooks_ = true;
+  for (int i = nhooks_ - 1; i >= 0; --i) hooks_[i].hook->on_reply(*this, hooks_[i].cookie);
+  in_hooks_ = false;
+}
+
+void QueryContext::finish() {
   replied_ = true;
-  for (int i = nhooks_ - 1; i >= 0; --i) hooks_[i].plugin->on_reply(*this, hooks_[i].cookie);
-  dns::finalize_response(response_, q_, udp());
+  if (nhooks_ > 0) run_hooks();
+  if (!shape_read_) read_shape();
+  if (dns::finalize_response(response_, shape_, q_, udp())) shape_read_ = false;
   sink_->deliver(*this);
 }
 
-void QueryContext::reply_final() {
-  if (nhooks_ > 0) return reply();
+Verdict QueryContext::reply() {
+  assert(!replied_ && !in_hooks_ && "a query answered twice");
+  const Verdict v = verdict(Verdict::Kind::answered);
+  finish();
+  return v;
+}
+
+Verdict QueryContext::reply(std::span<const uint8_t> wire) {
+  writable_response().assign(wire.begin(), wire.end());
+  return reply();
+}
+
+Verdict QueryContext::reply_rcode(uint8_t rc) {
+  dns::write_rcode_reply(writable_response(), q_, rc);
+  return reply();
+}
+
+Verdict QueryContext::fail(uint8_t rc, std::string_view error) {
+  slot<QueryError>().text.assign(error);
+  return reply_rcode(rc);
+}
+
+Verdict QueryContext::drop() {
+  assert(!replied_ && !in_hooks_ && "a query answered twice");
+  const Verdict v = verdict(Verdict::Kind::answered);
   replied_ = true;
+  response_.clear();
+  shape_read_ = false;
   sink_->deliver(*this);
+  return v;
 }
 
-void QueryContext::reply(std::span<const uint8_t> wire) {
-  response_.assign(wire.begin(), wire.end());
-  reply();
-}
-
-void QueryContext::reply_rcode(uint8_t rc) {
-  dns::write_rcode_reply(response_, q_, rc);
-  reply();
+Deferral QueryContext::defer() {
+  assert(!replied_ && !in_hooks_ && "defer() after the query was answered");
+  return Deferral{verdict(Verdict::Kind::deferred), PendingQuery(this)};
 }
 
 void QueryContext::reply_unparsed(uint8_t rc) {
@@ -180,19 +207,8 @@ void QueryContext::reply_unparsed(uint8_t rc) {
                                   (in.flags & (dns::flag::OPCODE_MASK | dns::flag::RD)) | rc);
   response_.resize(dns::kHeaderSize);
   h.write(response_.data());
+  shape_read_ = false;
   sink_->deliver(*this);
-}
-
-void QueryContext::drop() {
-  replied_ = true;
-  dropped_ = true;
-  response_.clear();
-  sink_->deliver(*this);
-}
-
-void QueryContext::fail(uint8_t rc, std::string_view error) {
-  error_.assign(error);
-  reply_rcode(rc);
 }
 
 }  // namespace cxxdns

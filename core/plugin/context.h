@@ -12,7 +12,10 @@
 #include <vector>
 
 #include "core/dns/message.h"
+#include "core/dns/shape.h"
+#include "core/plugin/pending.h"
 #include "core/plugin/plugin.h"
+#include "core/plugin/slots.h"
 
 typedef struct uv_loop_s uv_loop_t;
 
@@ -48,9 +51,6 @@ struct ControlInfo {
   int workers = 1;
 };
 
-class Plugin;
-class QueryContext;
-
 // An ordered list of plugins: the chain of one server block.
 struct Chain {
   std::vector<Plugin*> plugins;
@@ -60,8 +60,16 @@ struct Chain {
 class ReplySink {
  public:
   virtual ~ReplySink() = default;
-  // Sends ctx.response() and, when done with it, releases the context.
+  // Sends ctx.response() (empty: the query was dropped, send nothing) and, when done with
+  // it, releases the context.
   virtual void deliver(QueryContext& ctx) = 0;
+};
+
+// The error a plugin gave with its answer (ctx.fail), for the errors plugin: CoreDNS's
+// returned error, in a slot.
+struct QueryError {
+  std::string text;
+  void clear() { text.clear(); }
 };
 
 class QueryContext {
@@ -70,12 +78,9 @@ class QueryContext {
   // Copies the query and reads it; returns what parse_query said.
   dns::QueryCheck load(std::span<const uint8_t> wire, Transport t, const ClientAddress& client);
   void bind(WorkerInfo* worker, ReplySink* sink, void* sink_data);
-  // Runs `chain` from its first plugin (SERVFAIL when it is empty).
-  void run(const Chain* chain);
-  // Runs `chain` from plugin `pos`: for a plugin's own internal queries (a cache refresh,
-  // a health probe through the chain) sent to the plugins after it, with
-  // Transport::internal and a sink of the plugin's making.
-  void run_from(const Chain* chain, size_t pos);
+  // Runs `chain` from plugin `pos` (0: the whole chain; later: a plugin's own internal
+  // query to the plugins after it). SERVFAIL when there is no such plugin.
+  void run(const Chain* chain, size_t pos = 0);
   void reset();
   // Answers a query whose body could not be read: its header only, with `rcode`.
   void reply_unparsed(uint8_t rcode);
@@ -90,59 +95,105 @@ class QueryContext {
   uint64_t start_ns() const { return start_ns_; }
   // Lower-case presentation form of the query name ("www.example.org."), made on first use.
   std::string_view qname_text();
+  // How deep in internal queries this one is (0: a client's); a guard against loops.
+  uint8_t depth() const { return depth_; }
+  void set_depth(uint8_t d) { depth_ = d; }
 
-  // --- Walking the chain.
-  void next();
-  void on_reply(Plugin* p, uint64_t cookie = 0);
-  // The answer buffer: write a message into it (dns::MessageWriter), then reply().
-  std::vector<uint8_t>& response() { return response_; }
-  void reply();
-  // reply() for an answer the plugin knows is already final for this query: its ID, QR set,
-  // an OPT exactly when the query had one, and within the client's size (the cache checks
-  // this while it patches a hit). Skips finalize_response's walk when no on_reply hook may
-  // have changed the answer.
-  void reply_final();
-  void reply(std::span<const uint8_t> wire);
-  void reply_rcode(uint8_t rcode);
-  // Answers `rcode` and records `error` for the errors plugin ("plugin/forward: ...").
-  void fail(uint8_t rcode, std::string_view error);
-  // Answers nothing (acl's drop): the client sees a timeout. Ends the query like a reply.
-  void drop();
-  bool dropped() const { return dropped_; }
-  std::string_view error() const { return error_; }
+  // --- What a plugin does with the query (see Plugin::serve): each returns its verdict.
+  Verdict next();
+  // The answer: written into writable_response() (dns::MessageWriter), or given.
+  Verdict reply();
+  Verdict reply(std::span<const uint8_t> wire);
+  Verdict reply_rcode(uint8_t rcode);
+  // Answers `rcode` and leaves `error` for the errors plugin ("plugin/forward: ...").
+  Verdict fail(uint8_t rcode, std::string_view error);
+  // Answers nothing (acl's drop): the client sees a timeout.
+  Verdict drop();
+  // Keeps the query to answer later through the PendingQuery.
+  Deferral defer();
+
+  // To see the final answer of the plugins after this one (before next()).
+  void on_reply(ReplyHook* hook, uint64_t cookie = 0);
+
+  // --- The answer.
+  const std::vector<uint8_t>& response() const { return response_; }
+  // For writing it (dns::MessageWriter w(ctx.writable_response())): the shape is read again
+  // when next asked for.
+  std::vector<uint8_t>& writable_response() {
+    shape_read_ = false;
+    return response_;
+  }
+  // For patching bytes in place without changing the message's layout (an ID, a TTL): the
+  // shape stays as read.
+  std::span<uint8_t> response_bytes() { return response_; }
+  // The answer's shape, read once per version of the answer.
+  const dns::AnswerShape& shape() {
+    if (!shape_read_) read_shape();
+    return shape_;
+  }
+  // The same for an answer whose one question is the query's (a cached copy, checked when
+  // it was stored): the question is not walked again.
+  const dns::AnswerShape& shape_of_own_question() {
+    if (!shape_read_) {
+      dns::read_shape_after(response_, dns::kHeaderSize + q_.qname.len + 4, shape_);
+      shape_read_ = true;
+    }
+    return shape_;
+  }
+  // For a writer that knows the shape of what it wrote.
+  void set_shape(const dns::AnswerShape& s) {
+    shape_ = s;
+    shape_read_ = true;
+  }
+  // The same, filled in place (no copy); the context takes it as read.
+  dns::AnswerShape& fill_shape() {
+    shape_read_ = true;
+    return shape_;
+  }
+
   bool replied() const { return replied_; }
   size_t position() const { return pos_; }
   const Chain* chain() const { return chain_; }
 
-  // --- Query tracing (the explain plugin): when on, plugins say what they did, one short
-  // note each ("cache: miss", "forward: 127.0.0.1:53 NOERROR 1.2ms"). Off, a note costs a
-  // branch: check tracing() before building its text.
-  bool tracing() const { return tracing_; }
-  void set_tracing(bool on) { tracing_ = on; }
-  void note(std::string_view plugin, std::string_view what);
-  const std::vector<std::string>& notes() const { return notes_; }
+  // --- Per-query data plugins leave for each other (slots.h).
+  template <typename T>
+  T& slot() {
+    return slots_.get<T>();
+  }
+  template <typename T>
+  T* find_slot() {
+    return slots_.find<T>();
+  }
 
-  // --- For the sink.
+  // --- For the sink and the worker's pool.
   void* sink_data() const { return sink_data_; }
-  // Scratch owned by the sink while the answer is being written (TCP length prefix...).
-  uint8_t sink_scratch[64];
   // The worker's configuration generation this query began under (for reload draining).
   uint32_t generation = 0;
 
   static uint64_t now_ns();
 
  private:
+  friend class PendingQuery;
   struct Hook {
-    Plugin* plugin;
+    ReplyHook* hook;
     uint64_t cookie;
   };
   static constexpr int kMaxHooks = 16;
 
+  Verdict invoke(size_t pos);
+  Verdict verdict(Verdict::Kind k) const { return Verdict(k, this, pos_); }
+  void finish();  // hooks, finalize, deliver
+  void run_hooks();
+  void read_shape();
+
   std::vector<uint8_t> query_;
   std::vector<uint8_t> response_;
   dns::QueryView q_;
+  dns::AnswerShape shape_;
+  bool shape_read_ = false;
   ClientAddress client_;
   Transport transport_ = Transport::udp;
+  uint8_t depth_ = 0;
   WorkerInfo* worker_ = nullptr;
   ReplySink* sink_ = nullptr;
   void* sink_data_ = nullptr;
@@ -151,11 +202,9 @@ class QueryContext {
   Hook hooks_[kMaxHooks];
   int nhooks_ = 0;
   bool replied_ = false;
-  bool tracing_ = false;
-  bool dropped_ = false;
-  std::vector<std::string> notes_;
+  bool in_hooks_ = false;
   uint64_t start_ns_ = 0;
-  std::string error_;
+  QuerySlots slots_;
   char qname_text_[1024];
   uint16_t qname_text_len_ = 0;
 };

@@ -1,8 +1,9 @@
-// The plugins built in, by directive name, with their setup functions.
+// The plugins a binary knows, by directive name, in chain order, with their setup functions.
+// The core names no plugin: the builtin list is generated from plugin.cfg into the plugins
+// library, which main() installs as the default.
 #pragma once
 
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -21,17 +22,29 @@ using SetupFunction = std::function<std::unique_ptr<Plugin>(SetupContext&)>;
 
 class Registry {
  public:
+  // Adds `name` after every plugin added so far: its place in every chain.
   void add(std::string name, SetupFunction setup);
+  // Adds `name` right after `anchor` in the order (a test's stand-in behind the plugin under
+  // test); at the end when there is no `anchor`.
+  void add_after(std::string_view anchor, std::string name, SetupFunction setup);
+
   const SetupFunction* find(std::string_view name) const;
+  // Position in the chain order, or -1 for a name this registry does not have.
+  int rank(std::string_view name) const;
+  // Every name, in chain order.
   std::vector<std::string> names() const;
 
-  // Every plugin built into this binary (registered by the generated builtin list).
-  static const Registry& builtin();
+  // What BuildOptions without a registry use: set by main() (and by test mains) to the
+  // plugins built in; none until then.
+  static void set_default(const Registry* r);
+  static const Registry* default_registry();
 
  private:
-  std::map<std::string, SetupFunction, std::less<>> setups_;
+  struct Entry {
+    std::string name;
+    SetupFunction setup;
+  };
+  std::vector<Entry> entries_;
 };
-
-void register_builtin_plugins(Registry& r);
 
 }  // namespace cxxdns

@@ -9,8 +9,12 @@
 namespace cxxdns {
 
 SetupContext::SetupContext(std::string_view plugin, std::span<const corefile::Directive> directives,
-                           BlockConfig& block, Services& services)
-    : plugin_(plugin), directives_(directives), block_(block), services_(services) {}
+                           BlockConfig& block, Services& services, Lifecycle& lifecycle)
+    : plugin_(plugin),
+      directives_(directives),
+      block_(block),
+      services_(services),
+      lifecycle_(lifecycle) {}
 
 const corefile::Directive& SetupContext::only_one() const {
   if (directives_.size() > 1) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/corefile/corefile.h"
+#include "core/plugin/lifecycle.h"
 
 namespace cxxdns {
 
@@ -27,7 +28,7 @@ class SetupError : public std::runtime_error {
 class SetupContext {
  public:
   SetupContext(std::string_view plugin, std::span<const corefile::Directive> directives,
-               BlockConfig& block, Services& services);
+               BlockConfig& block, Services& services, Lifecycle& lifecycle);
 
   std::string_view plugin() const { return plugin_; }
   // Every occurrence of the directive in the block, in the order written.
@@ -42,6 +43,25 @@ class SetupContext {
   // TCP timeouts of the block's listeners; the timeouts plugin fills them.
   TcpTimeouts& tcp_timeouts();
   Services& services() { return services_; }
+
+  // --- What the plugin offers beside serve(), run by the server (lifecycle.h). The
+  // functions usually capture the plugin being made: the configuration owns both.
+  void on_startup(std::function<void(ControlInfo&)> f) {
+    lifecycle_.startup.push_back(std::move(f));
+  }
+  void on_shutdown(std::function<void()> f) { lifecycle_.shutdown.push_back(std::move(f)); }
+  void on_worker_start(std::function<void(WorkerInfo&)> f) {
+    lifecycle_.worker_start.push_back(std::move(f));
+  }
+  void on_worker_stop(std::function<void(WorkerInfo&)> f) {
+    lifecycle_.worker_stop.push_back(std::move(f));
+  }
+  // For the ready plugin: false until this plugin can answer.
+  void readiness(std::function<bool()> ready) {
+    lifecycle_.readiness.push_back({plugin_, std::move(ready)});
+  }
+  // For a stop: how long DNS must keep being served first (ms).
+  void lameduck(std::function<uint64_t()> ms) { lifecycle_.lameduck.push_back(std::move(ms)); }
 
   [[noreturn]] void error(const corefile::Token& at, std::string_view message) const;
   // "Wrong argument count or unexpected line ending after 'TOKEN'" (Caddy's ArgErr).
@@ -63,6 +83,7 @@ class SetupContext {
   std::span<const corefile::Directive> directives_;
   BlockConfig& block_;
   Services& services_;
+  Lifecycle& lifecycle_;
 };
 
 // Parses a Go duration; false on bad syntax.

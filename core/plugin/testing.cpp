@@ -15,18 +15,6 @@ namespace cxxdns::testing {
 
 namespace {
 
-class CaptureSink final : public ReplySink {
- public:
-  void deliver(QueryContext& ctx) override {
-    reply = ctx.response();
-    dropped = ctx.dropped();
-    done = true;
-  }
-  std::vector<uint8_t> reply;
-  bool done = false;
-  bool dropped = false;
-};
-
 std::vector<std::string> rr_lines(ldns_rr_list* list) {
   std::vector<std::string> out;
   for (size_t i = 0; list && i < ldns_rr_list_rr_count(list); ++i) {
@@ -42,6 +30,31 @@ std::vector<std::string> rr_lines(ldns_rr_list* list) {
 }
 
 }  // namespace
+
+void Recorder::deliver(QueryContext& ctx) {
+  reply = ctx.response();
+  dropped = reply.empty();
+  done = true;
+}
+
+Verdict NextHandler::serve(QueryContext& ctx) {
+  ++calls;
+  if (write) {
+    write(ctx);
+    return ctx.reply();
+  }
+  if (!error_.empty()) return ctx.fail(rcode_, error_);
+  return ctx.reply_rcode(rcode_);
+}
+
+Registry with_next_handler(const Registry& base, std::string_view anchor, std::string name,
+                           std::function<std::unique_ptr<Plugin>()> make) {
+  Registry r = base;
+  r.add_after(
+      anchor, std::move(name),
+      [make = std::move(make)](SetupContext&) -> std::unique_ptr<Plugin> { return make(); });
+  return r;
+}
 
 bool Answer::aa() const {
   return flags & dns::flag::AA;
@@ -102,17 +115,24 @@ ChainTest::ChainTest(std::string_view corefile, const BuildOptions& opt) {
   worker_.count = 1;
   control_.loop = &loop_;
   control_.workers = 1;
-  for (Plugin* p : config_->plugins()) p->start(control_);
-  for (Plugin* p : config_->plugins()) p->start_worker(worker_);
+  config_->lifecycle.start(control_);
+  config_->lifecycle.start_worker(worker_);
 }
 
 ChainTest::~ChainTest() {
-  for (Plugin* p : config_->plugins()) p->stop_worker(worker_);
-  for (Plugin* p : config_->plugins()) p->stop();
+  config_->lifecycle.stop_worker(worker_);
+  config_->lifecycle.stop();
   close_all_handles(&loop_);
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
   abandoned_.clear();
+}
+
+Plugin* ChainTest::plugin(std::string_view name) const {
+  for (Plugin* p : config_->plugins()) {
+    if (p->name() == name) return p;
+  }
+  return nullptr;
 }
 
 void ChainTest::run_for(std::chrono::milliseconds d) {
@@ -157,8 +177,8 @@ Answer ChainTest::query_wire(std::span<const uint8_t> wire, const QueryOptions& 
   }
   if (!listener) throw std::invalid_argument("no listener on that port");
 
-  auto sink_owner = std::make_unique<CaptureSink>();
-  CaptureSink& sink = *sink_owner;
+  auto sink_owner = std::make_unique<Recorder>();
+  Recorder& sink = *sink_owner;
   auto ctx = std::make_unique<QueryContext>();
   ctx->bind(&worker_, &sink, nullptr);
   switch (ctx->load(wire, o.tcp ? Transport::tcp : Transport::udp, client)) {
@@ -174,7 +194,7 @@ Answer ChainTest::query_wire(std::span<const uint8_t> wire, const QueryOptions& 
       if (const Route* r = listener->route(ctx->q().qname_lower)) {
         ctx->run(r->chain);
       } else {
-        ctx->reply_rcode(dns::rcode::REFUSED);
+        (void)ctx->reply_rcode(dns::rcode::REFUSED);
       }
   }
   uv_timer_t timer;
@@ -190,7 +210,7 @@ Answer ChainTest::query_wire(std::span<const uint8_t> wire, const QueryOptions& 
     // A plugin may still hold the context and answer later: keep both alive until the
     // plugins have stopped (in the destructor), so that late answer lands in live memory.
     abandoned_.push_back(std::shared_ptr<QueryContext>(std::move(ctx)));
-    abandoned_.push_back(std::shared_ptr<CaptureSink>(std::move(sink_owner)));
+    abandoned_.push_back(std::shared_ptr<Recorder>(std::move(sink_owner)));
     return Answer{};
   }
   if (sink.dropped) return Answer{};

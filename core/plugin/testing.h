@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,6 +20,7 @@
 
 #include "core/plugin/config.h"
 #include "core/plugin/context.h"
+#include "core/plugin/registry.h"
 
 namespace cxxdns::testing {
 
@@ -49,6 +51,38 @@ struct Answer {
   bool tc() const;
 };
 
+// Where a test's queries end (CoreDNS's dnstest.Recorder): keeps the answer a chain gave.
+class Recorder final : public ReplySink {
+ public:
+  void deliver(QueryContext& ctx) override;
+  bool done = false;
+  bool dropped = false;  // answered with nothing (acl's drop)
+  std::vector<uint8_t> reply;
+};
+
+// A stand-in for the plugins after the one under test (CoreDNS's test.NextHandler): answers
+// every query with `rcode` (and `error` for the errors plugin), or with what `write` puts
+// in the response, and counts the queries it saw.
+class NextHandler final : public Plugin {
+ public:
+  explicit NextHandler(uint8_t rcode = 0, std::string error = {})
+      : rcode_(rcode), error_(std::move(error)) {}
+  std::string_view name() const override { return "next"; }
+  Verdict serve(QueryContext& ctx) override;
+
+  std::function<void(QueryContext&)> write;  // when set: writes the whole answer
+  int calls = 0;
+
+ private:
+  uint8_t rcode_;
+  std::string error_;
+};
+
+// `base` with a directive `name` right after `anchor` that makes `handler`'s plugin (which
+// the test keeps, to script and count it): e.g. a scripted upstream behind the cache.
+Registry with_next_handler(const Registry& base, std::string_view anchor, std::string name,
+                           std::function<std::unique_ptr<Plugin>()> make);
+
 class ChainTest {
  public:
   // Throws corefile::ParseError / SetupError as cxxdns would report them.
@@ -60,6 +94,8 @@ class ChainTest {
   Answer query_wire(std::span<const uint8_t> wire, const QueryOptions& o = {});
   // Runs the loop for `d` (timers, upstream sockets, file watchers).
   void run_for(std::chrono::milliseconds d);
+  // The plugin of the first block named `name`, or null.
+  Plugin* plugin(std::string_view name) const;
 
   Config& config() { return *config_; }
   uv_loop_t* loop() { return &loop_; }

@@ -71,8 +71,7 @@ void Server::request_reload() {
 void Server::shutdown() {
   if (stopping_) return;
   stopping_ = true;
-  uint64_t wait_ms = 0;
-  for (Plugin* p : config_->plugins()) wait_ms = std::max(wait_ms, p->lameduck_ms());
+  const uint64_t wait_ms = config_->lifecycle.lameduck_ms();
   if (wait_ms == 0) return finish();
   uv_timer_init(&loop_, &lameduck_timer_);
   lameduck_timer_.data = this;
@@ -83,10 +82,8 @@ void Server::shutdown() {
 void Server::finish() {
   for (auto& w : workers_) w->request_stop();
   for (auto& w : workers_) w->join();
-  for (Plugin* p : config_->plugins()) p->stop();
-  if (retiring_) {
-    for (Plugin* p : retiring_->plugins()) p->stop();
-  }
+  config_->lifecycle.stop();
+  if (retiring_) retiring_->lifecycle.stop();
   close_all_handles(&loop_);
 }
 
@@ -122,15 +119,11 @@ void Server::reload() {
     return;
   }
   wire_services(*next);
-  std::vector<Plugin*> started;
   try {
-    for (Plugin* p : next->plugins()) {
-      p->start(control_);
-      started.push_back(p);
-    }
+    next->lifecycle.start(control_);
   } catch (const std::exception& e) {
     // An endpoint that cannot be had refuses the reload like a Corefile error.
-    for (Plugin* p : started) p->stop();
+    next->lifecycle.stop();
     uv_run(&loop_, UV_RUN_NOWAIT);
     for (auto& [_, pw] : fresh) {
       for (auto& s : pw) ::close(s.udp), ::close(s.tcp);
@@ -178,7 +171,7 @@ int Server::run() {
     // Every worker moved on: the old plugins stop and the old configuration goes.
     auto* s = static_cast<Server*>(a->data);
     if (!s->retiring_) return;
-    for (Plugin* p : s->retiring_->plugins()) p->stop();
+    s->retiring_->lifecycle.stop();
     // Handles the old plugins closed finish closing on this loop before their memory goes.
     uv_run(&s->loop_, UV_RUN_NOWAIT);
     s->retiring_.reset();
@@ -200,15 +193,11 @@ int Server::run() {
 
   // A plugin that cannot start (an endpoint address in use) stops the server before any
   // worker runs, as CoreDNS fails its startup.
-  std::vector<Plugin*> started;
   try {
-    for (Plugin* p : config_->plugins()) {
-      p->start(control_);
-      started.push_back(p);
-    }
+    config_->lifecycle.start(control_);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());
-    for (Plugin* p : started) p->stop();
+    config_->lifecycle.stop();
     close_all_handles(&loop_);
     uv_run(&loop_, UV_RUN_DEFAULT);
     return 1;

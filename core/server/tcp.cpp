@@ -27,6 +27,7 @@ struct TcpWrite {
   uv_write_t req;
   QueryContext* ctx;
   TcpConnection* conn;
+  uint8_t length[2];  // the message's length prefix (RFC 1035 4.2.2)
 };
 
 void maybe_free(TcpConnection* c) {
@@ -57,19 +58,19 @@ class TcpSink final : public ReplySink {
   void deliver(QueryContext& ctx) override {
     auto* c = static_cast<TcpConnection*>(ctx.sink_data());
     Worker* w = c->ep->worker;
-    if (c->closing || ctx.dropped()) {
+    if (c->closing || ctx.response_bytes().empty()) {  // empty: dropped, nothing to send
       --c->inflight;
       w->release(&ctx);
       maybe_free(c);
       return;
     }
-    auto& resp = ctx.response();
-    dns::put16(ctx.sink_scratch, static_cast<uint16_t>(resp.size()));
-    uv_buf_t bufs[2] = {
-        uv_buf_init(reinterpret_cast<char*>(ctx.sink_scratch), 2),
-        uv_buf_init(reinterpret_cast<char*>(resp.data()), static_cast<unsigned>(resp.size()))};
-    auto* wr = new TcpWrite{{}, &ctx, c};
+    std::span<uint8_t> resp = ctx.response_bytes();
+    auto* wr = new TcpWrite{{}, &ctx, c, {}};
     wr->req.data = wr;
+    dns::put16(wr->length, static_cast<uint16_t>(resp.size()));
+    uv_buf_t bufs[2] = {
+        uv_buf_init(reinterpret_cast<char*>(wr->length), 2),
+        uv_buf_init(reinterpret_cast<char*>(resp.data()), static_cast<unsigned>(resp.size()))};
     int rc = uv_write(&wr->req, reinterpret_cast<uv_stream_t*>(&c->handle), bufs, 2,
                       [](uv_write_t* req, int status) {
                         auto* wr = static_cast<TcpWrite*>(req->data);

@@ -20,7 +20,7 @@ class UdpSink final : public ReplySink {
  public:
   void deliver(QueryContext& ctx) override {
     Worker* w = static_cast<UdpEndpoint*>(ctx.sink_data())->worker;
-    if (ctx.dropped()) return w->release(&ctx);
+    if (ctx.response_bytes().empty()) return w->release(&ctx);  // dropped: nothing to send
     w->queue_udp(&ctx);
   }
 };
@@ -87,7 +87,8 @@ void send_udp_batch(const std::vector<QueryContext*>& batch) {
     while (i + n < batch.size() && n < kBatch &&
            static_cast<UdpEndpoint*>(batch[i + n]->sink_data())->fd == fd) {
       QueryContext* c = batch[i + n];
-      iov[n] = {c->response().data(), c->response().size()};
+      std::span<uint8_t> resp = c->response_bytes();
+      iov[n] = {resp.data(), resp.size()};
       std::memset(&msgs[n].msg_hdr, 0, sizeof msgs[n].msg_hdr);
       msgs[n].msg_hdr.msg_iov = &iov[n];
       msgs[n].msg_hdr.msg_iovlen = 1;

@@ -86,7 +86,7 @@ void Worker::run() {
 
 void Worker::apply(WorkerAssignment a) {
   const Config* prev = config_;
-  for (Plugin* p : a.config->plugins()) p->start_worker(info_);
+  a.config->lifecycle.start_worker(info_);
   // Re-point or retire the endpoints we have; open the ones that are new.
   std::vector<bool> served(a.config->listeners.size(), false);
   auto repoint = [&](int& listener) {
@@ -150,7 +150,7 @@ void Worker::finish_drain() {
   uv_timer_stop(&drain_timer_);
   const Config* old = old_config_;
   old_config_ = nullptr;
-  for (Plugin* p : old->plugins()) p->stop_worker(info_);
+  old->lifecycle.stop_worker(info_);
   if (drained_) {
     auto cb = std::move(drained_);
     drained_ = nullptr;
@@ -161,7 +161,7 @@ void Worker::finish_drain() {
 void Worker::close_handles() {
   flush_udp();
   finish_drain();
-  for (Plugin* p : config_->plugins()) p->stop_worker(info_);
+  config_->lifecycle.stop_worker(info_);
   for (auto& u : udp_) {
     if (u->fd >= 0) ::close(u->fd), u->fd = -1;
   }
@@ -213,7 +213,7 @@ bool Worker::handle_query(std::span<const uint8_t> packet, Transport t, const Cl
   const Route* r =
       listener >= 0 ? config_->listeners[listener].route(ctx->q().qname_lower) : nullptr;
   if (!r) {
-    ctx->reply_rcode(dns::rcode::REFUSED);
+    (void)ctx->reply_rcode(dns::rcode::REFUSED);
     return true;
   }
   ctx->run(r->chain);

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "core/dns/name.h"
 #include "core/dns/writer.h"
+#include "plugins/pkg/trace.h"
 
 namespace cxxdns::plugins {
 
@@ -14,41 +14,52 @@ bool rule_matches(const AclRule& r, uint16_t qtype, std::span<const uint8_t> add
   }
   if (r.nets.empty()) return true;
   return std::any_of(r.nets.begin(), r.nets.end(),
-                     [&](const Network& n) { return n.contains(addr); });
+                     [&](const pkg::IpPrefix& n) { return n.contains(addr); });
 }
 }  // namespace
 
-void Acl::serve(QueryContext& ctx) {
-  std::string_view qname = ctx.qname_text();
-  AclAction action = AclAction::allow;
-  for (const AclPolicy& p : policies_) {
-    bool in_zone = std::any_of(p.zones.begin(), p.zones.end(),
-                               [&](const std::string& z) { return dns::is_subdomain(qname, z); });
-    if (!in_zone) continue;
-    for (const AclRule& r : p.rules) {
-      if (rule_matches(r, ctx.q().qtype, ctx.client().bytes())) {
-        action = r.action;
-        break;
-      }
-    }
-    break;
+Acl::Acl(std::vector<AclPolicy> policies) : policies_(std::move(policies)) {
+  static constexpr const char* kNames[] = {
+      "coredns_acl_allowed_requests_total", "coredns_acl_blocked_requests_total",
+      "coredns_acl_filtered_requests_total", "coredns_acl_dropped_requests_total"};
+  for (size_t a = 0; a < counts_.size(); ++a) {
+    counts_[a] = std::make_unique<metrics::OwnedCounter>(
+        metrics::Registry::global()
+            .counter(kNames[a], "Counter of DNS requests by acl action.")
+            .with(std::vector<std::string>{}));
   }
-  counts_[static_cast<int>(action)].fetch_add(1, std::memory_order_relaxed);
+}
+
+AclAction Acl::decide(QueryContext& ctx) const {
+  for (const AclPolicy& p : policies_) {
+    if (!p.zones.contains(ctx.q().qname_lower)) continue;
+    for (const AclRule& r : p.rules) {
+      if (rule_matches(r, ctx.q().qtype, ctx.client().bytes())) return r.action;
+    }
+    break;  // the first policy for the name decides; no rule of it matching allows
+  }
+  return AclAction::allow;
+}
+
+Verdict Acl::serve(QueryContext& ctx) {
+  const AclAction action = decide(ctx);
+  counts_[static_cast<size_t>(action)]->inc(ctx.worker().index);
   switch (action) {
-    case AclAction::allow:
-      return ctx.next();
     case AclAction::block:
-      ctx.note("acl", "blocked");
+      pkg::note(ctx, "acl", "blocked");
       return ctx.reply_rcode(dns::rcode::REFUSED);
     case AclAction::filter: {
-      ctx.note("acl", "filtered");
-      dns::MessageWriter w(ctx.response());
+      pkg::note(ctx, "acl", "filtered");
+      dns::MessageWriter w(ctx.writable_response());
       w.start_reply(ctx.q(), dns::rcode::NOERROR, false);
       return ctx.reply();
     }
     case AclAction::drop:
       return ctx.drop();
+    case AclAction::allow:
+      break;
   }
+  return ctx.next();
 }
 
 }  // namespace cxxdns::plugins

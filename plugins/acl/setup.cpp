@@ -10,7 +10,7 @@ void cxxdns_register_acl(cxxdns::Registry& r) {
     std::vector<AclPolicy> policies;
     for (const auto& d : sc.directives()) {
       AclPolicy p;
-      p.zones = sc.zones_from(d.args);
+      p.zones = cxxdns::pkg::Zones(sc.zones_from(d.args));
       for (const auto& line : d.block) {
         AclRule rule;
         const std::string& a = line.name.text;
@@ -38,7 +38,7 @@ void cxxdns_register_acl(cxxdns::Registry& r) {
             rule.types.push_back(qt);
           } else if (mode == nets) {
             if (t.text == "*") continue;
-            auto n = cxxdns::Network::parse(t.text);
+            auto n = cxxdns::pkg::IpPrefix::parse(t.text);
             if (!n) sc.error(t, "illegal CIDR notation '" + t.text + "'");
             rule.nets.push_back(*n);
           } else {

@@ -2,198 +2,197 @@
 
 #include <algorithm>
 
-#include "core/dns/response.h"
+#include "core/plugin/internal_query.h"
+#include "plugins/pkg/trace.h"
 
 namespace cxxdns::plugins::cache {
 
 namespace {
 constexpr uint16_t kAxfr = 252, kIxfr = 251;
-
-std::vector<dns::Name> to_names(const std::vector<std::string>& zones) {
-  std::vector<dns::Name> out;
-  for (const auto& z : zones) {
-    dns::Name n;
-    if (dns::from_text(z, n)) n.to_lower(), out.push_back(n);
-  }
-  return out;
-}
+static_assert(dns::kPackedShapeMax <= kMaxMeta, "an entry keeps its answer's packed shape");
 
 uint32_t clamp_ttl(uint32_t ttl, const TypeConfig& t) {
   return std::min(std::max(ttl, t.min_ttl), t.max_ttl);
+}
+
+metrics::Counter& registered(const char* name, const char* help, const char* type = nullptr) {
+  auto& reg = metrics::Registry::global();
+  if (!type) return reg.counter(name, help).with(std::vector<std::string>{});
+  return reg.counter(name, help, {"type"}).with({type});
+}
+
+// coredns_cache_requests_total is every hit and miss: summed at scrape time from those
+// counters rather than counted a third time on the query path.
+void register_requests_total() {
+  static const bool once = [] {
+    auto& reg = metrics::Registry::global();
+    auto& requests =
+        reg.gauge("coredns_cache_requests_total", "The count of cache requests.", {}, true);
+    metrics::Counter& hs =
+        registered("coredns_cache_hits_total", "The count of cache hits.", "success");
+    metrics::Counter& hd =
+        registered("coredns_cache_hits_total", "The count of cache hits.", "denial");
+    metrics::Counter& m = registered("coredns_cache_misses_total", "The count of cache misses.");
+    reg.on_collect([&] {
+      requests.with(std::vector<std::string>{}).set(double(hs.value() + hd.value() + m.value()));
+    });
+    return true;
+  }();
+  (void)once;
 }
 }  // namespace
 
 Cache::Cache(CacheConfig cfg)
     : cfg_(std::move(cfg)),
-      zones_(to_names(cfg_.zones)),
-      success_off_(to_names(cfg_.success.disabled_zones)),
-      denial_off_(to_names(cfg_.denial.disabled_zones)),
+      zones_(cfg_.zones),
+      success_off_(cfg_.success.disabled_zones),
+      denial_off_(cfg_.denial.disabled_zones),
       store_(cfg_.success.capacity, cfg_.denial.capacity),
-      prefetch_rule_{cfg_.prefetch_amount, cfg_.prefetch_duration_ns, cfg_.prefetch_percentage} {}
-
-bool Cache::in_zones(const dns::Name& qname, const std::vector<dns::Name>& zones) const {
-  for (const auto& z : zones) {
-    if (dns::is_subdomain(qname, z)) return true;
-  }
-  return false;
+      prefetch_rule_{cfg_.prefetch_amount, cfg_.prefetch_duration_ns, cfg_.prefetch_percentage},
+      hits_success_(registered("coredns_cache_hits_total", "The count of cache hits.", "success")),
+      hits_denial_(registered("coredns_cache_hits_total", "The count of cache hits.", "denial")),
+      misses_(registered("coredns_cache_misses_total", "The count of cache misses.")),
+      prefetch_(registered("coredns_cache_prefetch_total",
+                           "The number of times the cache has prefetched a cached item.")),
+      served_stale_(registered("coredns_cache_served_stale_total",
+                               "The number of requests served from stale cache entries.")),
+      drops_(registered("coredns_cache_drops_total",
+                        "The number responses that are not cached, because the reply is "
+                        "malformed.")) {
+  register_requests_total();
+  auto& reg = metrics::Registry::global();
+  auto& entries = reg.collected_gauge("coredns_cache_entries",
+                                      "The number of elements in the cache.", {"type"});
+  auto& evictions = reg.collected_gauge("coredns_cache_evictions_total",
+                                        "The count of cache evictions.", {"type"}, true);
+  gauges_ = reg.collector([this, &entries, &evictions] {
+    entries.with({"success"}).add(double(entries_success()));
+    entries.with({"denial"}).add(double(entries_denial()));
+    evictions.with({"success"}).add(double(evictions_success()));
+    evictions.with({"denial"}).add(double(evictions_denial()));
+  });
 }
 
-void Cache::serve(QueryContext& ctx) {
+Verdict Cache::serve(QueryContext& ctx) {
   const dns::QueryView& q = ctx.q();
-  if (q.qtype == kAxfr || q.qtype == kIxfr || !in_zones(q.qname_lower, zones_)) {
-    ctx.next();
-    return;
-  }
+  if (q.qtype == kAxfr || q.qtype == kIxfr || !zones_.contains(q.qname_lower)) return ctx.next();
+  const int shard = ctx.worker().index;
   const Key key = Key::of(q);
   const uint64_t now = clock_();
   const bool verify = cfg_.stale_mode == StaleMode::verify;
   // In verify mode a stale entry is not copied now: the upstream is asked first.
-  Lookup r = store_.lookup(key, now, cfg_.stale_ns, prefetch_rule_, !verify, true, ctx.response());
+  Lookup r = store_.lookup(key, now, cfg_.stale_ns, prefetch_rule_, !verify, true,
+                           ctx.writable_response());
   if (r.found == Found::none || (r.found == Found::stale && verify)) {
-    misses_.fetch_add(1, std::memory_order_relaxed);
+    misses_.inc(shard);
     const bool stale = r.found == Found::stale;
-    ctx.note("cache", stale ? "stale, verifying with the next plugin" : "miss");
+    pkg::note(ctx, "cache", stale ? "stale, verifying with the next plugin" : "miss");
     ctx.on_reply(this, stale ? kVerifyStale : kMiss);
-    ctx.next();
-    return;
+    return ctx.next();
   }
-  (r.pool == Pool::success ? hits_success_ : hits_denial_).fetch_add(1, std::memory_order_relaxed);
-  if (r.found == Found::stale)
-    served_stale_.fetch_add(1, std::memory_order_relaxed);
-  else if (r.refresh)
-    prefetch_.fetch_add(1, std::memory_order_relaxed);
-  if (ctx.tracing()) {
-    ctx.note("cache", r.found == Found::stale ? "stale hit, refreshing"
-                                              : std::string("hit, ") + std::to_string(r.remaining) +
-                                                    "s left" + (r.refresh ? ", prefetching" : ""));
+  (r.pool == Pool::success ? hits_success_ : hits_denial_).inc(shard);
+  if (r.found == Found::stale) {
+    served_stale_.inc(shard);
+  } else if (r.refresh) {
+    prefetch_.inc(shard);
   }
-  answer(ctx, r.found == Found::stale ? 0 : r.remaining, r.refresh);
+  if (pkg::tracing(ctx)) {
+    pkg::note(ctx, "cache",
+              r.found == Found::stale ? "stale hit, refreshing"
+                                      : "hit, " + std::to_string(r.remaining) + "s left" +
+                                            (r.refresh ? ", prefetching" : ""));
+  }
+  return answer(ctx, r, r.found == Found::stale ? 0 : r.remaining);
 }
 
-void Cache::answer(QueryContext& ctx, uint32_t ttl, bool refresh) {
-  bool has_opt = false;
-  std::vector<uint8_t>& out = ctx.response();
-  const dns::QueryView& q = ctx.q();
-  if (!patch(out, q, ttl, cfg_.keepttl, &has_opt)) {
-    ctx.reply_rcode(dns::rcode::SERVFAIL);  // cannot happen: only walkable answers are stored
-    return;
+const dns::AnswerShape& Cache::copy_shape(QueryContext& ctx, const Lookup& r) {
+  // The shape stored with the entry: the copy is not walked (a cache hit's largest cost).
+  const uint32_t question_end = dns::kHeaderSize + ctx.q().qname.len + 4;
+  dns::AnswerShape& shape = ctx.fill_shape();
+  if (dns::unpack_shape(r.meta, r.meta_len, ctx.response(), question_end, shape)) return shape;
+  dns::read_shape_after(ctx.response(), question_end, shape);  // too many records to keep
+  return shape;
+}
+
+Verdict Cache::answer(QueryContext& ctx, const Lookup& r, uint32_t ttl) {
+  const dns::AnswerShape& shape = copy_shape(ctx, r);
+  if (!patch(ctx.response_bytes(), shape, ctx.q(), ttl, cfg_.keepttl)) {
+    return ctx.reply_rcode(
+        dns::rcode::SERVFAIL);  // cannot happen: only walkable answers are stored
   }
-  if (!refresh) {
-    // The patch walked the copy: when it already is what finalize_response would make of it
-    // (QR set, OPT as the query's, small enough), the server need not walk it again.
-    const bool final = !cfg_.keepttl && (dns::get16(out.data() + 2) & dns::flag::QR) &&
-                       has_opt == q.edns.present &&
-                       out.size() <= (ctx.udp() ? size_t(q.udp_size()) : size_t(65535));
-    if (final)
-      ctx.reply_final();
-    else
-      ctx.reply();
-    return;
-  }
+  if (!r.refresh) return ctx.reply();
   // The refresh runs through the plugins after this one as an internal query of its own;
-  // it is made before the reply because ctx may be gone after it.
-  auto* r = new QueryContext;
-  r->load(ctx.query_wire(), Transport::internal, ctx.client());
-  r->bind(&ctx.worker(), &sink_, nullptr);
-  const Chain* chain = ctx.chain();
-  const size_t pos = ctx.position() + 1;
-  ctx.reply();
-  r->run_from(chain, pos);
+  // it is sent before the reply because ctx may be gone after it.
+  send_internal(ctx.worker(), ctx.chain(), ctx.position() + 1, ctx.query_wire(), ctx.client(),
+                ctx.depth(), [this](QueryContext& answered) { refreshed(answered); });
+  return ctx.reply();
 }
 
 void Cache::on_reply(QueryContext& ctx, uint64_t cookie) {
   if (cookie == kVerifyStale) {
-    const uint16_t rc = dns::response_rcode(ctx.response());
+    const uint16_t rc = ctx.shape().rcode;
     if (rc != dns::rcode::NOERROR && rc != dns::rcode::NXDOMAIN && serve_stale_copy(ctx)) return;
   }
   // As CoreDNS: the asker gets the TTL the cache will count down from, so answers do not
   // jump from the upstream's TTL to the capped one on the next query.
   uint32_t ttl;
-  if (store(ctx.q(), ctx.response(), &ttl) && !cfg_.keepttl) set_ttls(ctx.response(), ctx.q(), ttl);
+  if (store(ctx, &ttl) && !cfg_.keepttl) dns::rewrite_ttls(ctx.response_bytes(), ctx.shape(), ttl);
 }
 
 bool Cache::serve_stale_copy(QueryContext& ctx) {
   // The upstream failed: the stale answer goes out instead, with TTL 0.
   const Key key = Key::of(ctx.q());
-  std::vector<uint8_t>& out = ctx.response();
-  if (store_.lookup(key, clock_(), cfg_.stale_ns, {}, false, false, out).found != Found::stale) {
+  std::vector<uint8_t> scratch;
+  if (store_.lookup(key, clock_(), cfg_.stale_ns, {}, false, true, scratch).found != Found::stale) {
     return false;
   }
-  std::vector<uint8_t> failed(out);
-  store_.lookup(key, clock_(), cfg_.stale_ns, {}, false, true, out);
-  if (!patch(out, ctx.q(), 0, cfg_.keepttl)) {
-    out.swap(failed);
+  dns::AnswerShape shape;
+  if (!dns::read_shape(scratch, shape) || !patch(scratch, shape, ctx.q(), 0, cfg_.keepttl)) {
     return false;
   }
-  served_stale_.fetch_add(1, std::memory_order_relaxed);
+  ctx.writable_response().swap(scratch);
+  ctx.set_shape(shape);
+  served_stale_.inc(ctx.worker().index);
   return true;
 }
 
-bool Cache::store(const dns::QueryView& q, std::span<const uint8_t> wire, uint32_t* ttl_out) {
-  const Classified c = classify(wire, q);
+bool Cache::store(QueryContext& ctx, uint32_t* ttl_out) {
+  const dns::QueryView& q = ctx.q();
+  const Classified c = classify(ctx.response(), ctx.shape(), q);
   uint32_t ttl;
   Pool pool;
   switch (c.kind) {
     case Kind::success:
-      if (in_zones(q.qname_lower, success_off_)) return false;
+      if (success_off_.contains(q.qname_lower)) return false;
       ttl = clamp_ttl(c.ttl, cfg_.success), pool = Pool::success;
       break;
     case Kind::denial:
-      if (in_zones(q.qname_lower, denial_off_)) return false;
+      if (denial_off_.contains(q.qname_lower)) return false;
       ttl = clamp_ttl(c.ttl, cfg_.denial), pool = Pool::denial;
       break;
     case Kind::servfail:
-      if (cfg_.servfail_ttl == 0 || in_zones(q.qname_lower, denial_off_)) return false;
+      if (cfg_.servfail_ttl == 0 || denial_off_.contains(q.qname_lower)) return false;
       ttl = cfg_.servfail_ttl, pool = Pool::denial;
       break;
     default:
-      if (c.mismatch) drops_.fetch_add(1, std::memory_order_relaxed);
+      if (c.mismatch) drops_.inc(ctx.worker().index);
       return false;
   }
-  // One answer per question: a newer one of the other kind replaces the old.
-  store_.insert(pool, Key::of(q), wire, ttl, clock_());
+  // One answer per question: a newer one of the other kind replaces the old. Its shape is
+  // kept with it, so that a hit does not read it again.
+  uint8_t packed[dns::kPackedShapeMax];
+  const size_t packed_len = dns::pack_shape(ctx.shape(), packed);
+  store_.insert(pool, Key::of(q), ctx.response(), ttl, clock_(), {packed, packed_len});
   if (ttl_out) *ttl_out = ttl;
   return true;
 }
 
-void Cache::RefreshSink::deliver(QueryContext& ctx) {
+void Cache::refreshed(QueryContext& answered) {
   // A failed refresh (upstream down) keeps the entry it was refreshing, stale or not, rather
   // than replacing it by a SERVFAIL: that entry is what serve_stale is there to serve.
-  const uint16_t rc = dns::response_rcode(ctx.response());
+  const uint16_t rc = answered.shape().rcode;
   const bool usable = rc == dns::rcode::NOERROR || rc == dns::rcode::NXDOMAIN;
-  if (!usable || !cache_.store(ctx.q(), ctx.response(), nullptr)) {
-    cache_.store_.refresh_done(Key::of(ctx.q()));
-  }
-  delete &ctx;
+  if (!usable || !store(answered, nullptr)) store_.refresh_done(Key::of(answered.q()));
 }
 
-void Cache::collect_metrics(std::vector<metrics::Sample>& out) const {
-  auto add = [&](const char* name, const char* help, bool counter, const char* type, double v) {
-    metrics::Sample s{name, help, counter, {}, v};
-    if (type) s.labels = {{"type", type}};
-    out.push_back(std::move(s));
-  };
-  add("coredns_cache_entries", "The number of elements in the cache.", false, "success",
-      double(entries_success()));
-  add("coredns_cache_entries", "The number of elements in the cache.", false, "denial",
-      double(entries_denial()));
-  add("coredns_cache_hits_total", "The count of cache hits.", true, "success",
-      double(hits_success()));
-  add("coredns_cache_hits_total", "The count of cache hits.", true, "denial",
-      double(hits_denial()));
-  add("coredns_cache_misses_total", "The count of cache misses.", true, nullptr, double(misses()));
-  add("coredns_cache_requests_total", "The count of cache requests.", true, nullptr,
-      double(requests()));
-  add("coredns_cache_prefetch_total", "The number of times the cache has prefetched a cached item.",
-      true, nullptr, double(prefetches()));
-  add("coredns_cache_served_stale_total", "The number of requests served from stale cache entries.",
-      true, nullptr, double(served_stale()));
-  add("coredns_cache_evictions_total", "The count of cache evictions.", true, "success",
-      double(evictions_success()));
-  add("coredns_cache_evictions_total", "The count of cache evictions.", true, "denial",
-      double(evictions_denial()));
-  add("coredns_cache_drops_total",
-      "The number responses that are not cached, because the reply is malformed.", true, nullptr,
-      double(drops()));
-}
 }  // namespace cxxdns::plugins::cache

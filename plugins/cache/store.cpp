@@ -125,6 +125,8 @@ Lookup Store::lookup(const Key& k, uint64_t now, uint64_t stale_ns, const Prefet
   if (copy) {
     std::span<const uint8_t> w = e.wire();
     out.assign(w.begin(), w.end());
+    r.meta_len = e.meta_len;
+    std::memcpy(r.meta, e.meta(), e.meta_len);
   }
   return r;
 }
@@ -169,8 +171,9 @@ void Store::free_slot(Shard& s, uint32_t r) {
   counts_[p].entries.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void Store::insert(Pool p, const Key& k, std::span<const uint8_t> wire, uint32_t ttl,
-                   uint64_t now) {
+void Store::insert(Pool p, const Key& k, std::span<const uint8_t> wire, uint32_t ttl, uint64_t now,
+                   std::span<const uint8_t> meta) {
+  if (meta.size() > kMaxMeta) meta = {};
   Shard& s = shard(k);
   std::lock_guard lock(s.mu);
   uint32_t r = s.index.find(k.hash);
@@ -188,10 +191,12 @@ void Store::insert(Pool p, const Key& k, std::span<const uint8_t> wire, uint32_t
   }
   Entry& e = entry(s, r);
   if (!same) e.hits = 0, e.last_hit_ns = 0;
-  e.bytes.resize(k.len + wire.size());
+  e.bytes.resize(k.len + wire.size() + meta.size());
   std::memcpy(e.bytes.data(), k.bytes, k.len);
   std::memcpy(e.bytes.data() + k.len, wire.data(), wire.size());
+  if (!meta.empty()) std::memcpy(e.bytes.data() + k.len + wire.size(), meta.data(), meta.size());
   e.key_len = k.len;
+  e.meta_len = static_cast<uint8_t>(meta.size());
   e.hash = k.hash;
   e.stored_ns = now;
   e.ttl = ttl;

@@ -40,12 +40,17 @@ enum class Found : uint8_t { none, fresh, stale };
 // The two kinds of entries, each with its own capacity (CoreDNS's `success` and `denial`).
 enum class Pool : uint8_t { success = 0, denial = 1 };
 
+// What the cache keeps beside an answer (its packed shape).
+constexpr size_t kMaxMeta = 80;
+
 struct Lookup {
   Found found = Found::none;
   Pool pool = Pool::success;  // where the entry found is
   uint32_t remaining = 0;     // seconds left (0 when stale)
   uint32_t ttl = 0;           // the TTL the entry was stored with
   bool refresh = false;       // the caller should refresh it (prefetch, or stale): now in flight
+  uint8_t meta_len = 0;       // what was stored beside the answer, copied with it
+  uint8_t meta[kMaxMeta];
 };
 
 // One index for both pools: a question has at most one entry, success or denial, and a miss
@@ -64,8 +69,9 @@ class Store {
                 bool stale_refresh, bool copy, std::vector<uint8_t>& out);
   // Stores the entry for `k` in `pool`, replacing the one `k` had in either pool, evicting
   // one of `pool` when the shard's share of it is full.
-  void insert(Pool pool, const Key& k, std::span<const uint8_t> wire, uint32_t ttl,
-              uint64_t now_ns);
+  // `meta` (at most kMaxMeta bytes) is kept beside the answer and copied with it.
+  void insert(Pool pool, const Key& k, std::span<const uint8_t> wire, uint32_t ttl, uint64_t now_ns,
+              std::span<const uint8_t> meta = {});
   void erase(const Key& k);
   // Ends an in-flight refresh that did not store anything.
   void refresh_done(const Key& k);
@@ -81,7 +87,7 @@ class Store {
   // The key is not kept inline (up to 260 bytes) so that 100,000 entries take ~7 MB, not
   // ~34, and the CLOCK hand and the index's victims touch fewer cache lines.
   struct Entry {
-    std::vector<uint8_t> bytes;  // key (key_len bytes), then the answer's wire
+    std::vector<uint8_t> bytes;  // key (key_len bytes), the answer's wire, then meta_len bytes
     uint64_t hash = 0;
     uint64_t stored_ns = 0;
     uint64_t last_hit_ns = 0;
@@ -89,12 +95,16 @@ class Store {
     uint32_t ttl = 0;
     uint32_t hits = 0;
     uint16_t key_len = 0;
+    uint8_t meta_len = 0;
     bool referenced = false;  // CLOCK bit
 
     bool is(const Key& k) const {
       return hash == k.hash && key_len == k.len && std::memcmp(bytes.data(), k.bytes, k.len) == 0;
     }
-    std::span<const uint8_t> wire() const { return std::span(bytes).subspan(key_len); }
+    std::span<const uint8_t> wire() const {
+      return std::span(bytes).subspan(key_len, bytes.size() - key_len - meta_len);
+    }
+    const uint8_t* meta() const { return bytes.data() + bytes.size() - meta_len; }
   };
   // One pool's slots in a shard. A slot is never moved once made (reserved up front).
   struct Slots {

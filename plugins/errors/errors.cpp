@@ -11,14 +11,15 @@ namespace cxxdns::plugins {
 Errors::Errors(std::vector<ConsolidateRule> rules)
     : rules_(std::move(rules)), counters_(rules_.size()) {}
 
-void Errors::serve(QueryContext& ctx) {
+Verdict Errors::serve(QueryContext& ctx) {
   ctx.on_reply(this);
-  ctx.next();
+  return ctx.next();
 }
 
 void Errors::on_reply(QueryContext& ctx, uint64_t) {
-  if (ctx.error().empty()) return;
-  const std::string err(ctx.error());
+  const QueryError* e = ctx.find_slot<QueryError>();
+  if (!e || e->text.empty()) return;
+  const std::string& err = e->text;
   for (size_t i = 0; i < rules_.size(); ++i) {
     if (std::regex_search(err, rules_[i].regex)) {
       std::lock_guard lock(mu_);
@@ -27,25 +28,13 @@ void Errors::on_reply(QueryContext& ctx, uint64_t) {
     }
   }
   char buf[16];
-  log::error("plugin/errors: {} {} {}: {}", dns::response_rcode(ctx.response()), ctx.qname_text(),
+  log::error("plugin/errors: {} {} {}: {}", ctx.shape().rcode, ctx.qname_text(),
              dns::type_name(ctx.q().qtype, buf), err);
 }
 
 void Errors::start(ControlInfo& control) {
   if (rules_.empty()) return;
-  uv_timer_init(control.loop, &timer_);
-  timer_.data = this;
-  timer_started_ = true;
-  uv_timer_start(
-      &timer_,
-      [](uv_timer_t* t) { static_cast<Errors*>(t->data)->report_due(QueryContext::now_ns()); }, 100,
-      100);
-}
-
-void Errors::stop() {
-  if (timer_started_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&timer_))) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
-  }
+  timer_.start(control.loop, 100, 100, [this] { report_due(QueryContext::now_ns()); });
 }
 
 void Errors::report_due(uint64_t now_ns) {

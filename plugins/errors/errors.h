@@ -7,9 +7,8 @@
 #include <string>
 #include <vector>
 
-#include <uv.h>
-
 #include "core/plugin/context.h"
+#include "plugins/pkg/timer.h"
 
 namespace cxxdns::plugins {
 
@@ -20,14 +19,15 @@ struct ConsolidateRule {
   std::string level;  // warning, error, info, debug
 };
 
-class Errors final : public Plugin {
+class Errors final : public Plugin, public ReplyHook {
  public:
   explicit Errors(std::vector<ConsolidateRule> rules);
   std::string_view name() const override { return "errors"; }
-  void serve(QueryContext& ctx) override;
+  Verdict serve(QueryContext& ctx) override;
   void on_reply(QueryContext& ctx, uint64_t) override;
-  void start(ControlInfo& control) override;
-  void stop() override;
+  // On the control loop: the timer that reports consolidated errors.
+  void start(ControlInfo& control);
+  void stop() { timer_.close(); }
 
  private:
   struct Counter {
@@ -39,8 +39,7 @@ class Errors final : public Plugin {
   std::vector<ConsolidateRule> rules_;
   std::mutex mu_;  // guards counters_: errors come from every worker
   std::vector<Counter> counters_;
-  uv_timer_t timer_;
-  bool timer_started_ = false;
+  pkg::Timer timer_;
 };
 
 }  // namespace cxxdns::plugins

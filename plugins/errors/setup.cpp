@@ -37,6 +37,9 @@ void cxxdns_register_errors(cxxdns::Registry& r) {
       }
       rules.push_back(std::move(rule));
     }
-    return std::make_unique<Errors>(std::move(rules));
+    auto p = std::make_unique<Errors>(std::move(rules));
+    sc.on_startup([p = p.get()](cxxdns::ControlInfo& c) { p->start(c); });
+    sc.on_shutdown([p = p.get()] { p->stop(); });
+    return p;
   });
 }

@@ -5,6 +5,7 @@
 #include "core/dns/message.h"
 #include "core/dns/response.h"
 #include "core/dns/text.h"
+#include "plugins/pkg/trace.h"
 
 namespace cxxdns::plugins {
 
@@ -22,28 +23,29 @@ bool query_asks_explain(const QueryContext& ctx) {
   return false;
 }
 
-void Explain::serve(QueryContext& ctx) {
+Verdict Explain::serve(QueryContext& ctx) {
   if (query_asks_explain(ctx)) {
     auto addr = ctx.client().bytes();
-    for (const Network& n : allowed_) {
+    for (const pkg::IpPrefix& n : allowed_) {
       if (n.contains(addr)) {
-        ctx.set_tracing(true);
+        pkg::start_trace(ctx);
         ctx.on_reply(this);
         break;
       }
     }
   }
-  ctx.next();
+  return ctx.next();
 }
 
 void Explain::on_reply(QueryContext& ctx, uint64_t) {
-  auto& msg = ctx.response();
-  if (msg.size() < dns::kHeaderSize) return;
+  if (ctx.response().size() < dns::kHeaderSize) return;
   char buf[16];
-  std::vector<std::string> parts = ctx.notes();
+  const pkg::Trace* trace = ctx.find_slot<pkg::Trace>();
+  std::vector<std::string> parts = trace ? trace->notes : std::vector<std::string>{};
   double ms = double(QueryContext::now_ns() - ctx.start_ns()) / 1e6;
   parts.push_back(
-      fmt::format("answer: {} in {:.3f}ms", dns::rcode_name(dns::response_rcode(msg), buf), ms));
+      fmt::format("answer: {} in {:.3f}ms", dns::rcode_name(ctx.shape().rcode, buf), ms));
+  auto& msg = ctx.writable_response();
   // One TXT record, one string a step, owned by the query name (a pointer to the question).
   std::vector<uint8_t> rdata;
   for (auto& p : parts) {

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "core/plugin/context.h"
-#include "core/plugin/network.h"
+#include "plugins/pkg/ip.h"
 
 namespace cxxdns::plugins {
 
@@ -16,15 +16,15 @@ constexpr uint16_t kExplainOption = 65330;
 // True when the query's OPT record carries kExplainOption.
 bool query_asks_explain(const QueryContext& ctx);
 
-class Explain final : public Plugin {
+class Explain final : public Plugin, public ReplyHook {
  public:
-  explicit Explain(std::vector<Network> allowed) : allowed_(std::move(allowed)) {}
+  explicit Explain(std::vector<pkg::IpPrefix> allowed) : allowed_(std::move(allowed)) {}
   std::string_view name() const override { return "explain"; }
-  void serve(QueryContext& ctx) override;
+  Verdict serve(QueryContext& ctx) override;
   void on_reply(QueryContext& ctx, uint64_t) override;
 
  private:
-  std::vector<Network> allowed_;
+  std::vector<pkg::IpPrefix> allowed_;
 };
 
 }  // namespace cxxdns::plugins

@@ -7,10 +7,26 @@
 #include "core/log/log.h"
 #include "core/plugin/kept.h"
 #include "plugins/fakeip/persist.h"
+#include "plugins/pkg/trace.h"
 
 namespace cxxdns::plugins {
 
-Fakeip::Fakeip(FakeipOptions opts) : opts_(std::move(opts)) {
+namespace {
+metrics::Counter& registered(const char* name, const char* help) {
+  return metrics::Registry::global().counter(name, help).with(std::vector<std::string>{});
+}
+}  // namespace
+
+Fakeip::Fakeip(FakeipOptions opts)
+    : opts_(std::move(opts)),
+      zones_(opts_.zones),
+      allocations_(
+          registered("cxxdns_fakeip_allocations_total", "Fake addresses handed to new names.")),
+      recycled_(registered("cxxdns_fakeip_recycled_total",
+                           "Addresses taken from the least recently used name when a pool was "
+                           "full.")),
+      filtered_(registered("cxxdns_fakeip_filtered_total",
+                           "Queries a filter passed to the next plugin.")) {
   // One pool per range for the whole process, the same object across a reload, so names keep
   // their addresses (connections through the gateway depend on them).
   auto pool_for = [](const Cidr& r) {
@@ -23,6 +39,11 @@ Fakeip::Fakeip(FakeipOptions opts) : opts_(std::move(opts)) {
     pool6_ = pool_for(opts_.range6);
     pools_.push_back(pool6_.get());
   }
+  auto& reg = metrics::Registry::global();
+  auto& used =
+      reg.collected_gauge("cxxdns_fakeip_pool_used", "Addresses of the pools mapped to a name.");
+  pool_used_metric_ = reg.collector(
+      [this, &used] { used.with(std::vector<std::string>{}).add(double(pool_used())); });
 }
 
 uint64_t Fakeip::pool_used() const {
@@ -40,17 +61,11 @@ void Fakeip::start(ControlInfo& control) {
   if (n) log::info("plugin/fakeip: loaded {} mappings from {}", n, opts_.persist);
   saved_version_ = versions();
   // Debounced: at most one write a second, from the control loop, never on the query path.
-  uv_timer_init(control.loop, &timer_);
-  timer_.data = this;
-  timer_started_ = true;
-  uv_timer_start(
-      &timer_, [](uv_timer_t* t) { static_cast<Fakeip*>(t->data)->save_if_changed(); }, 1000, 1000);
+  timer_.start(control.loop, 1000, 1000, [this] { save_if_changed(); });
 }
 
 void Fakeip::stop() {
-  if (timer_started_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&timer_))) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
-  }
+  timer_.close();
   save_if_changed();
 }
 
@@ -70,27 +85,18 @@ void Fakeip::save_if_changed() {
   saved_version_ = v;
 }
 
-bool Fakeip::falls_through(std::string_view qname) const {
-  if (!opts_.fallthrough_set) return false;
-  if (opts_.fallthrough.empty()) return true;
-  for (auto& z : opts_.fallthrough) {
-    if (dns::is_subdomain(qname, z)) return true;
-  }
-  return false;
-}
-
 void Fakeip::write_fake(QueryContext& ctx, FakePool& pool) {
   uint8_t addr[16];
   FakePool::Result r = pool.lookup_or_assign(ctx.qname_text(), addr);
-  if (r.allocated) allocations_.fetch_add(1, std::memory_order_relaxed);
-  if (r.recycled) recycled_.fetch_add(1, std::memory_order_relaxed);
-  if (ctx.tracing()) {
+  if (r.allocated) allocations_.inc(ctx.worker().index);
+  if (r.recycled) recycled_.inc(ctx.worker().index);
+  if (pkg::tracing(ctx)) {
     char text[INET6_ADDRSTRLEN];
     inet_ntop(pool.range().family == 4 ? AF_INET : AF_INET6, addr, text, sizeof text);
-    ctx.note("fakeip", std::string(r.allocated ? "faked, new " : "faked ") + text);
+    pkg::note(ctx, "fakeip", std::string(r.allocated ? "faked, new " : "faked ") + text);
   }
   const dns::QueryView& q = ctx.q();
-  dns::MessageWriter w(ctx.response());
+  dns::MessageWriter w(ctx.writable_response());
   w.start_reply(q, dns::rcode::NOERROR, true);
   if (pool.range().family == 4) {
     w.a(q.qname, opts_.ttl, addr);
@@ -101,11 +107,11 @@ void Fakeip::write_fake(QueryContext& ctx, FakePool& pool) {
 
 void Fakeip::write_nodata(QueryContext& ctx) {
   // No SOA: fakeip is authoritative for no zone it could name one for.
-  dns::MessageWriter w(ctx.response());
+  dns::MessageWriter w(ctx.writable_response());
   w.start_reply(ctx.q(), dns::rcode::NOERROR, true);
 }
 
-void Fakeip::serve_ptr(QueryContext& ctx) {
+Verdict Fakeip::serve_ptr(QueryContext& ctx) {
   uint8_t addr[16] = {};
   int family = dns::parse_reverse_name(ctx.qname_text(), addr);
   for (FakePool* p : pools_) {
@@ -115,44 +121,40 @@ void Fakeip::serve_ptr(QueryContext& ctx) {
       case FakePool::Reverse::outside:
         continue;
       case FakePool::Reverse::unmapped:
-        if (falls_through(ctx.qname_text())) return ctx.next();
+        if (opts_.fallthrough.through(ctx.q().qname_lower)) return ctx.next();
         return ctx.reply_rcode(dns::rcode::NXDOMAIN);
       case FakePool::Reverse::mapped: {
         dns::Name n;
         if (!dns::from_text(target, n)) return ctx.reply_rcode(dns::rcode::SERVFAIL);
-        dns::MessageWriter w(ctx.response());
+        dns::MessageWriter w(ctx.writable_response());
         w.start_reply(ctx.q(), dns::rcode::NOERROR, true);
         w.name_rr(ctx.q().qname, dns::type::PTR, opts_.ttl, n);
         return ctx.reply();
       }
     }
   }
-  ctx.next();
+  return ctx.next();
 }
 
-void Fakeip::serve(QueryContext& ctx) {
+Verdict Fakeip::serve(QueryContext& ctx) {
   const dns::QueryView& q = ctx.q();
   if (q.qclass != dns::cls::IN) return ctx.next();
   if (q.qtype == dns::type::PTR) return serve_ptr(ctx);
   if (q.qtype != dns::type::A && q.qtype != dns::type::AAAA) return ctx.next();
 
+  if (!zones_.contains(q.qname_lower)) return ctx.next();
   std::string_view qname = ctx.qname_text();
-  bool in_zone = false;
-  for (auto& z : opts_.zones) {
-    if (dns::is_subdomain(qname, z)) in_zone = true;
-  }
-  if (!in_zone) return ctx.next();
   if (opts_.filter.match(qname)) {
-    filtered_.fetch_add(1, std::memory_order_relaxed);
-    ctx.note("fakeip", "filtered, next");
+    filtered_.inc(ctx.worker().index);
+    pkg::note(ctx, "fakeip", "filtered, next");
     return ctx.next();
   }
   FakePool* pool = q.qtype == dns::type::A ? pool4_.get() : pool6_.get();
-  if (!pool && falls_through(qname)) return ctx.next();
+  if (!pool && opts_.fallthrough.through(q.qname_lower)) return ctx.next();
   if (opts_.verify) {
     // Ask the next plugin first; on_reply fakes only a name that has addresses there.
     ctx.on_reply(this, q.qtype);
-    ctx.note("fakeip", "verify: asking the next plugin first");
+    pkg::note(ctx, "fakeip", "verify: asking the next plugin first");
     return ctx.next();
   }
   if (pool) {
@@ -160,7 +162,7 @@ void Fakeip::serve(QueryContext& ctx) {
   } else {
     write_nodata(ctx);
   }
-  ctx.reply();
+  return ctx.reply();
 }
 
 void Fakeip::on_reply(QueryContext& ctx, uint64_t cookie) {
@@ -168,7 +170,7 @@ void Fakeip::on_reply(QueryContext& ctx, uint64_t cookie) {
   if (resp.size() < 12) return;
   dns::Header h = dns::Header::read(resp.data());
   if (h.rcode() != dns::rcode::NOERROR) {
-    ctx.note("fakeip", "verify: upstream said no, answer passed through");
+    pkg::note(ctx, "fakeip", "verify: upstream said no, answer passed through");
     return;
   }
   bool has_address = false;
@@ -178,7 +180,7 @@ void Fakeip::on_reply(QueryContext& ctx, uint64_t cookie) {
     return !has_address;
   });
   if (!ok || !has_address) {  // NXDOMAIN, NODATA, a malformed answer: passed on as they are
-    ctx.note("fakeip", "verify: no address upstream, answer passed through");
+    pkg::note(ctx, "fakeip", "verify: no address upstream, answer passed through");
     return;
   }
   FakePool* pool = cookie == dns::type::A ? pool4_.get() : pool6_.get();
@@ -191,26 +193,4 @@ void Fakeip::on_reply(QueryContext& ctx, uint64_t cookie) {
   }
 }
 
-void Fakeip::collect_metrics(std::vector<metrics::Sample>& out) const {
-  out.push_back({"cxxdns_fakeip_allocations_total",
-                 "Fake addresses handed to new names.",
-                 true,
-                 {},
-                 double(allocations_total())});
-  out.push_back({"cxxdns_fakeip_pool_used",
-                 "Addresses of the pools mapped to a name.",
-                 false,
-                 {},
-                 double(pool_used())});
-  out.push_back({"cxxdns_fakeip_recycled_total",
-                 "Addresses taken from the least recently used name when a pool was full.",
-                 true,
-                 {},
-                 double(recycled_total())});
-  out.push_back({"cxxdns_fakeip_filtered_total",
-                 "Queries a filter passed to the next plugin.",
-                 true,
-                 {},
-                 double(filtered_total())});
-}
 }  // namespace cxxdns::plugins

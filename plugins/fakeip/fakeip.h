@@ -4,16 +4,18 @@
 // the name. See README.md.
 #pragma once
 
-#include <uv.h>
-
 #include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/metrics/metrics.h"
 #include "core/plugin/context.h"
 #include "plugins/fakeip/filter.h"
 #include "plugins/fakeip/pool.h"
+#include "plugins/pkg/fall.h"
+#include "plugins/pkg/timer.h"
+#include "plugins/pkg/zones.h"
 
 namespace cxxdns::plugins {
 
@@ -26,54 +28,47 @@ struct FakeipOptions {
   Filter filter;
   std::string persist;  // empty: none
   bool verify = false;
-  std::vector<std::string> fallthrough;  // zones; empty with fallthrough_set = all
-  bool fallthrough_set = false;
+  pkg::Fallthrough fallthrough;
 };
 
-class Fakeip final : public Plugin {
+class Fakeip final : public Plugin, public ReplyHook {
  public:
   explicit Fakeip(FakeipOptions opts);
   std::string_view name() const override { return "fakeip"; }
-  void serve(QueryContext& ctx) override;
+  Verdict serve(QueryContext& ctx) override;
   void on_reply(QueryContext& ctx, uint64_t cookie) override;
-  void start(ControlInfo& control) override;
-  void stop() override;
+  // On the control loop: loads the persist file and writes it as mappings change.
+  void start(ControlInfo& control);
+  void stop();
 
   // Writes the persist file now when the mappings changed since the last write.
   void save_if_changed();
 
-  // Metrics, named after what they will feed.
-  uint64_t allocations_total() const {
-    return allocations_.load(std::memory_order_relaxed);
-  }                            // cxxdns_fakeip_allocations_total
-  uint64_t pool_used() const;  // cxxdns_fakeip_pool_used
-  void collect_metrics(std::vector<metrics::Sample>& out) const override;
-  uint64_t recycled_total() const {
-    return recycled_.load(std::memory_order_relaxed);
-  }  // cxxdns_fakeip_recycled_total
-  uint64_t filtered_total() const {
-    return filtered_.load(std::memory_order_relaxed);
-  }  // cxxdns_fakeip_filtered_total
+  // Metrics (process-wide counters, as every plugin's).
+  uint64_t allocations_total() const { return allocations_.value(); }  // ..._allocations_total
+  uint64_t pool_used() const;                                          // cxxdns_fakeip_pool_used
+  uint64_t recycled_total() const { return recycled_.value(); }  // cxxdns_fakeip_recycled_total
+  uint64_t filtered_total() const { return filtered_.value(); }  // cxxdns_fakeip_filtered_total
 
   FakePool& pool4() { return *pool4_; }
   FakePool* pool6() { return pool6_.get(); }
 
  private:
-  bool falls_through(std::string_view qname) const;
-  // Writes the fake answer for the query into ctx.response().
+  // Writes the fake answer for the query into ctx.writable_response().
   void write_fake(QueryContext& ctx, FakePool& pool);
   void write_nodata(QueryContext& ctx);
-  void serve_ptr(QueryContext& ctx);
+  Verdict serve_ptr(QueryContext& ctx);
   uint64_t versions() const;
 
   FakeipOptions opts_;
+  pkg::Zones zones_;
   std::shared_ptr<FakePool> pool4_, pool6_;  // kept across reloads: the mapping survives
   std::vector<FakePool*> pools_;
-  std::atomic<uint64_t> allocations_{0}, recycled_{0}, filtered_{0};
+  metrics::OwnedCounter allocations_, recycled_, filtered_;
+  metrics::CollectorHandle pool_used_metric_;
   uint64_t saved_version_ = 0;
   bool save_failing_ = false;
-  uv_timer_t timer_;
-  bool timer_started_ = false;
+  pkg::Timer timer_;
 };
 
 }  // namespace cxxdns::plugins

@@ -86,12 +86,14 @@ void cxxdns_register_fakeip(cxxdns::Registry& r) {
         if (!line.args.empty()) sc.arg_error(line.name);
         o.verify = true;
       } else if (opt == "fallthrough") {
-        o.fallthrough_set = true;
-        if (!line.args.empty()) o.fallthrough = sc.zones_from(line.args);
+        o.fallthrough = cxxdns::pkg::Fallthrough::parse(sc, line);
       } else {
         sc.unknown_property(line.name);
       }
     }
-    return std::make_unique<Fakeip>(std::move(o));
+    auto p = std::make_unique<Fakeip>(std::move(o));
+    sc.on_startup([p = p.get()](cxxdns::ControlInfo& c) { p->start(c); });
+    sc.on_shutdown([p = p.get()] { p->stop(); });
+    return p;
   });
 }

@@ -9,6 +9,7 @@
 #include "core/dns/message.h"
 #include "core/dns/text.h"
 #include "plugins/forward/udp_pool.h"
+#include "plugins/pkg/trace.h"
 
 namespace cxxdns::plugins::forward {
 
@@ -28,10 +29,11 @@ Exchange::Exchange(Forward::Worker& w) : w_(w) {
   rbuf_.resize(65535 + 2);
 }
 
-void Exchange::start_query(Forward* fw, QueryContext& ctx, size_t block, const uint8_t* order,
+void Exchange::start_query(Forward* fw, PendingQuery query, size_t block, const uint8_t* order,
                            size_t n) {
   fw_ = fw;
-  ctx_ = &ctx;
+  pending_ = std::move(query);
+  QueryContext& ctx = pending_.ctx();
   probe_ = nullptr;
   block_ = block;
   blk_ = fw->blocks()[block].get();
@@ -45,14 +47,13 @@ void Exchange::start_query(Forward* fw, QueryContext& ctx, size_t block, const u
   qtype_ = ctx.q().qtype;
   qclass_ = ctx.q().qclass;
   auto wire = ctx.query_wire();
-  query_.assign(wire.begin(), wire.end());
+  wire_.assign(wire.begin(), wire.end());
   deadline_ms_ = now_ms(w_.loop) + kOverallTimeoutMs;
   next_try();
 }
 
 void Exchange::start_probe(Probe* probe) {
   fw_ = probe->fw;
-  ctx_ = nullptr;
   probe_ = probe;
   blk_ = probe->block;
   norder_ = 0;
@@ -63,7 +64,7 @@ void Exchange::start_probe(Probe* probe) {
   qname_.to_lower();
   qtype_ = dns::type::NS;
   qclass_ = dns::cls::IN;
-  query_ = probe->query;
+  wire_ = probe->query;
   up_ = probe->up;
   deadline_ms_ = now_ms(w_.loop) + kHealthTimeoutMs;
   begin(blk_->opts.force_tcp || up_->tls);
@@ -76,7 +77,7 @@ void Exchange::next_try() {
   }
   up_ = blk_->opts.upstreams[order_[tried_++]].get();
   bool tcp = up_->tls || blk_->opts.force_tcp ||
-             (!blk_->opts.prefer_udp && ctx_->transport() == Transport::tcp);
+             (!blk_->opts.prefer_udp && pending_->transport() == Transport::tcp);
   begin(tcp);
 }
 
@@ -84,10 +85,10 @@ void Exchange::begin(bool tcp) {
   tcp_ = tcp;
   // A fresh random ID per try: an answer to an earlier try, or a spoofed one, is ignored.
   id_ = static_cast<uint16_t>(w_.rng());
-  dns::put16(query_.data(), id_);
+  dns::put16(wire_.data(), id_);
   try_start_ns_ = QueryContext::now_ns();
   rlen_ = 0;
-  if (ctx_) up_->requests.fetch_add(1, std::memory_order_relaxed);
+  if (pending_) up_->requests.fetch_add(1, std::memory_order_relaxed);
 
   uint64_t now = now_ms(w_.loop);
   uint64_t left = deadline_ms_ > now ? deadline_ms_ - now : 1;
@@ -103,11 +104,11 @@ void Exchange::begin(bool tcp) {
     }
     // Unique among the socket's queries in flight, so an answer has one possible owner.
     while (usock_->has_id(id_)) id_ = static_cast<uint16_t>(w_.rng());
-    dns::put16(query_.data(), id_);
+    dns::put16(wire_.data(), id_);
     usock_->waiting.push_back({id_, this});
     ++usock_->uses;
     uv_buf_t b =
-        uv_buf_init(reinterpret_cast<char*>(query_.data()), static_cast<unsigned>(query_.size()));
+        uv_buf_init(reinterpret_cast<char*>(wire_.data()), static_cast<unsigned>(wire_.size()));
     int sent = uv_udp_try_send(&usock_->h, &b, 1, nullptr);
     if (sent < 0) try_failed(uv_strerror(sent));
     return;
@@ -160,12 +161,12 @@ void Exchange::on_connect(uv_connect_t* req, int status) {
 }
 
 void Exchange::send_tcp() {
-  dns::put16(len_prefix_, static_cast<uint16_t>(query_.size()));
+  dns::put16(len_prefix_, static_cast<uint16_t>(wire_.size()));
   if (conn_->ssl) {
     // One TLS record for the length and the message; the read side is always on (tls.cpp).
-    std::vector<uint8_t> out(2 + query_.size());
+    std::vector<uint8_t> out(2 + wire_.size());
     std::memcpy(out.data(), len_prefix_, 2);
-    std::memcpy(out.data() + 2, query_.data(), query_.size());
+    std::memcpy(out.data() + 2, wire_.data(), wire_.size());
     if (!conn_->tls_send(out.data(), out.size()) && conn_ && conn_->owner == this) {
       try_failed("tls: write failed");
     }
@@ -173,7 +174,7 @@ void Exchange::send_tcp() {
   }
   uv_buf_t bufs[2] = {
       uv_buf_init(reinterpret_cast<char*>(len_prefix_), 2),
-      uv_buf_init(reinterpret_cast<char*>(query_.data()), static_cast<unsigned>(query_.size()))};
+      uv_buf_init(reinterpret_cast<char*>(wire_.data()), static_cast<unsigned>(wire_.size()))};
   conn_->write_req.data = conn_;
   auto* stream = reinterpret_cast<uv_stream_t*>(&conn_->h);
   int rc = uv_write(&conn_->write_req, stream, bufs, 2, on_write);
@@ -269,7 +270,7 @@ void Exchange::complete() {
   }
   // A truncated UDP answer to a client that can take more (TCP, prefer_udp): ask again
   // over TCP, same upstream.
-  if (!tcp_ && (h.flags & dns::flag::TC) && ctx_->transport() != Transport::udp) {
+  if (!tcp_ && (h.flags & dns::flag::TC) && pending_->transport() != Transport::udp) {
     retry_tcp_ = true;
     uv_timer_stop(&timer_);
     if (close_socket()) on_socket_closed();
@@ -282,11 +283,11 @@ void Exchange::complete() {
   up_->duration_count.fetch_add(1, std::memory_order_relaxed);
   if (up_->duration) up_->duration->observe(w_.index, double(took_ns) / 1e9);
 
-  QueryContext* ctx = ctx_;
-  auto& resp = ctx->response();
+  PendingQuery query = std::move(pending_);
+  QueryContext& ctx = query.ctx();
+  auto& resp = ctx.writable_response();
   resp.assign(msg, msg + answer_len_);
-  dns::put16(resp.data(), ctx->q().hdr.id);
-  ctx_ = nullptr;
+  dns::put16(resp.data(), ctx.q().hdr.id);
   finished_ = true;
   uv_timer_stop(&timer_);
   // Once released this exchange may serve the next block's query: keep what is needed.
@@ -298,15 +299,14 @@ void Exchange::complete() {
   } else if (close_socket()) {
     on_socket_closed();
   }  // else the close callback returns this exchange to the pool
-  if (ctx->tracing()) {
+  if (pkg::tracing(ctx)) {
     char rc[16];
-    ctx->note(
-        "forward",
-        up->to + " " +
-            std::string(dns::rcode_name(dns::Header::read(ctx->response().data()).rcode(), rc)) +
-            fmt::format(" in {:.3f}ms", double(QueryContext::now_ns() - ctx->start_ns()) / 1e6));
+    pkg::note(
+        ctx, "forward",
+        up->to + " " + std::string(dns::rcode_name(ctx.shape().rcode, rc)) +
+            fmt::format(" in {:.3f}ms", double(QueryContext::now_ns() - ctx.start_ns()) / 1e6));
   }
-  fw->finish(*ctx, block);
+  fw->finish(std::move(query), block);
 }
 
 void Exchange::try_failed(const char* reason, bool network_error) {
@@ -419,8 +419,7 @@ void Exchange::on_socket_closed() {
 }
 
 void Exchange::all_failed() {
-  QueryContext* ctx = ctx_;
-  ctx_ = nullptr;
+  PendingQuery query = std::move(pending_);
   finished_ = true;
   uv_timer_stop(&timer_);
   fw_->blocks()[block_]->inflight.fetch_sub(1, std::memory_order_relaxed);
@@ -428,17 +427,16 @@ void Exchange::all_failed() {
   err += last_error_.empty() ? "no healthy proxies" : last_error_;
   // With a socket still closing, its close callback returns this exchange to the pool.
   if (!closing_) fw_->release(w_, this);
-  ctx->fail(dns::rcode::SERVFAIL, err);
+  query.fail(dns::rcode::SERVFAIL, err);
 }
 
 void Exchange::shutdown() {
   dying_ = true;
   uv_timer_stop(&timer_);
-  if (ctx_) {
-    QueryContext* ctx = ctx_;
-    ctx_ = nullptr;
+  if (pending_) {
+    PendingQuery query = std::move(pending_);
     blk_->inflight.fetch_sub(1, std::memory_order_relaxed);
-    ctx->fail(dns::rcode::SERVFAIL, "plugin/forward: server stopping");
+    query.fail(dns::rcode::SERVFAIL, "plugin/forward: server stopping");
   }
   close_socket();
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_close);

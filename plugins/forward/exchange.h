@@ -33,7 +33,7 @@ class Exchange {
  public:
   explicit Exchange(Forward::Worker& w);
   // Starts a client query on `block` with upstreams tried in `order`.
-  void start_query(Forward* fw, QueryContext& ctx, size_t block, const uint8_t* order, size_t n);
+  void start_query(Forward* fw, PendingQuery query, size_t block, const uint8_t* order, size_t n);
   void start_probe(Probe* probe);
   // Answers the client with SERVFAIL (server stopping) and closes the handles; the
   // object deletes itself once they are closed.
@@ -73,7 +73,7 @@ class Exchange {
 
   Forward::Worker& w_;
   Forward* fw_ = nullptr;
-  QueryContext* ctx_ = nullptr;  // null for a probe, and once handed back
+  PendingQuery pending_;  // empty for a probe, and once handed back
   Probe* probe_ = nullptr;
   size_t block_ = 0;
   Block* blk_ = nullptr;
@@ -92,7 +92,7 @@ class Exchange {
   uint16_t id_ = 0;
   dns::Name qname_;  // lower case, for matching answers
   uint16_t qtype_ = 0, qclass_ = 0;
-  std::vector<uint8_t> query_;
+  std::vector<uint8_t> wire_;  // the query as sent, its ID the try's
   std::string last_error_;
 
   Sock sock_ = Sock::none;

@@ -14,6 +14,7 @@ namespace cxxdns::plugins::forward {
 Forward::Forward(std::vector<std::unique_ptr<Block>> blocks, int workers)
     : blocks_(std::move(blocks)) {
   for (int i = 0; i < std::max(workers, 1); ++i) workers_.push_back(std::make_unique<Worker>());
+  metrics_ = metrics::Registry::global().collector([this] { collect(); });
 }
 
 Forward::~Forward() = default;
@@ -30,29 +31,37 @@ uint64_t Forward::healthcheck_broken() const {
   return n;
 }
 
-void Forward::serve_block(QueryContext& ctx, size_t first) {
+size_t Forward::block_for(QueryContext& ctx, size_t first) {
   // The name in text form only when a block needs it (`forward .` with no `except` does not).
   size_t bi = first;
   while (bi < blocks_.size() && !blocks_[bi]->opts.matches_everything() &&
          !blocks_[bi]->opts.matches(ctx.qname_text()))
     ++bi;
-  if (bi == blocks_.size()) {
-    ctx.next();
-    return;
-  }
+  return bi;
+}
+
+Verdict Forward::serve(QueryContext& ctx) {
+  const size_t bi = block_for(ctx, 0);
+  if (bi == blocks_.size()) return ctx.next();
+  Deferral d = ctx.defer();
+  start(std::move(d.query), bi);
+  return d.verdict;
+}
+
+void Forward::start(PendingQuery query, size_t bi) {
   Block& b = *blocks_[bi];
   const ForwardOptions& o = b.opts;
   if (o.max_concurrent > 0 &&
       b.inflight.fetch_add(1, std::memory_order_relaxed) >= int64_t(o.max_concurrent)) {
     b.inflight.fetch_sub(1, std::memory_order_relaxed);
     b.max_concurrent_rejects.fetch_add(1, std::memory_order_relaxed);
-    ctx.fail(dns::rcode::REFUSED, "plugin/forward: concurrent queries exceeded maximum " +
-                                      std::to_string(o.max_concurrent));
+    query.fail(dns::rcode::REFUSED, "plugin/forward: concurrent queries exceeded maximum " +
+                                        std::to_string(o.max_concurrent));
     return;
   }
   if (o.max_concurrent == 0) b.inflight.fetch_add(1, std::memory_order_relaxed);
 
-  Worker& w = *workers_[static_cast<size_t>(ctx.worker().index) % workers_.size()];
+  Worker& w = *workers_[static_cast<size_t>(query->worker().index) % workers_.size()];
   // The order of upstreams for this query: healthy ones, by policy.
   uint8_t order[kMaxUpstreams];
   size_t n = 0;
@@ -67,28 +76,29 @@ void Forward::serve_block(QueryContext& ctx, size_t first) {
   if (n == 0) {
     if (o.failfast_all_unhealthy) {
       b.inflight.fetch_sub(1, std::memory_order_relaxed);
-      ctx.fail(dns::rcode::SERVFAIL, "plugin/forward: no healthy proxies");
+      query.fail(dns::rcode::SERVFAIL, "plugin/forward: no healthy proxies");
       return;
     }
     // All down: health checking itself may be what is broken; try one at random.
     b.healthcheck_broken.fetch_add(1, std::memory_order_relaxed);
     order[n++] = static_cast<uint8_t>(w.rng() % total);
   }
-  acquire(w)->start_query(this, ctx, bi, order, n);
+  acquire(w)->start_query(this, std::move(query), bi, order, n);
 }
 
-void Forward::finish(QueryContext& ctx, size_t block) {
+void Forward::finish(PendingQuery query, size_t block) {
   Block& b = *blocks_[block];
   b.inflight.fetch_sub(1, std::memory_order_relaxed);
-  uint8_t rc = dns::Header::read(ctx.response().data()).rcode();
+  const uint16_t rc = query->shape().rcode;
   // `next RCODE`: hand the query to the next forward directive, as CoreDNS does when the
   // next plugin is a forward; without one the answer stands.
   if (block + 1 < blocks_.size() && std::find(b.opts.next_rcodes.begin(), b.opts.next_rcodes.end(),
                                               rc) != b.opts.next_rcodes.end()) {
-    serve_block(ctx, block + 1);
-    return;
+    const size_t next = block_for(query.ctx(), block + 1);
+    if (next == blocks_.size()) return query.next();
+    return start(std::move(query), next);
   }
-  ctx.reply();
+  query.reply();
 }
 
 Exchange* Forward::acquire(Worker& w) {
@@ -135,42 +145,39 @@ void Forward::stop_worker(WorkerInfo& info) {
   w.free.clear();
 }
 
-void Forward::collect_metrics(std::vector<metrics::Sample>& out) const {
+void Forward::collect() const {
+  auto& reg = metrics::Registry::global();
+  // Counts this instance keeps (they start over when a reload replaces it).
+  static auto& requests = reg.collected_gauge(
+      "coredns_forward_requests_total", "Counter of requests made per upstream.", {"to"}, true);
+  static auto& responses =
+      reg.collected_gauge("coredns_forward_responses_total",
+                          "Counter of responses received per upstream.", {"to", "rcode"}, true);
+  static auto& hc_failures =
+      reg.collected_gauge("coredns_forward_healthcheck_failures_total",
+                          "Counter of the number of failed healthchecks.", {"to"}, true);
+  static auto& rejects = reg.collected_gauge(
+      "coredns_forward_max_concurrent_rejects_total",
+      "Counter of the number of queries rejected because the concurrent queries were at maximum.",
+      {}, true);
+  static auto& broken = reg.collected_gauge(
+      "coredns_forward_healthcheck_broken_total",
+      "Counter of the number of complete failures of the healthchecks.", {}, true);
   char rc[16];
   for (auto& b : blocks_) {
     for (auto& up : b->opts.upstreams) {
-      out.push_back({"coredns_forward_requests_total",
-                     "Counter of requests made per upstream.",
-                     true,
-                     {{"to", up->to}},
-                     double(up->requests.load())});
+      requests.with({up->to}).add(double(up->requests.load(std::memory_order_relaxed)));
       for (size_t r = 0; r < up->responses.size(); ++r) {
-        uint64_t n = up->responses[r].load(std::memory_order_relaxed);
+        const uint64_t n = up->responses[r].load(std::memory_order_relaxed);
         if (n == 0) continue;
         std::string code = r < 16 ? std::string(dns::rcode_name(uint16_t(r), rc)) : "OTHER";
-        out.push_back({"coredns_forward_responses_total",
-                       "Counter of responses received per upstream.",
-                       true,
-                       {{"to", up->to}, {"rcode", code}},
-                       double(n)});
+        responses.with({up->to, code}).add(double(n));
       }
-      out.push_back({"coredns_forward_healthcheck_failures_total",
-                     "Counter of the number of failed healthchecks.",
-                     true,
-                     {{"to", up->to}},
-                     double(up->healthcheck_failures.load())});
+      hc_failures.with({up->to}).add(double(up->healthcheck_failures.load()));
     }
   }
-  out.push_back({"coredns_forward_max_concurrent_rejects_total",
-                 "Counter of the number of queries rejected because the concurrent queries were "
-                 "at maximum.",
-                 true,
-                 {},
-                 double(max_concurrent_rejects())});
-  out.push_back({"coredns_forward_healthcheck_broken_total",
-                 "Counter of the number of complete failures of the healthchecks.",
-                 true,
-                 {},
-                 double(healthcheck_broken())});
+  rejects.with(std::vector<std::string>{}).add(double(max_concurrent_rejects()));
+  broken.with(std::vector<std::string>{}).add(double(healthcheck_broken()));
 }
+
 }  // namespace cxxdns::plugins::forward

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/metrics/metrics.h"
 #include "core/plugin/context.h"
 #include "plugins/forward/options.h"
 #include "plugins/forward/tls.h"
@@ -45,15 +46,15 @@ class Forward final : public Plugin {
   Forward(std::vector<std::unique_ptr<Block>> blocks, int workers);
   ~Forward() override;
   std::string_view name() const override { return "forward"; }
-  void serve(QueryContext& ctx) override { serve_block(ctx, 0); }
-  void start_worker(WorkerInfo& worker) override;
-  void stop_worker(WorkerInfo& worker) override;
+  Verdict serve(QueryContext& ctx) override;
+  // On each worker: its upstream sockets, and (worker 0) the health checks.
+  void start_worker(WorkerInfo& worker);
+  void stop_worker(WorkerInfo& worker);
 
   const std::vector<std::unique_ptr<Block>>& blocks() const { return blocks_; }
-  // Sum over blocks, for the prometheus plugin.
+  // Sum over blocks, for the metrics.
   uint64_t max_concurrent_rejects() const;
   uint64_t healthcheck_broken() const;
-  void collect_metrics(std::vector<metrics::Sample>& out) const override;
 
   // --- Used by Exchange and the health prober.
   struct Worker {
@@ -76,18 +77,22 @@ class Forward final : public Plugin {
     std::unique_ptr<uint8_t[]> udp_buf;
     bool stopping = false;
   };
-  // Serves ctx with the first block from `first` that matches its name; ctx.next() when none.
-  void serve_block(QueryContext& ctx, size_t first);
   // The answer of an upstream for a client query: reply, or hand to the next block.
-  void finish(QueryContext& ctx, size_t block);
+  void finish(PendingQuery query, size_t block);
   Exchange* acquire(Worker& w);
   void release(Worker& w, Exchange* ex);
 
  private:
   void start_probes(Worker& w);
+  // The first block from `first` that forwards ctx's name, or blocks_.size().
+  size_t block_for(QueryContext& ctx, size_t first);
+  // Sends the query to block `b`'s upstreams (or answers it: max_concurrent, all down).
+  void start(PendingQuery query, size_t b);
+  void collect() const;
 
   std::vector<std::unique_ptr<Block>> blocks_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  metrics::CollectorHandle metrics_;
 };
 
 }  // namespace cxxdns::plugins::forward

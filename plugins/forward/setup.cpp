@@ -174,6 +174,9 @@ void cxxdns_register_forward(cxxdns::Registry& r) {
   r.add("forward", [](cxxdns::SetupContext& sc) -> std::unique_ptr<cxxdns::Plugin> {
     std::vector<std::unique_ptr<Block>> blocks;
     for (const auto& d : sc.directives()) blocks.push_back(parse_directive(sc, d));
-    return std::make_unique<Forward>(std::move(blocks), sc.services().workers);
+    auto p = std::make_unique<Forward>(std::move(blocks), sc.services().workers);
+    sc.on_worker_start([p = p.get()](cxxdns::WorkerInfo& w) { p->start_worker(w); });
+    sc.on_worker_stop([p = p.get()](cxxdns::WorkerInfo& w) { p->stop_worker(w); });
+    return p;
   });
 }

@@ -20,10 +20,12 @@ class Health final : public Plugin {
   Health(std::shared_ptr<http::HttpServer> http, std::chrono::nanoseconds lameduck,
          Services& services);
   std::string_view name() const override { return "health"; }
-  void serve(QueryContext& ctx) override { ctx.next(); }
-  void start(ControlInfo& control) override;
-  void stop() override;
-  uint64_t lameduck_ms() const override;
+  Verdict serve(QueryContext& ctx) override { return ctx.next(); }
+  // On the control loop: /health and its self-probe.
+  void start(ControlInfo& control);
+  void stop();
+  // How long to keep serving on shutdown (logs that it goes into lameduck).
+  uint64_t lameduck_ms() const;
 
  private:
   std::shared_ptr<http::HttpServer> http_;

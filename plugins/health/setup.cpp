@@ -23,7 +23,11 @@ void cxxdns_register_health(cxxdns::Registry& r) {
       }
     }
     if (addr.empty()) addr = ":8080";
-    return std::make_unique<cxxdns::plugins::Health>(cxxdns::http::HttpServer::shared(addr),
-                                                     lameduck, sc.services());
+    auto p = std::make_unique<cxxdns::plugins::Health>(cxxdns::http::HttpServer::shared(addr),
+                                                       lameduck, sc.services());
+    sc.on_startup([p = p.get()](cxxdns::ControlInfo& c) { p->start(c); });
+    sc.on_shutdown([p = p.get()] { p->stop(); });
+    sc.lameduck([p = p.get()] { return p->lameduck_ms(); });
+    return p;
   });
 }

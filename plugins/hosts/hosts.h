@@ -2,18 +2,18 @@
 // CoreDNS's hosts; the file is re-read when it changes.
 #pragma once
 
-#include <uv.h>
-
-#include <atomic>
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/metrics/metrics.h"
 #include "core/plugin/context.h"
 #include "core/plugin/snapshot.h"
 #include "plugins/hosts/hostsfile.h"
+#include "plugins/pkg/fall.h"
+#include "plugins/pkg/file_watch.h"
+#include "plugins/pkg/zones.h"
 
 namespace cxxdns::plugins {
 
@@ -24,33 +24,32 @@ struct HostsOptions {
   uint32_t ttl = 3600;
   bool reverse = true;
   std::chrono::nanoseconds reload = std::chrono::seconds(5);
-  std::vector<std::string> fallthrough;  // zones; empty with fallthrough_set = all
-  bool fallthrough_set = false;
+  pkg::Fallthrough fallthrough;
 };
 
 class Hosts final : public Plugin {
  public:
   Hosts(HostsOptions opts, int workers);
   std::string_view name() const override { return "hosts"; }
-  void serve(QueryContext& ctx) override;
-  void start(ControlInfo& control) override;
-  void stop() override;
+  Verdict serve(QueryContext& ctx) override;
+  // On the control loop: watches the file.
+  void start(ControlInfo& control);
+  void stop() { watch_.stop(); }
 
   // Re-reads the file when its modification time or size changed; keeps the old table
   // when it cannot be read. Returns true when a new table was swapped in.
   bool reload_if_changed();
   std::shared_ptr<const HostsTable> table() const;
-  void collect_metrics(std::vector<metrics::Sample>& out) const override;
 
  private:
-  bool falls_through(std::string_view qname) const;
+  bool load(const std::string& file_text);
+  Verdict answer(QueryContext& ctx, const HostsTable& t);
 
   HostsOptions opts_;
+  pkg::Zones zones_;
   Snapshot<HostsTable> table_;
-  int64_t mtime_ns_ = -1;
-  int64_t size_ = -1;
-  uv_timer_t timer_;
-  bool timer_started_ = false;
+  pkg::FileWatch watch_;
+  metrics::CollectorHandle entries_metric_;  // coredns_hosts_entries
 };
 
 }  // namespace cxxdns::plugins

@@ -1,18 +1,15 @@
 // hosts [FILE [ZONES...]] { INLINE...; ttl SECONDS; no_reverse; reload DURATION;
 // fallthrough [ZONES...] }, as CoreDNS's hosts.
-#include <arpa/inet.h>
-
+#include "core/plugin/setup.h"
 #include "core/plugin/config.h"
 #include "core/plugin/registry.h"
-#include "core/plugin/setup.h"
 #include "plugins/hosts/hosts.h"
+#include "plugins/pkg/ip.h"
 
 namespace {
 
 bool looks_like_ip(const std::string& s) {
-  unsigned char buf[16];
-  std::string a = s.substr(0, s.find('%'));
-  return inet_pton(AF_INET, a.c_str(), buf) == 1 || inet_pton(AF_INET6, a.c_str(), buf) == 1;
+  return cxxdns::pkg::is_ip(std::string_view(s).substr(0, s.find('%')));  // fe80::1%eth0 too
 }
 
 }  // namespace
@@ -47,8 +44,7 @@ void cxxdns_register_hosts(cxxdns::Registry& r) {
           sc.error(line.args[0],
                    "invalid negative duration for reload '" + line.args[0].text + "'");
       } else if (opt == "fallthrough") {
-        o.fallthrough_set = true;
-        if (!line.args.empty()) o.fallthrough = sc.zones_from(line.args);
+        o.fallthrough = cxxdns::pkg::Fallthrough::parse(sc, line);
       } else {
         sc.unknown_property(line.name);
       }
@@ -56,6 +52,9 @@ void cxxdns_register_hosts(cxxdns::Registry& r) {
     // With inline entries and no FILE, CoreDNS still reads /etc/hosts; keep that, but
     // an explicit FILE that does not exist is only a warning, as there.
     (void)has_inline;
-    return std::make_unique<Hosts>(std::move(o), sc.services().workers);
+    auto p = std::make_unique<Hosts>(std::move(o), sc.services().workers);
+    sc.on_startup([p = p.get()](cxxdns::ControlInfo& c) { p->start(c); });
+    sc.on_shutdown([p = p.get()] { p->stop(); });
+    return p;
   });
 }

@@ -1,16 +1,13 @@
 #include "plugins/kubernetes/kubernetes.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "core/dns/writer.h"
 #include "core/log/log.h"
 #include "plugins/kubernetes/heap_trim.h"
 #include "plugins/kubernetes/state_file.h"
+#include "plugins/pkg/trace.h"
 
 namespace cxxdns::plugins::k8s {
 namespace {
@@ -43,7 +40,11 @@ bool join(std::string_view rel, std::string_view zone, dns::Name& out) {
 }  // namespace
 
 Kubernetes::Kubernetes(KubernetesOptions opts, int workers)
-    : opts_(std::move(opts)), index_(workers) {
+    : opts_(std::move(opts)),
+      zones_(opts_.zones),
+      index_(workers),
+      watch_(opts_.state_file, "plugin/kubernetes",
+             [this](const std::string& text, int64_t mtime) { return load_state(text, mtime); }) {
   if (opts_.state_file.empty()) {
     api_ = std::make_unique<ApiSource>(opts_.api, opts_.index.pods == PodMode::verified,
                                        [this](const ClusterState& st) { publish(st); });
@@ -60,40 +61,16 @@ void Kubernetes::publish(const ClusterState& st) {
   loaded_.store(true, std::memory_order_release);
 }
 
-bool Kubernetes::reload_if_changed() {
-  if (opts_.state_file.empty()) return false;
-  struct stat st;
-  if (::stat(opts_.state_file.c_str(), &st) != 0) {
-    if (mtime_ns_ != -2)
-      log::error("plugin/kubernetes: state file {} does not exist", opts_.state_file);
-    mtime_ns_ = -2;  // reported once; the last good state keeps serving
-    return false;
-  }
-  int64_t mtime = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  if (mtime == mtime_ns_ && st.st_size == size_) return false;
-  mtime_ns_ = mtime;  // a bad version is reported once, not every second
-  size_ = st.st_size;
-  std::ifstream in(opts_.state_file);
-  if (!in) {
-    log::error("plugin/kubernetes: cannot read state file {}: keeping the last good state",
-               opts_.state_file);
-    return false;
-  }
+bool Kubernetes::load_state(const std::string& text, int64_t mtime_sec) {
   ClusterState state;
   std::string err;
-  bool parsed;
-  {
-    std::stringstream ss;  // the text, freed before the index is built
-    ss << in.rdbuf();
-    parsed = parse_state(ss.str(), state, err);
-  }
-  if (!parsed) {
+  if (!parse_state(text, state, err)) {
     log::error("plugin/kubernetes: state file {}: {}; keeping the last good state",
                opts_.state_file, err);
     give_back_freed_heap();
     return false;
   }
-  state.modified = st.st_mtim.tv_sec;
+  state.modified = mtime_sec;
   publish(state);
   log::info("plugin/kubernetes: loaded {}: {} namespaces, {} services, {} endpoint sets, {} pods",
             opts_.state_file, state.namespaces.size(), state.services.size(),
@@ -112,172 +89,191 @@ void Kubernetes::start(ControlInfo& control) {
       log::warning("plugin/kubernetes: starting server with unsynced Kubernetes API");
     return;
   }
-  uv_timer_init(control.loop, &timer_);
-  timer_.data = this;
-  timer_started_ = true;
-  uv_timer_start(
-      &timer_, [](uv_timer_t* t) { static_cast<Kubernetes*>(t->data)->reload_if_changed(); }, 1000,
-      1000);
+  watch_.start(control.loop, 1000);
 }
 
 void Kubernetes::stop() {
   if (api_) api_->stop();
-  if (timer_started_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&timer_))) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
-  }
+  watch_.stop();
 }
 
-bool Kubernetes::falls_through(std::string_view qname) const {
-  if (!opts_.fallthrough_set) return false;
-  if (opts_.fallthrough.empty()) return true;
-  return std::any_of(opts_.fallthrough.begin(), opts_.fallthrough.end(),
-                     [&](const std::string& z) { return dns::is_subdomain(qname, z); });
-}
-
-void Kubernetes::serve(QueryContext& ctx) {
+Lookup Kubernetes::lookup(QueryContext& ctx, const ClusterIndex& x, std::string_view rel) const {
   const dns::QueryView& q = ctx.q();
-  std::string_view qname = ctx.qname_text();
-  const std::string* zone = nullptr;
-  for (auto& z : opts_.zones) {
-    if (dns::is_subdomain(qname, z) && (!zone || z.size() > zone->size())) zone = &z;
+  Lookup l;
+  if (rel.empty()) {
+    l.apex = true;
+    l.result =
+        q.qtype == dns::type::SOA || q.qtype == dns::type::NS ? Lookup::answer : Lookup::nodata;
+    return l;
   }
-  if (!zone) {
-    ctx.note("kubernetes", "not a cluster zone, next");
+  std::string_view qname = ctx.qname_text();
+  if (q.qtype == dns::type::SOA) {
+    l.result = Lookup::nodata;  // CoreDNS gives SOA only at the apex, NODATA below it
+  } else if (is_reverse(qname)) {
+    if (q.qtype != dns::type::PTR) return l;
+    if (auto it = x.ptr.find(qname); it != x.ptr.end()) {
+      l.ptrs = &it->second;
+      l.result = Lookup::answer;
+    }
+  } else if (q.qtype == dns::type::TXT && rel == "dns-version") {
+    l.version = true;
+    l.result = Lookup::answer;
+  } else if (rel.ends_with(".pod")) {
+    l.pod = x.pod(rel);
+    if (l.pod.kind == PodAnswer::nxdomain) return l;
+    const bool match = (q.qtype == dns::type::A && l.pod.kind == PodAnswer::v4) ||
+                       (q.qtype == dns::type::AAAA && l.pod.kind == PodAnswer::v6);
+    l.result = match ? Lookup::answer : Lookup::nodata;
+  } else if (auto it = x.names.find(rel); it != x.names.end()) {
+    l.data = &it->second;
+    const NameData& d = *l.data;
+    bool has = false;
+    switch (q.qtype) {
+      case dns::type::A:
+        has = !d.a.empty() || !d.cname.empty();
+        break;
+      case dns::type::AAAA:
+        has = !d.aaaa.empty() || !d.cname.empty();
+        break;
+      case dns::type::CNAME:
+        has = !d.cname.empty();
+        break;
+      case dns::type::SRV:
+        has = !d.srv.empty();
+        break;
+    }
+    l.result = has ? Lookup::answer : Lookup::nodata;
+  }
+  return l;
+}
+
+Verdict Kubernetes::serve(QueryContext& ctx) {
+  const dns::QueryView& q = ctx.q();
+  const int zone = zones_.match(q.qname_lower);
+  if (zone < 0) {
+    pkg::note(ctx, "kubernetes", "not a cluster zone, next");
     return ctx.next();
   }
   const ClusterIndex* x = index_.get(ctx.worker().index);
   if (!x) {
     // Before the first state CoreDNS answers SERVFAIL (it has not synced).
-    if (falls_through(qname)) return ctx.next();
+    if (opts_.fallthrough.through(q.qname_lower)) return ctx.next();
     return ctx.fail(dns::rcode::SERVFAIL, "plugin/kubernetes: no cluster state loaded yet");
   }
   if (q.qtype == kAxfr || q.qtype == kIxfr) return ctx.reply_rcode(dns::rcode::REFUSED);
 
-  std::string_view rel = qname.substr(0, qname.size() - zone->size());
+  std::string_view qname = ctx.qname_text();
+  std::string_view rel = qname.substr(0, qname.size() - zones_.text(zone).size());
   if (!rel.empty() && rel.back() == '.') rel.remove_suffix(1);
-  const uint32_t ttl = opts_.ttl;
-
-  enum { answer, nodata, nxdomain } result = nxdomain;
-  const NameData* data = nullptr;
-  PodAnswer pod;
-  const std::vector<std::string>* ptrs = nullptr;
-  if (rel.empty()) {
-    result = q.qtype == dns::type::SOA || q.qtype == dns::type::NS ? answer : nodata;
-  } else if (q.qtype == dns::type::SOA) {
-    result = nodata;  // CoreDNS gives SOA only at the apex, NODATA below it
-  } else if (is_reverse(qname)) {
-    if (q.qtype == dns::type::PTR) {
-      if (auto it = x->ptr.find(qname); it != x->ptr.end()) ptrs = &it->second, result = answer;
-    }
-  } else if (q.qtype == dns::type::TXT && rel == "dns-version") {
-    result = answer;
-  } else if (rel.ends_with(".pod")) {
-    pod = x->pod(rel);
-    if (pod.kind != PodAnswer::nxdomain) {
-      bool match = (q.qtype == dns::type::A && pod.kind == PodAnswer::v4) ||
-                   (q.qtype == dns::type::AAAA && pod.kind == PodAnswer::v6);
-      result = match ? answer : nodata;
-    }
-  } else if (auto it = x->names.find(rel); it != x->names.end()) {
-    data = &it->second;
-    bool has = false;
-    switch (q.qtype) {
-      case dns::type::A:
-        has = !data->a.empty() || !data->cname.empty();
-        break;
-      case dns::type::AAAA:
-        has = !data->aaaa.empty() || !data->cname.empty();
-        break;
-      case dns::type::CNAME:
-        has = !data->cname.empty();
-        break;
-      case dns::type::SRV:
-        has = !data->srv.empty();
-        break;
-    }
-    result = has ? answer : nodata;
-  }
-
-  if (result == nxdomain && falls_through(qname)) {
-    ctx.note("kubernetes", "NXDOMAIN, fallthrough");
+  const Lookup found = lookup(ctx, *x, rel);
+  if (found.result == Lookup::nxdomain && opts_.fallthrough.through(q.qname_lower)) {
+    pkg::note(ctx, "kubernetes", "NXDOMAIN, fallthrough");
     return ctx.next();
   }
-  if (ctx.tracing()) {
-    ctx.note("kubernetes", result == nxdomain ? "NXDOMAIN"
-                           : result == nodata ? "NODATA"
-                                              : "answer");
+  if (pkg::tracing(ctx)) {
+    pkg::note(ctx, "kubernetes",
+              found.result == Lookup::nxdomain ? "NXDOMAIN"
+              : found.result == Lookup::nodata ? "NODATA"
+                                               : "answer");
   }
+  return answer(ctx, *x, zone, found);
+}
 
-  dns::MessageWriter w(ctx.response());
-  w.start_reply(q, result == nxdomain ? dns::rcode::NXDOMAIN : dns::rcode::NOERROR, true);
-  dns::Name zname;
-  join("", *zone, zname);
-  auto write_soa = [&] {
-    dns::Name ns, mbox;
-    join("ns.dns", *zone, ns);
-    join("hostmaster", *zone, mbox);
-    w.begin_rr(zname, dns::type::SOA, dns::cls::IN, std::min<uint32_t>(ttl, 300));
-    w.rd_name(ns);
-    w.rd_name(mbox);
-    w.rd_u32(static_cast<uint32_t>(x->serial));
-    w.rd_u32(7200);
-    w.rd_u32(1800);
-    w.rd_u32(86400);
-    w.rd_u32(ttl);
+namespace {
+
+// The zone's SOA, as CoreDNS's kubernetes plugin makes it.
+void write_soa(dns::MessageWriter& w, const ClusterIndex& x, std::string_view zone, uint32_t ttl) {
+  dns::Name zname, ns, mbox;
+  join("", zone, zname);
+  join("ns.dns", zone, ns);
+  join("hostmaster", zone, mbox);
+  w.begin_rr(zname, dns::type::SOA, dns::cls::IN, std::min<uint32_t>(ttl, 300));
+  w.rd_name(ns);
+  w.rd_name(mbox);
+  w.rd_u32(static_cast<uint32_t>(x.serial));
+  w.rd_u32(7200);
+  w.rd_u32(1800);
+  w.rd_u32(86400);
+  w.rd_u32(ttl);
+  w.end_rr();
+}
+
+void write_srv(dns::MessageWriter& w, const dns::QueryView& q, const NameData& data,
+               std::string_view zone, uint32_t ttl) {
+  dns::Name target;
+  for (auto& s : data.srv) {
+    if (!join(s.target, zone, target)) continue;
+    w.begin_rr(q.qname, dns::type::SRV, dns::cls::IN, ttl);
+    w.rd_u16(0);
+    w.rd_u16(s.weight);
+    w.rd_u16(s.port);
+    w.rd_name(target, false);  // RFC 2782: no compression in SRV targets
     w.end_rr();
-  };
-  if (result != answer) {
+  }
+  w.section(dns::Section::additional);
+  for (auto& e : data.extra) {
+    if (!join(e.owner, zone, target)) continue;
+    if (e.v6)
+      w.aaaa(target, ttl, e.addr.data());
+    else
+      w.a(target, ttl, e.addr.data());
+  }
+}
+
+// The records of a service or endpoint name.
+void write_name_data(dns::MessageWriter& w, const dns::QueryView& q, const NameData& data,
+                     std::string_view zone, uint32_t ttl) {
+  dns::Name target;
+  if (!data.cname.empty() && q.qtype != dns::type::SRV) {
+    if (join(data.cname, "", target)) w.name_rr(q.qname, dns::type::CNAME, ttl, target);
+  } else if (q.qtype == dns::type::A) {
+    for (auto& a : data.a) w.a(q.qname, ttl, a.data());
+  } else if (q.qtype == dns::type::AAAA) {
+    for (auto& a : data.aaaa) w.aaaa(q.qname, ttl, a.data());
+  } else {
+    write_srv(w, q, data, zone, ttl);
+  }
+}
+
+}  // namespace
+
+Verdict Kubernetes::answer(QueryContext& ctx, const ClusterIndex& x, int zone_index,
+                           const Lookup& found) const {
+  const dns::QueryView& q = ctx.q();
+  const std::string& zone = zones_.text(zone_index);
+  const uint32_t ttl = opts_.ttl;
+  dns::MessageWriter w(ctx.writable_response());
+  w.start_reply(q, found.result == Lookup::nxdomain ? dns::rcode::NXDOMAIN : dns::rcode::NOERROR,
+                true);
+  if (found.result != Lookup::answer) {
     w.section(dns::Section::authority);
-    write_soa();
+    write_soa(w, x, zone, ttl);
     return ctx.reply();
   }
   w.set_flags(dns::flag::RA);  // as CoreDNS sets on its answers
   dns::Name target;
-  if (rel.empty()) {
+  if (found.apex) {
     if (q.qtype == dns::type::SOA) {
-      write_soa();
-    } else if (join("ns.dns", *zone, target)) {
+      write_soa(w, x, zone, ttl);
+    } else if (join("ns.dns", zone, target)) {
       w.name_rr(q.qname, dns::type::NS, ttl, target);
     }
-  } else if (ptrs) {
-    for (auto& n : *ptrs) {
+  } else if (found.ptrs) {
+    for (auto& n : *found.ptrs) {
       if (join(n, "", target)) w.name_rr(q.qname, dns::type::PTR, ttl, target);
     }
-  } else if (!data && pod.kind == PodAnswer::nxdomain) {  // dns-version
+  } else if (found.version) {
     w.begin_rr(q.qname, dns::type::TXT, dns::cls::IN, kVersionTtl);
     w.rd_text("1.1.0");
     w.end_rr();
-  } else if (!data) {
-    if (pod.kind == PodAnswer::v4)
-      w.a(q.qname, ttl, pod.addr.data());
-    else
-      w.aaaa(q.qname, ttl, pod.addr.data());
-  } else if (!data->cname.empty() && q.qtype != dns::type::SRV) {
-    if (join(data->cname, "", target)) w.name_rr(q.qname, dns::type::CNAME, ttl, target);
-  } else if (q.qtype == dns::type::A) {
-    for (auto& a : data->a) w.a(q.qname, ttl, a.data());
-  } else if (q.qtype == dns::type::AAAA) {
-    for (auto& a : data->aaaa) w.aaaa(q.qname, ttl, a.data());
-  } else {  // SRV
-    for (auto& s : data->srv) {
-      if (!join(s.target, *zone, target)) continue;
-      w.begin_rr(q.qname, dns::type::SRV, dns::cls::IN, ttl);
-      w.rd_u16(0);
-      w.rd_u16(s.weight);
-      w.rd_u16(s.port);
-      w.rd_name(target, false);  // RFC 2782: no compression in SRV targets
-      w.end_rr();
-    }
-    w.section(dns::Section::additional);
-    for (auto& e : data->extra) {
-      if (!join(e.owner, *zone, target)) continue;
-      if (e.v6)
-        w.aaaa(target, ttl, e.addr.data());
-      else
-        w.a(target, ttl, e.addr.data());
-    }
+  } else if (found.data) {
+    write_name_data(w, q, *found.data, zone, ttl);
+  } else if (found.pod.kind == PodAnswer::v4) {
+    w.a(q.qname, ttl, found.pod.addr.data());
+  } else {
+    w.aaaa(q.qname, ttl, found.pod.addr.data());
   }
-  ctx.reply();
+  return ctx.reply();
 }
 
 }  // namespace cxxdns::plugins::k8s

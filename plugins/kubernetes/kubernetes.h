@@ -4,8 +4,6 @@
 // watches the API server (api_source.h).
 #pragma once
 
-#include <uv.h>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +13,9 @@
 #include "plugins/kubernetes/api_config.h"
 #include "plugins/kubernetes/api_source.h"
 #include "plugins/kubernetes/index.h"
+#include "plugins/pkg/fall.h"
+#include "plugins/pkg/file_watch.h"
+#include "plugins/pkg/zones.h"
 
 namespace cxxdns::plugins::k8s {
 
@@ -23,8 +24,7 @@ struct KubernetesOptions {
   std::string state_file;
   IndexOptions index;
   uint32_t ttl = 5;
-  std::vector<std::string> fallthrough;  // zones; empty with fallthrough_set = all
-  bool fallthrough_set = false;
+  pkg::Fallthrough fallthrough;
   // The API source (used when state_file is empty): resolved at setup from `endpoint`+`tls`,
   // `kubeconfig`, or in-cluster.
   ApiConfig api;
@@ -34,35 +34,47 @@ struct KubernetesOptions {
   std::string labels_text, namespace_labels_text;
 };
 
+// What a query found in the index.
+struct Lookup {
+  enum Result { answer, nodata, nxdomain } result = nxdomain;
+  const NameData* data = nullptr;                  // a service or endpoint name
+  PodAnswer pod;                                   // a pod name
+  const std::vector<std::string>* ptrs = nullptr;  // a reverse name
+  bool version = false;                            // dns-version TXT
+  bool apex = false;                               // the zone itself (SOA, NS)
+};
+
 class Kubernetes final : public Plugin {
  public:
   Kubernetes(KubernetesOptions opts, int workers);
   ~Kubernetes() override;
   std::string_view name() const override { return "kubernetes"; }
-  void serve(QueryContext& ctx) override;
-  void start(ControlInfo& control) override;
-  void stop() override;
-  bool ready() const override { return loaded_.load(std::memory_order_acquire); }
+  Verdict serve(QueryContext& ctx) override;
+  // On the control loop: the state file's watch, or the API source's first sync.
+  void start(ControlInfo& control);
+  void stop();
+  // For /ready: true once a cluster state is in.
+  bool ready() const { return loaded_.load(std::memory_order_acquire); }
 
   // Re-reads the state file when its modification time or size changed. A file that
   // does not parse is logged and the last good state keeps serving. True when swapped.
-  bool reload_if_changed();
+  bool reload_if_changed() { return !opts_.state_file.empty() && watch_.check(); }
   // Builds and publishes the index of `st` (what any source calls).
   void publish(const ClusterState& st);
   std::shared_ptr<const ClusterIndex> index() const { return index_.current(); }
   const KubernetesOptions& options() const { return opts_; }
 
  private:
-  bool falls_through(std::string_view qname) const;
+  bool load_state(const std::string& text, int64_t mtime_sec);
+  Lookup lookup(QueryContext& ctx, const ClusterIndex& x, std::string_view rel) const;
+  Verdict answer(QueryContext& ctx, const ClusterIndex& x, int zone, const Lookup& found) const;
 
   KubernetesOptions opts_;
+  pkg::Zones zones_;
   Snapshot<ClusterIndex> index_;
   std::atomic<bool> loaded_{false};
-  int64_t mtime_ns_ = -1;
-  int64_t size_ = -1;
+  pkg::FileWatch watch_;
   std::unique_ptr<ApiSource> api_;
-  uv_timer_t timer_;
-  bool timer_started_ = false;
 };
 
 }  // namespace cxxdns::plugins::k8s

@@ -118,8 +118,7 @@ KubernetesOptions parse(cxxdns::SetupContext& sc) {
       want(0, 0);
       o.index.endpoint_pod_names = true;
     } else if (opt == "fallthrough") {
-      o.fallthrough_set = true;
-      if (!line.args.empty()) o.fallthrough = sc.zones_from(line.args);
+      o.fallthrough = cxxdns::pkg::Fallthrough::parse(sc, line);
     } else if (opt == "ignore") {
       want(1, 1);
       if (line.args[0].text != "empty_service") {
@@ -152,6 +151,10 @@ KubernetesOptions parse(cxxdns::SetupContext& sc) {
 
 void cxxdns_register_kubernetes(cxxdns::Registry& r) {
   r.add("kubernetes", [](cxxdns::SetupContext& sc) -> std::unique_ptr<cxxdns::Plugin> {
-    return std::make_unique<Kubernetes>(parse(sc), sc.services().workers);
+    auto p = std::make_unique<Kubernetes>(parse(sc), sc.services().workers);
+    sc.on_startup([p = p.get()](cxxdns::ControlInfo& c) { p->start(c); });
+    sc.on_shutdown([p = p.get()] { p->stop(); });
+    sc.readiness([p = p.get()] { return p->ready(); });
+    return p;
   });
 }

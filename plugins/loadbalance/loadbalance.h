@@ -9,7 +9,7 @@
 
 namespace cxxdns::plugins {
 
-class LoadBalance final : public Plugin {
+class LoadBalance final : public Plugin, public ReplyHook {
  public:
   explicit LoadBalance(int workers) {
     std::random_device rd;
@@ -18,12 +18,13 @@ class LoadBalance final : public Plugin {
     }
   }
   std::string_view name() const override { return "loadbalance"; }
-  void serve(QueryContext& ctx) override {
+  Verdict serve(QueryContext& ctx) override {
     ctx.on_reply(this, 0);
-    ctx.next();
+    return ctx.next();
   }
   void on_reply(QueryContext& ctx, uint64_t) override {
-    shuffle_answer(ctx.response(), rngs_[static_cast<size_t>(ctx.worker().index) % rngs_.size()]);
+    shuffle_answer(ctx.writable_response(),
+                   rngs_[static_cast<size_t>(ctx.worker().index) % rngs_.size()]);
   }
 
  private:

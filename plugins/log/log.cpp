@@ -8,6 +8,7 @@
 #include "core/dns/response.h"
 #include "core/dns/text.h"
 #include "core/log/log.h"
+#include "plugins/pkg/trace.h"
 
 namespace cxxdns::plugins {
 
@@ -131,7 +132,7 @@ void LogFormat::render(QueryContext& ctx, std::string& out) const {
         append_seconds(out, QueryContext::now_ns() - ctx.start_ns());
         break;
       case Field::rcode:
-        out += dns::rcode_name(dns::response_rcode(resp), buf);
+        out += dns::rcode_name(ctx.shape().rcode, buf);
         break;
       case Field::rsize:
         out += std::to_string(resp.size());
@@ -167,10 +168,11 @@ void LogFormat::render(QueryContext& ctx, std::string& out) const {
         out += "-";
         break;
       case Field::explain: {  // the explain plugin's steps, when the query asked for them
-        if (ctx.notes().empty()) out += "-";
-        for (size_t i = 0; i < ctx.notes().size(); ++i) {
+        const pkg::Trace* t = ctx.find_slot<pkg::Trace>();
+        if (!t || t->notes.empty()) out += "-";
+        for (size_t i = 0; t && i < t->notes.size(); ++i) {
           if (i) out += " | ";
-          out += ctx.notes()[i];
+          out += t->notes[i];
         }
         break;
       }
@@ -178,35 +180,29 @@ void LogFormat::render(QueryContext& ctx, std::string& out) const {
   }
 }
 
-ResponseClass classify_response(std::span<const uint8_t> msg) {
-  uint16_t rc = dns::response_rcode(msg);
-  if (rc == dns::rcode::NXDOMAIN) return ResponseClass::denial;
-  if (rc != dns::rcode::NOERROR) return ResponseClass::error;
-  dns::Header h = dns::Header::read(msg.data());
-  if (h.ancount > 0) return ResponseClass::success;
-  bool soa = false;
-  dns::walk_records(msg, [&](const dns::RecordRef& r) {
-    if (r.section == dns::Section::authority && r.type == dns::type::SOA) soa = true;
-    return true;
-  });
-  return soa ? ResponseClass::denial : ResponseClass::success;  // NODATA, or a delegation
+ResponseClass classify_response(const dns::AnswerShape& shape) {
+  if (!shape.valid) return ResponseClass::error;
+  if (shape.rcode == dns::rcode::NXDOMAIN) return ResponseClass::denial;
+  if (shape.rcode != dns::rcode::NOERROR) return ResponseClass::error;
+  if (shape.hdr.ancount > 0) return ResponseClass::success;
+  // NODATA, or a delegation
+  return shape.soa_in_authority ? ResponseClass::denial : ResponseClass::success;
 }
 
-void Log::serve(QueryContext& ctx) {
-  std::string_view name = ctx.qname_text();
+Verdict Log::serve(QueryContext& ctx) {
   for (size_t i = 0; i < rules_.size(); ++i) {
-    if (dns::is_subdomain(name, rules_[i].zone)) {
+    if (dns::is_subdomain(ctx.q().qname_lower, rules_[i].zone)) {
       ctx.on_reply(this, i);
       break;
     }
   }
-  ctx.next();
+  return ctx.next();
 }
 
 void Log::on_reply(QueryContext& ctx, uint64_t index) {
   const LogRule& rule = rules_[index];
   if (rule.classes != static_cast<uint8_t>(ResponseClass::all)) {
-    bool wanted = rule.classes & static_cast<uint8_t>(classify_response(ctx.response()));
+    bool wanted = rule.classes & static_cast<uint8_t>(classify_response(ctx.shape()));
     bool slow = rule.min_duration.count() > 0 &&
                 QueryContext::now_ns() - ctx.start_ns() >= uint64_t(rule.min_duration.count());
     if (!wanted && !slow) return;

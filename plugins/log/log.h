@@ -55,20 +55,20 @@ class LogFormat {
 
 // Response classes of the `class` option (CoreDNS's plugin/pkg/response).
 enum class ResponseClass : uint8_t { success = 1, denial = 2, error = 4, all = 7 };
-ResponseClass classify_response(std::span<const uint8_t> msg);
+ResponseClass classify_response(const dns::AnswerShape& shape);
 
 struct LogRule {
-  std::string zone;  // canonical name scope
+  dns::Name zone;  // lower-case name scope
   LogFormat format;
   uint8_t classes = static_cast<uint8_t>(ResponseClass::all);
   std::chrono::nanoseconds min_duration{0};  // 0: off
 };
 
-class Log final : public Plugin {
+class Log final : public Plugin, public ReplyHook {
  public:
   explicit Log(std::vector<LogRule> rules) : rules_(std::move(rules)) {}
   std::string_view name() const override { return "log"; }
-  void serve(QueryContext& ctx) override;
+  Verdict serve(QueryContext& ctx) override;
   void on_reply(QueryContext& ctx, uint64_t rule) override;
 
  private:

@@ -60,7 +60,12 @@ void cxxdns_register_log(cxxdns::Registry& r) {
       if (classes == 0 && min_duration.count() == 0) {
         classes = static_cast<uint8_t>(ResponseClass::all);
       }
-      for (auto& z : zones) rules.push_back(LogRule{z, LogFormat(format), classes, min_duration});
+      for (auto& z : zones) {
+        cxxdns::dns::Name zone;
+        cxxdns::dns::from_text(z, zone);
+        zone.to_lower();
+        rules.push_back(LogRule{zone, LogFormat(format), classes, min_duration});
+      }
     }
     return std::make_unique<Log>(std::move(rules));
   });

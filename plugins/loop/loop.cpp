@@ -27,7 +27,7 @@ Loop::Loop(std::string zone, std::string address, uint16_t port)
   dns::from_text(qname_text_, qname_);
 }
 
-void Loop::serve(QueryContext& ctx) {
+Verdict Loop::serve(QueryContext& ctx) {
   if (ctx.q().qtype == dns::type::HINFO && !disabled_.load(std::memory_order_relaxed) &&
       ctx.q().qname_lower == qname_) {
     if (seen_.fetch_add(1) + 1 > 2) {
@@ -40,7 +40,7 @@ void Loop::serve(QueryContext& ctx) {
       _exit(1);
     }
   }
-  ctx.next();
+  return ctx.next();
 }
 
 void Loop::start(ControlInfo& control) {

@@ -15,9 +15,10 @@ class Loop final : public Plugin {
  public:
   Loop(std::string zone, std::string address, uint16_t port);
   std::string_view name() const override { return "loop"; }
-  void serve(QueryContext& ctx) override;
-  void start(ControlInfo& control) override;
-  void stop() override;
+  Verdict serve(QueryContext& ctx) override;
+  // On the control loop: the probe socket and its timer.
+  void start(ControlInfo& control);
+  void stop();
 
   const std::string& probe_name() const { return qname_text_; }
 

@@ -17,6 +17,9 @@ void cxxdns_register_loop(cxxdns::Registry& r) {
         break;
       }
     }
-    return std::make_unique<cxxdns::plugins::Loop>(key.zone, addr, key.port.value_or(53));
+    auto p = std::make_unique<cxxdns::plugins::Loop>(key.zone, addr, key.port.value_or(53));
+    sc.on_startup([p = p.get()](cxxdns::ControlInfo& c) { p->start(c); });
+    sc.on_shutdown([p = p.get()] { p->stop(); });
+    return p;
   });
 }

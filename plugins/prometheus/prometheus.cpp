@@ -102,15 +102,9 @@ void Prometheus::start(ControlInfo& control) {
   register_enabled();
   http_->handle(
       "/metrics",
-      [this](const http::Request&) {
-        // The registry's families, then what this configuration's plugins count themselves.
-        std::vector<metrics::Sample> samples;
-        if (services_.config) {
-          for (Plugin* p : services_.config->plugins()) p->collect_metrics(samples);
-        }
-        return http::Response{
-            200, metrics::Registry::global().render() + metrics::render_samples(std::move(samples)),
-            "text/plain; version=0.0.4; charset=utf-8"};
+      [](const http::Request&) {
+        return http::Response{200, metrics::Registry::global().render(),
+                              "text/plain; version=0.0.4; charset=utf-8"};
       },
       this);
   try {
@@ -135,9 +129,9 @@ size_t Prometheus::zone_of(const dns::Name& qname) const {
   return 0;
 }
 
-void Prometheus::serve(QueryContext& ctx) {
+Verdict Prometheus::serve(QueryContext& ctx) {
   ctx.on_reply(this, 0);
-  ctx.next();
+  return ctx.next();
 }
 
 void Prometheus::on_reply(QueryContext& ctx, uint64_t) {
@@ -161,7 +155,7 @@ void Prometheus::on_reply(QueryContext& ctx, uint64_t) {
   }).observe(shard, static_cast<double>(ctx.query_wire().size()));
 
   const auto& resp = ctx.response();
-  uint16_t rcode = resp.size() >= 4 ? (resp[3] & 0x0f) : 2;
+  const uint16_t rcode = ctx.shape().valid ? ctx.shape().rcode : uint16_t{dns::rcode::SERVFAIL};
   size_t pos = ctx.chain() && ctx.position() < ctx.chain()->plugins.size() ? ctx.position() + 1 : 0;
   if (pos >= positions_) pos = 0;
   auto make_responses = [&]() -> metrics::Counter& {

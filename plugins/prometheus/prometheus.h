@@ -25,15 +25,16 @@ struct PrometheusZone {
   uint16_t port;
 };
 
-class Prometheus final : public Plugin {
+class Prometheus final : public Plugin, public ReplyHook {
  public:
   Prometheus(std::shared_ptr<http::HttpServer> http, const Services& services,
              std::vector<PrometheusZone> zones, const std::vector<std::string>* bind_addresses);
   std::string_view name() const override { return "prometheus"; }
-  void serve(QueryContext& ctx) override;
+  Verdict serve(QueryContext& ctx) override;
   void on_reply(QueryContext& ctx, uint64_t cookie) override;
-  void start(ControlInfo& control) override;
-  void stop() override;
+  // On the control loop: /metrics.
+  void start(ControlInfo& control);
+  void stop();
 
   static constexpr int kTypes = 19;   // the monitored types, then "other"
   static constexpr int kRcodes = 24;  // rcodes with a slot; larger ones take the slow path

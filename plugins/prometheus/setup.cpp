@@ -19,8 +19,11 @@ void cxxdns_register_prometheus(cxxdns::Registry& r) {
       z.port = k.port.value_or(53);
       zones.push_back(std::move(z));
     }
-    return std::make_unique<cxxdns::plugins::Prometheus>(cxxdns::http::HttpServer::shared(addr),
-                                                         sc.services(), std::move(zones),
-                                                         &sc.bind_addresses());
+    auto p = std::make_unique<cxxdns::plugins::Prometheus>(cxxdns::http::HttpServer::shared(addr),
+                                                           sc.services(), std::move(zones),
+                                                           &sc.bind_addresses());
+    sc.on_startup([p = p.get()](cxxdns::ControlInfo& c) { p->start(c); });
+    sc.on_shutdown([p = p.get()] { p->stop(); });
+    return p;
   });
 }

@@ -15,12 +15,12 @@ Ready::Ready(std::shared_ptr<http::HttpServer> http, const Services& services)
 http::Response Ready::check() {
   if (!started_ || !services_.config) return {503, "Shutting down"};
   std::set<std::string> waiting;
-  for (const Plugin* p : services_.config->plugins()) {
-    if (seen_ready_.count(p)) continue;
-    if (p->ready())
-      seen_ready_.insert(p);
+  for (const Lifecycle::Readiness& r : services_.config->lifecycle.readiness) {
+    if (seen_ready_.count(&r)) continue;
+    if (r.ready())
+      seen_ready_.insert(&r);
     else
-      waiting.emplace(p->name());
+      waiting.insert(r.plugin);
   }
   if (waiting.empty()) return {200, "OK"};
   std::string list;

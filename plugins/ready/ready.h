@@ -19,9 +19,10 @@ class Ready final : public Plugin {
  public:
   Ready(std::shared_ptr<http::HttpServer> http, const Services& services);
   std::string_view name() const override { return "ready"; }
-  void serve(QueryContext& ctx) override { ctx.next(); }
-  void start(ControlInfo& control) override;
-  void stop() override;
+  Verdict serve(QueryContext& ctx) override { return ctx.next(); }
+  // On the control loop: /ready.
+  void start(ControlInfo& control);
+  void stop();
 
   // The /ready answer now; runs on the control loop.
   http::Response check();
@@ -29,7 +30,7 @@ class Ready final : public Plugin {
  private:
   std::shared_ptr<http::HttpServer> http_;
   const Services& services_;
-  std::set<const Plugin*> seen_ready_;  // once ready, not asked again (as CoreDNS)
+  std::set<const void*> seen_ready_;  // once ready, not asked again (as CoreDNS)
   bool started_ = false;
 };
 

@@ -10,7 +10,10 @@ void cxxdns_register_ready(cxxdns::Registry& r) {
     const auto& d = sc.only_one();
     std::string addr = cxxdns::http::address_arg(sc, d, ":8181");
     if (d.has_block) sc.error(d.name, "ready takes no block");
-    return std::make_unique<cxxdns::plugins::Ready>(cxxdns::http::HttpServer::shared(addr),
-                                                    sc.services());
+    auto p = std::make_unique<cxxdns::plugins::Ready>(cxxdns::http::HttpServer::shared(addr),
+                                                      sc.services());
+    sc.on_startup([p = p.get()](cxxdns::ControlInfo& c) { p->start(c); });
+    sc.on_shutdown([p = p.get()] { p->stop(); });
+    return p;
   });
 }

@@ -37,26 +37,15 @@ Reload::Reload(std::string path, std::chrono::nanoseconds interval, std::chrono:
 void Reload::start(ControlInfo& control) {
   log::info("plugin/reload: Running configuration SHA512 = {}", hash_);
   if (after_reload_) log::info("Reloading complete");
-  uv_timer_init(control.loop, &timer_);
-  timer_.data = this;
-  started_ = true;
-  schedule();
+  timer_.start(control.loop, interval_ms(), 0, [this] { check(); });
 }
 
-void Reload::stop() {
-  if (started_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&timer_))) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
-  }
-}
-
-void Reload::schedule() {
+uint64_t Reload::interval_ms() {
   // interval +/- jitter, so that replicas reading one ConfigMap do not reload in lockstep.
   int64_t j = jitter_.count();
   int64_t delay = interval_.count();
   if (j > 0) delay += std::uniform_int_distribution<int64_t>(-j, j)(rng_);
-  uint64_t ms = static_cast<uint64_t>(std::max<int64_t>(delay / 1000000, 1));
-  uv_timer_start(
-      &timer_, [](uv_timer_t* t) { static_cast<Reload*>(t->data)->check(); }, ms, 0);
+  return static_cast<uint64_t>(std::max<int64_t>(delay / 1000000, 1));
 }
 
 void Reload::check() {
@@ -67,7 +56,7 @@ void Reload::check() {
     log::info("Reloading");
     if (request_reload_) request_reload_();
   }
-  schedule();
+  timer_.restart(interval_ms());
 }
 
 }  // namespace cxxdns::plugins

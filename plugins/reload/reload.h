@@ -1,14 +1,13 @@
 // reload: watches the Corefile and asks the server to reload when its content changes.
 #pragma once
 
-#include <uv.h>
-
 #include <chrono>
 #include <functional>
 #include <random>
 #include <string>
 
 #include "core/plugin/context.h"
+#include "plugins/pkg/timer.h"
 
 namespace cxxdns::plugins {
 
@@ -17,12 +16,13 @@ class Reload final : public Plugin {
   Reload(std::string path, std::chrono::nanoseconds interval, std::chrono::nanoseconds jitter,
          std::function<void()> request_reload, bool after_reload);
   std::string_view name() const override { return "reload"; }
-  void serve(QueryContext& ctx) override { ctx.next(); }
-  void start(ControlInfo& control) override;
-  void stop() override;
+  Verdict serve(QueryContext& ctx) override { return ctx.next(); }
+  // On the control loop: the timer that looks at the Corefile.
+  void start(ControlInfo& control);
+  void stop() { timer_.close(); }
 
  private:
-  void schedule();
+  uint64_t interval_ms();  // the next wait: interval +/- jitter
   void check();
 
   std::string path_;
@@ -31,8 +31,7 @@ class Reload final : public Plugin {
   bool after_reload_;
   std::string hash_;  // SHA512 of the Corefile this configuration was built from
   std::mt19937_64 rng_{std::random_device{}()};
-  uv_timer_t timer_;
-  bool started_ = false;
+  pkg::Timer timer_;
 };
 
 // Hex SHA512 of a file's content; empty when it cannot be read.

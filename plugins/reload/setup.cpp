@@ -23,11 +23,14 @@ void cxxdns_register_reload(cxxdns::Registry& r) {
     }
     if (jitter > interval / 2) jitter = interval / 2;
     auto& svc = sc.services();
-    return std::make_unique<cxxdns::plugins::Reload>(
+    auto p = std::make_unique<cxxdns::plugins::Reload>(
         svc.corefile_path, interval, jitter,
         [&svc] {
           if (svc.request_reload) svc.request_reload();
         },
         svc.generation > 0);
+    sc.on_startup([p = p.get()](cxxdns::ControlInfo& c) { p->start(c); });
+    sc.on_shutdown([p = p.get()] { p->stop(); });
+    return p;
   });
 }

@@ -6,9 +6,9 @@
 
 namespace cxxdns::plugins {
 
-void Whoami::serve(QueryContext& ctx) {
+Verdict Whoami::serve(QueryContext& ctx) {
   const dns::QueryView& q = ctx.q();
-  dns::MessageWriter w(ctx.response());
+  dns::MessageWriter w(ctx.writable_response());
   w.start_reply(q, dns::rcode::NOERROR, true);
   w.section(dns::Section::additional);
   // Owner names keep the query's case, as CoreDNS's state.QName().
@@ -38,7 +38,7 @@ void Whoami::serve(QueryContext& ctx) {
     w.rd_name(root, false);
     w.end_rr();
   }
-  ctx.reply();
+  return ctx.reply();
 }
 
 }  // namespace cxxdns::plugins

@@ -8,7 +8,7 @@ namespace cxxdns::plugins {
 class Whoami final : public Plugin {
  public:
   std::string_view name() const override { return "whoami"; }
-  void serve(QueryContext& ctx) override;
+  Verdict serve(QueryContext& ctx) override;
 };
 
 }  // namespace cxxdns::plugins

@@ -1,0 +1,75 @@
+#include "plugins/pkg/ip.h"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+
+namespace cxxdns::pkg {
+
+Parsed<IpAddress> IpAddress::parse(std::string_view text) {
+  IpAddress a;
+  const std::string s(text);
+  if (inet_pton(AF_INET, s.c_str(), a.bytes.data()) == 1) {
+    a.len = 4;
+  } else if (inet_pton(AF_INET6, s.c_str(), a.bytes.data()) == 1) {
+    a.len = 16;
+  } else {
+    return Parsed<IpAddress>::failure("bad address '" + s + "'");
+  }
+  return a;
+}
+
+bool is_ip(std::string_view text) {
+  return static_cast<bool>(IpAddress::parse(text));
+}
+
+std::string IpAddress::text() const {
+  char buf[INET6_ADDRSTRLEN];
+  if (!inet_ntop(len == 4 ? AF_INET : AF_INET6, bytes.data(), buf, sizeof buf)) return {};
+  return buf;
+}
+
+Parsed<IpPrefix> IpPrefix::parse(std::string_view text, bool require_length) {
+  const size_t slash = text.find('/');
+  if (slash == std::string_view::npos && require_length) {
+    return Parsed<IpPrefix>::failure("not a CIDR (ADDRESS/PREFIX)");
+  }
+  auto addr = IpAddress::parse(text.substr(0, slash));
+  if (!addr) return Parsed<IpPrefix>::failure("not a CIDR: " + addr.error());
+  IpPrefix p;
+  p.addr = *addr;
+  p.prefix = static_cast<uint8_t>(p.addr.len * 8);
+  if (slash != std::string_view::npos) {
+    unsigned n = 0;
+    const std::string_view rest = text.substr(slash + 1);
+    auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), n);
+    if (rest.empty() || ec != std::errc() || end != rest.data() + rest.size() ||
+        n > p.addr.len * 8u) {
+      return Parsed<IpPrefix>::failure("not a CIDR: bad prefix length '" + std::string(rest) + "'");
+    }
+    p.prefix = static_cast<uint8_t>(n);
+  }
+  for (int bit = p.prefix; bit < p.addr.len * 8; ++bit) {
+    p.addr.bytes[bit / 8] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));
+  }
+  return p;
+}
+
+bool IpPrefix::contains(std::span<const uint8_t> a) const {
+  if (a.size() != addr.len) return false;
+  const size_t full = prefix / 8;
+  for (size_t i = 0; i < full; ++i) {
+    if (a[i] != addr.bytes[i]) return false;
+  }
+  if (const int rest = prefix % 8) {
+    const auto mask = static_cast<uint8_t>(0xff << (8 - rest));
+    if ((a[full] & mask) != (addr.bytes[full] & mask)) return false;
+  }
+  return true;
+}
+
+std::string IpPrefix::text() const {
+  return addr.text() + "/" + std::to_string(prefix);
+}
+
+}  // namespace cxxdns::pkg
