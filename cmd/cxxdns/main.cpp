@@ -40,6 +40,29 @@ struct Flags {
   std::exit(2);
 }
 
+// One flag's value into `f`; throws on a value that is not one.
+void set_flag(Flags& f, const std::string& name, const std::string& value, bool has_value) {
+  const bool on = !has_value || value == "true" || value == "1";  // a boolean flag
+  if (name == "conf") {
+    f.conf = value;
+    f.conf_given = true;
+  } else if (name == "dns.port") {
+    const int p = std::stoi(value);
+    if (p < 1 || p > 65535) throw std::out_of_range("port");
+    f.port = static_cast<uint16_t>(p);
+  } else if (name == "pidfile") {
+    f.pidfile = value;
+  } else if (name == "workers") {
+    f.workers = std::stoi(value);
+  } else if (name == "plugins") {
+    f.plugins = on;
+  } else if (name == "version") {
+    f.version = on;
+  } else if (name == "quiet") {
+    f.quiet = on;
+  }
+}
+
 // Go's flag syntax: -name, --name, -name=value, -name value; booleans take no value.
 Flags parse_flags(int argc, char** argv) {
   Flags f;
@@ -63,26 +86,14 @@ Flags parse_flags(int argc, char** argv) {
       if (i + 1 >= argc) usage_error("flag needs an argument: -" + a);
       value = argv[++i];
     }
-    auto flag_bool = [&] { return !has_value || value == "true" || value == "1"; };
     try {
-      if (a == "conf")
-        f.conf = value, f.conf_given = true;
-      else if (a == "dns.port") {
-        int p = std::stoi(value);
-        if (p < 1 || p > 65535) throw std::out_of_range("port");
-        f.port = static_cast<uint16_t>(p);
-      } else if (a == "pidfile")
-        f.pidfile = value;
-      else if (a == "workers")
-        f.workers = std::stoi(value);
-      else if (a == "plugins")
-        f.plugins = flag_bool();
-      else if (a == "version")
-        f.version = flag_bool();
-      else if (a == "quiet")
-        f.quiet = flag_bool();
+      set_flag(f, a, value, has_value);
     } catch (const std::exception&) {
-      usage_error("invalid value \"" + value + "\" for flag -" + a);
+      std::string msg = "invalid value \"";
+      msg += value;
+      msg += "\" for flag -";
+      msg += a;
+      usage_error(msg);
     }
   }
   return f;

@@ -172,7 +172,13 @@ std::vector<std::string> candidates(const std::string& name, const StubConfig& c
   int dots = static_cast<int>(std::count(name.begin(), name.end(), '.'));
   std::vector<std::string> out;
   if (dots >= c.ndots) out.push_back(name + ".");
-  for (auto& d : c.search) out.push_back(name + "." + d + ".");
+  for (auto& d : c.search) {
+    std::string n = name;
+    n += '.';
+    n += d;
+    n += '.';
+    out.push_back(std::move(n));
+  }
   if (dots < c.ndots) out.push_back(name + ".");
   return out;
 }
@@ -194,118 +200,160 @@ Outcome run(const std::string& name, uint16_t qtype, const StubConfig& c, bool t
   return o;
 }
 
-int main(int argc, char** argv) {
+namespace {
+
+// What the command line asks.
+struct Args {
   std::string name, server, resolv_conf, type = "A";
   std::vector<std::string> search;
   int ndots = -1;
   bool trace = false, json = false;
+};
+
+// Throws std::invalid_argument on an argument it does not know.
+Args parse_args(int argc, char** argv) {
+  Args r;
   for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
+    const std::string a = argv[i];
     auto value = [&]() -> std::string {
       if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
       return argv[++i];
     };
-    try {
-      if (a == "--server")
-        server = value();
-      else if (a == "--resolv-conf")
-        resolv_conf = value();
-      else if (a == "--search") {
-        while (i + 1 < argc && argv[i + 1][0] != '-') search.push_back(strip_dot(argv[++i]));
-      } else if (a == "--ndots")
-        ndots = std::stoi(value());
-      else if (a == "--type")
-        type = value();
-      else if (a == "--trace")
-        trace = true;
-      else if (a == "--json")
-        json = true;
-      else if (!a.empty() && a[0] != '-' && name.empty())
-        name = a;
-      else
-        throw std::invalid_argument("unknown argument: " + a);
-    } catch (const std::exception& e) {
-      std::cerr << "cxxdns resolve: " << e.what() << "\n";
-      return 2;
+    if (a == "--server") {
+      r.server = value();
+    } else if (a == "--resolv-conf") {
+      r.resolv_conf = value();
+    } else if (a == "--search") {
+      while (i + 1 < argc && argv[i + 1][0] != '-') r.search.push_back(strip_dot(argv[++i]));
+    } else if (a == "--ndots") {
+      r.ndots = std::stoi(value());
+    } else if (a == "--type") {
+      r.type = value();
+    } else if (a == "--trace") {
+      r.trace = true;
+    } else if (a == "--json") {
+      r.json = true;
+    } else if (!a.empty() && a[0] != '-' && r.name.empty()) {
+      r.name = a;
+    } else {
+      throw std::invalid_argument("unknown argument: " + a);
     }
   }
-  if (name.empty()) {
-    std::cerr << "usage: cxxdns resolve NAME [--server ADDR:PORT] [--resolv-conf FILE | --search "
-                 "D... --ndots N] [--type T] [--trace] [--json]\n";
-    return 2;
-  }
-  StubConfig c;
-  // Like a stub resolver, /etc/resolv.conf is the default when nothing else is said.
-  if (resolv_conf.empty() && server.empty() && search.empty()) resolv_conf = "/etc/resolv.conf";
+  return r;
+}
+
+// The stub's configuration: the resolv.conf (by default /etc/resolv.conf, as a stub
+// resolver reads it when nothing else is said), then what the flags override. Empty error
+// text on success.
+std::string stub_config(const Args& a, StubConfig& c) {
+  std::string resolv_conf = a.resolv_conf;
+  if (resolv_conf.empty() && a.server.empty() && a.search.empty()) resolv_conf = "/etc/resolv.conf";
   if (!resolv_conf.empty()) {
     std::ifstream in(resolv_conf);
-    if (!in) {
-      std::cerr << "cxxdns resolve: cannot read " << resolv_conf << "\n";
-      return 2;
-    }
+    if (!in) return "cannot read " + resolv_conf;
     std::stringstream ss;
     ss << in.rdbuf();
     c = parse_resolv_conf(ss.str());
   }
-  if (!search.empty()) c.search = search;
-  if (ndots >= 0) c.ndots = ndots;
-  if (!server.empty() && !split_host_port(server, c.server, c.port)) {
-    std::cerr << "cxxdns resolve: bad --server " << server << "\n";
-    return 2;
+  if (!a.search.empty()) c.search = a.search;
+  if (a.ndots >= 0) c.ndots = a.ndots;
+  if (!a.server.empty() && !split_host_port(a.server, c.server, c.port)) {
+    return "bad --server " + a.server;
   }
-  uint16_t qtype = dns::type_from_name(type);
-  if (qtype == 0) {
-    std::cerr << "cxxdns resolve: unknown type " << type << "\n";
-    return 2;
-  }
-  Outcome o = run(name, qtype, c, trace);
+  return {};
+}
 
-  if (json) {
-    nlohmann::json j;
-    j["name"] = name;
-    j["type"] = type;
-    j["server"] = c.server + ":" + std::to_string(c.port);
-    j["ndots"] = c.ndots;
-    j["search"] = c.search;
-    j["chosen"] = o.chosen;
-    for (auto& a : o.attempts) {
-      j["attempts"].push_back({{"name", a.name},
-                               {"rcode", a.rcode},
-                               {"answers", a.answers},
-                               {"steps", a.steps},
-                               {"ms", a.ms}});
-    }
-    std::cout << j.dump(2) << "\n";
-    return o.chosen >= 0 ? 0 : 1;
+void print_json(const Args& args, const StubConfig& c, const Outcome& o) {
+  nlohmann::json j;
+  j["name"] = args.name;
+  j["type"] = args.type;
+  j["server"] = c.server + ":" + std::to_string(c.port);
+  j["ndots"] = c.ndots;
+  j["search"] = c.search;
+  j["chosen"] = o.chosen;
+  for (auto& a : o.attempts) {
+    j["attempts"].push_back({{"name", a.name},
+                             {"rcode", a.rcode},
+                             {"answers", a.answers},
+                             {"steps", a.steps},
+                             {"ms", a.ms}});
   }
+  std::cout << j.dump(2) << "\n";
+}
+
+std::string paint(const std::string& s, const char* code, bool tty) {
+  if (!tty) return s;
+  std::string out = "\033[";
+  out += code;
+  out += "m";
+  out += s;
+  out += "\033[0m";
+  return out;
+}
+
+void print_attempt(size_t i, const Attempt& a, size_t width, bool chosen, bool tty) {
+  const std::string& rc = a.rcode;
+  const char* colour = rc == "NOERROR" ? (a.answers.empty() ? "33" : "32") : "31";
+  char head[64];
+  std::snprintf(head, sizeof head, "%2zu  ", i + 1);
+  std::cout << head << a.name << std::string(width - a.name.size() + 2, ' ')
+            << paint(rc + std::string(9 - std::min<size_t>(rc.size(), 8), ' '), colour, tty);
+  std::snprintf(head, sizeof head, "%7.2fms", a.ms);
+  std::cout << head;
+  if (chosen) std::cout << "  " << paint("<- the application gets this", "1", tty);
+  std::cout << "\n";
+  for (auto& rr : a.answers) std::cout << "      " << rr << "\n";
+  for (auto& s : a.steps) std::cout << "      | " << s << "\n";
+}
+
+void print_text(const Args& args, const StubConfig& c, const Outcome& o) {
   const bool tty = isatty(STDOUT_FILENO);
-  auto paint = [&](const std::string& s, const char* code) {
-    return tty ? std::string("\033[") + code + "m" + s + "\033[0m" : s;
-  };
   std::string search_text;
   for (auto& d : c.search) search_text += " " + d;
-  std::cout << "resolving " << name << " " << type << " via " << c.server << ":" << c.port
+  std::cout << "resolving " << args.name << " " << args.type << " via " << c.server << ":" << c.port
             << " (ndots " << c.ndots << ", search" << (search_text.empty() ? " none" : search_text)
             << ")\n";
   size_t width = 0;
   for (auto& a : o.attempts) width = std::max(width, a.name.size());
   for (size_t i = 0; i < o.attempts.size(); ++i) {
-    const Attempt& a = o.attempts[i];
-    std::string rc = a.rcode;
-    const char* colour = rc == "NOERROR" ? (a.answers.empty() ? "33" : "32") : "31";
-    char head[64];
-    std::snprintf(head, sizeof head, "%2zu  ", i + 1);
-    std::cout << head << a.name << std::string(width - a.name.size() + 2, ' ')
-              << paint(rc + std::string(9 - std::min<size_t>(rc.size(), 8), ' '), colour);
-    std::snprintf(head, sizeof head, "%7.2fms", a.ms);
-    std::cout << head;
-    if (static_cast<int>(i) == o.chosen)
-      std::cout << "  " << paint("<- the application gets this", "1");
-    std::cout << "\n";
-    for (auto& rr : a.answers) std::cout << "      " << rr << "\n";
-    for (auto& s : a.steps) std::cout << "      | " << s << "\n";
+    print_attempt(i, o.attempts[i], width, static_cast<int>(i) == o.chosen, tty);
   }
-  if (o.chosen < 0) std::cout << paint("no answer: the application gets an error", "31") << "\n";
+  if (o.chosen < 0) {
+    std::cout << paint("no answer: the application gets an error", "31", tty) << "\n";
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  try {
+    args = parse_args(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "cxxdns resolve: " << e.what() << "\n";
+    return 2;
+  }
+  if (args.name.empty()) {
+    std::cerr << "usage: cxxdns resolve NAME [--server ADDR:PORT] [--resolv-conf FILE | --search "
+                 "D... --ndots N] [--type T] [--trace] [--json]\n";
+    return 2;
+  }
+  StubConfig c;
+  if (std::string err = stub_config(args, c); !err.empty()) {
+    std::cerr << "cxxdns resolve: " << err << "\n";
+    return 2;
+  }
+  const uint16_t qtype = dns::type_from_name(args.type);
+  if (qtype == 0) {
+    std::cerr << "cxxdns resolve: unknown type " << args.type << "\n";
+    return 2;
+  }
+  const Outcome o = run(args.name, qtype, c, args.trace);
+  if (args.json) {
+    print_json(args, c, o);
+  } else {
+    print_text(args, c, o);
+  }
   return o.chosen >= 0 ? 0 : 1;
 }
 

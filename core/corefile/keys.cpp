@@ -71,93 +71,118 @@ std::vector<std::string> reverse_zones(const unsigned char* addr, int bits, int 
 
 }  // namespace
 
+namespace {
+
+[[noreturn]] void fail(const Token& key, const std::string& msg) {
+  throw ParseError(key.file, key.line, msg);
+}
+
+// `dns://`, `tls://`...: the transport, taken off the front of `s`.
+void take_scheme(const Token& key, std::string& s, ServerKey& base) {
+  const size_t sep = s.find("://");
+  if (sep == std::string::npos) return;
+  std::string scheme = lower(s.substr(0, sep));
+  bool known = false;
+  for (std::string_view t : kTransports) known = known || t == scheme;
+  if (!known) fail(key, "unknown scheme \"" + scheme + "\" in \"" + key.text + "\"");
+  base.transport = scheme;
+  s.erase(0, sep + 3);
+}
+
+// As in SplitHostPort, the port is what follows the last colon; only an IPv6 CIDR may
+// contain a colon that is not a port separator. Taken off the end of `s`.
+void take_port(const Token& key, std::string& s, ServerKey& base) {
+  const size_t colon = s.rfind(':');
+  if (colon == std::string::npos) return;
+  std::string port = s.substr(colon + 1);
+  if (port.empty()) fail(key, "expecting data after last colon: \"" + s + "\"");
+  if (all_digits(port)) {
+    if (port.size() > 5 || std::stoul(port) > 65535)
+      fail(key, "invalid port \"" + port + "\" in \"" + key.text + "\"");
+    base.port = static_cast<uint16_t>(std::stoul(port));
+    s.erase(colon);
+  } else if (s.find(':') == colon) {
+    fail(key, "invalid port \"" + port + "\" in \"" + key.text + "\"");
+  }
+}
+
+// A CIDR key (10.0.0.0/8) as its reverse zones; false when `s` is not one (a slash can be
+// part of a name, as in RFC 2317 zones like 0/26.2.0.192.in-addr.arpa).
+bool cidr_keys(const Token& key, const std::string& s, const ServerKey& base,
+               std::vector<ServerKey>& out) {
+  const size_t slash = s.find('/');
+  if (slash == std::string::npos) return false;
+  std::string ip = s.substr(0, slash);
+  std::string prefix = s.substr(slash + 1);
+  unsigned char addr[16];
+  int bits = 0;
+  if (inet_pton(AF_INET, ip.c_str(), addr) == 1)
+    bits = 32;
+  else if (inet_pton(AF_INET6, ip.c_str(), addr) == 1)
+    bits = 128;
+  if (bits == 0) return false;
+  if (!all_digits(prefix) || prefix.size() > 3 || std::stoi(prefix) > bits) {
+    fail(key, "invalid CIDR " + s);
+  }
+  for (std::string& zone : reverse_zones(addr, bits, std::stoi(prefix))) {
+    ServerKey k = base;
+    k.zone = std::move(zone);
+    out.push_back(std::move(k));
+  }
+  return true;
+}
+
+// Characters that cannot come from a sensible zone, only from a mangled key (a missing
+// space before `{`, a comma without a space, brackets around an address), and labels that
+// are empty or longer than 63.
+void check_zone_name(const Token& key, const std::string& s) {
+  for (unsigned char c : s) {
+    if (c <= ' ' || c == 0x7f || std::strchr(":[]{}\",", c) != nullptr) {
+      fail(key, "zone is not a valid domain name: " + s);
+    }
+  }
+  if (s == ".") return;
+  std::string_view name = s;
+  if (name.back() == '.') name.remove_suffix(1);
+  size_t start = 0;
+  while (true) {
+    const size_t dot = name.find('.', start);
+    const size_t len = (dot == std::string_view::npos ? name.size() : dot) - start;
+    if (len == 0 || len > 63) fail(key, "zone is not a valid domain name: " + s);
+    if (dot == std::string_view::npos) return;
+    start = dot + 1;
+  }
+}
+
+}  // namespace
+
 std::vector<ServerKey> normalize_key(const Token& key) {
-  auto fail = [&](const std::string& msg) { throw ParseError(key.file, key.line, msg); };
   const std::string& text = key.text;
-  if (text.empty()) fail("empty server block key");
+  if (text.empty()) fail(key, "empty server block key");
 
   ServerKey base;
   base.token = key;
   std::string s = text;
-  if (size_t sep = s.find("://"); sep != std::string::npos) {
-    std::string scheme = lower(s.substr(0, sep));
-    bool known = false;
-    for (std::string_view t : kTransports) known = known || t == scheme;
-    if (!known) fail("unknown scheme \"" + scheme + "\" in \"" + text + "\"");
-    base.transport = scheme;
-    s.erase(0, sep + 3);
-  }
-
-  // As in SplitHostPort, the port is what follows the last colon; only an IPv6 CIDR may
-  // contain a colon that is not a port separator.
+  take_scheme(key, s, base);
   const std::string host_port = s;
-  if (size_t colon = s.rfind(':'); colon != std::string::npos) {
-    std::string port = s.substr(colon + 1);
-    if (port.empty()) fail("expecting data after last colon: \"" + s + "\"");
-    if (all_digits(port)) {
-      if (port.size() > 5 || std::stoul(port) > 65535)
-        fail("invalid port \"" + port + "\" in \"" + text + "\"");
-      base.port = static_cast<uint16_t>(std::stoul(port));
-      s.erase(colon);
-    } else if (s.find(':') == colon) {
-      fail("invalid port \"" + port + "\" in \"" + text + "\"");
-    }
-  }
+  take_port(key, s, base);
 
   // A bare IPv6 address (`::1`, `[::1]:53`) is not a zone; say so about the whole key rather
   // than about what is left after taking its last group for a port.
   if (s.find(':') != std::string::npos && s.find('/') == std::string::npos)
-    fail("zone is not a valid domain name: " + host_port);
+    fail(key, "zone is not a valid domain name: " + host_port);
 
   if (s.empty()) {
     // `:53` and `dns://:53` have no zone; the root is the only reading that makes sense.
-    if (!base.port) fail("missing zone in \"" + text + "\"");
+    if (!base.port) fail(key, "missing zone in \"" + text + "\"");
     base.zone = ".";
     return {base};
   }
-  if (s.size() > 255) fail("specified zone is too long: " + std::to_string(s.size()) + " > 255");
-
-  if (size_t slash = s.find('/'); slash != std::string::npos) {
-    std::string ip = s.substr(0, slash);
-    std::string prefix = s.substr(slash + 1);
-    unsigned char addr[16];
-    int bits = 0;
-    if (inet_pton(AF_INET, ip.c_str(), addr) == 1)
-      bits = 32;
-    else if (inet_pton(AF_INET6, ip.c_str(), addr) == 1)
-      bits = 128;
-    // Otherwise the slash is part of a name, as in RFC 2317 zones like 0/26.2.0.192.in-addr.arpa.
-    if (bits != 0) {
-      if (!all_digits(prefix) || prefix.size() > 3 || std::stoi(prefix) > bits)
-        fail("invalid CIDR " + s);
-      std::vector<ServerKey> keys;
-      for (std::string& zone : reverse_zones(addr, bits, std::stoi(prefix))) {
-        ServerKey k = base;
-        k.zone = std::move(zone);
-        keys.push_back(std::move(k));
-      }
-      return keys;
-    }
+  if (s.size() > 255) {
+    fail(key, "specified zone is too long: " + std::to_string(s.size()) + " > 255");
   }
-
-  // Characters that cannot come from a sensible zone, only from a mangled key (a missing
-  // space before `{`, a comma without a space, brackets around an address).
-  for (unsigned char c : s)
-    if (c <= ' ' || c == 0x7f || std::strchr(":[]{}\",", c) != nullptr)
-      fail("zone is not a valid domain name: " + s);
-  if (s != ".") {
-    std::string_view name = s;
-    if (name.back() == '.') name.remove_suffix(1);
-    size_t start = 0;
-    while (true) {
-      size_t dot = name.find('.', start);
-      size_t len = (dot == std::string_view::npos ? name.size() : dot) - start;
-      if (len == 0 || len > 63) fail("zone is not a valid domain name: " + s);
-      if (dot == std::string_view::npos) break;
-      start = dot + 1;
-    }
-  }
-
+  if (std::vector<ServerKey> keys; cidr_keys(key, s, base, keys)) return keys;
+  check_zone_name(key, s);
   base.zone = lower(s);
   if (base.zone.back() != '.') base.zone += '.';
   return {base};

@@ -13,6 +13,27 @@ bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
+// A "..." word from text[i] (its opening quote); `i` and `line` move past it.
+Token quoted_word(std::string_view text, size_t& i, int& line, const std::string& file) {
+  Token tok{.text = {}, .file = file, .line = line};
+  tok.quoted = true;
+  ++i;
+  while (i < text.size()) {
+    char q = text[i++];
+    if (q == '"') return tok;
+    // Caddy keeps the backslash of any escape but \" so Windows paths and regexps survive.
+    if (q == '\\' && i < text.size()) {
+      const char e = text[i++];
+      if (e != '"') tok.text += '\\';
+      q = e;
+    }
+    if (q == '\n') ++line;
+    tok.text += q;
+  }
+  // Caddy silently takes the rest of the file as the word; that always hides a mistake.
+  throw ParseError(file, tok.line, "Unterminated quoted string");
+}
+
 }  // namespace
 
 std::vector<Token> tokenize(std::string_view text, const std::string& file) {
@@ -39,33 +60,12 @@ std::vector<Token> tokenize(std::string_view text, const std::string& file) {
       continue;
     }
 
-    Token tok{.text = {}, .file = file, .line = line};
-    if (c != '"') {
-      while (i < text.size() && !is_space(text[i])) tok.text += text[i++];
-      out.push_back(std::move(tok));
+    if (c == '"') {
+      out.push_back(quoted_word(text, i, line, file));
       continue;
     }
-
-    tok.quoted = true;
-    ++i;
-    bool closed = false;
-    while (i < text.size()) {
-      char q = text[i++];
-      if (q == '"') {
-        closed = true;
-        break;
-      }
-      // Caddy keeps the backslash of any escape but \" so Windows paths and regexps survive.
-      if (q == '\\' && i < text.size()) {
-        char e = text[i++];
-        if (e != '"') tok.text += '\\';
-        q = e;
-      }
-      if (q == '\n') ++line;
-      tok.text += q;
-    }
-    // Caddy silently takes the rest of the file as the word; that always hides a mistake.
-    if (!closed) throw ParseError(file, tok.line, "Unterminated quoted string");
+    Token tok{.text = {}, .file = file, .line = line};
+    while (i < text.size() && !is_space(text[i])) tok.text += text[i++];
     out.push_back(std::move(tok));
   }
   return out;

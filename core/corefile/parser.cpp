@@ -200,6 +200,32 @@ class Parser {
 
   // Keys up to the end of their line (or `{`), then a snippet body or a server block.
   void parse_block(std::vector<ServerBlock>& blocks) {
+    std::vector<Token> keys = read_keys();
+    if (keys.empty()) {
+      if (const Tok* t = peek()) fail(t->t, "Expected a server block key before '{'");
+      return;  // only imports that brought nothing
+    }
+
+    const std::string& first = keys[0].text;
+    if (keys.size() == 1 && first.size() >= 2 && first.front() == '(' && first.back() == ')') {
+      define_snippet(keys[0]);
+      return;
+    }
+
+    ServerBlock block;
+    for (const Token& key : keys)
+      for (ServerKey& k : normalize_key(key)) block.keys.push_back(std::move(k));
+    const Tok* open = peek();
+    bool braced = open && is_word(*open, "{");
+    if (braced) take();
+    // Without braces (Caddy's single-server form) the directives run to the end of input.
+    block.directives = parse_lines(true, braced);
+    blocks.push_back(std::move(block));
+  }
+
+  // A block's keys: words up to the end of their line (a trailing comma continues them on
+  // the next) or up to `{`; imports among them are read in place.
+  std::vector<Token> read_keys() {
     std::vector<Token> keys;
     bool expecting = false;  // a trailing comma continues the keys on the next line
     while (const Tok* t = peek()) {
@@ -221,26 +247,7 @@ class Parser {
       keys.push_back(std::move(key));
     }
     if (expecting) fail_eof();
-    if (keys.empty()) {
-      if (const Tok* t = peek()) fail(t->t, "Expected a server block key before '{'");
-      return;  // only imports that brought nothing
-    }
-
-    const std::string& first = keys[0].text;
-    if (keys.size() == 1 && first.size() >= 2 && first.front() == '(' && first.back() == ')') {
-      define_snippet(keys[0]);
-      return;
-    }
-
-    ServerBlock block;
-    for (const Token& key : keys)
-      for (ServerKey& k : normalize_key(key)) block.keys.push_back(std::move(k));
-    const Tok* open = peek();
-    bool braced = open && is_word(*open, "{");
-    if (braced) take();
-    // Without braces (Caddy's single-server form) the directives run to the end of input.
-    block.directives = parse_lines(true, braced);
-    blocks.push_back(std::move(block));
+    return keys;
   }
 
   void define_snippet(const Token& key) {
@@ -393,8 +400,10 @@ class Parser {
     for (int f = imp.frame; f >= 0; f = frames_[f].parent) {
       if (frames_[f].node != node) continue;
       std::string chain = label;
-      for (int g = imp.frame; g >= 0; g = frames_[g].parent)
-        chain = frames_[g].label + " -> " + chain;
+      for (int g = imp.frame; g >= 0; g = frames_[g].parent) {
+        chain.insert(0, " -> ");
+        chain.insert(0, frames_[g].label);
+      }
       fail(imp.t, "import cycle: " + chain);
     }
     frames_.push_back({node, label, imp.frame});

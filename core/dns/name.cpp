@@ -41,27 +41,32 @@ void Name::to_lower() {
 }
 
 namespace {
+// Follows the compression pointer at `pos`: false for one that does not go backwards to
+// after the header, or for the 65th hop. A pointer names what came before it: after a jump
+// the name must end before the pointer, else it would read (and change with) the bytes
+// that follow, so `limit` becomes the pointer's position.
+inline bool jump(std::span<const uint8_t> msg, size_t& pos, size_t& limit, int& hops) {
+  if (pos + 2 > limit) return false;
+  const size_t target = ((msg[pos] & 0x3f) << 8) | msg[pos + 1];
+  // Pointers must go backwards; together with the hop limit this stops every loop.
+  // The header holds no name: a name read through it would change when the counts do.
+  if (target >= pos || target < size_t(kHeaderSize) || ++hops > 64) return false;
+  limit = pos;
+  pos = target;
+  return true;
+}
+
 bool walk_name(std::span<const uint8_t> msg, size_t& off, Name* out) {
   size_t pos = off;
   size_t written = 0;
   int hops = 0;
-  bool jumped = false;
-  // A pointer names what came before it: after a jump the name must end before the
-  // pointer, else it would read (and change with) the bytes that follow.
   size_t limit = msg.size();
   while (true) {
     if (pos >= limit) return false;
-    uint8_t l = msg[pos];
+    const uint8_t l = msg[pos];
     if ((l & 0xc0) == 0xc0) {
-      if (pos + 2 > limit) return false;
-      size_t target = ((l & 0x3f) << 8) | msg[pos + 1];
-      // Pointers must go backwards; together with the hop limit this stops every loop.
-      // The header holds no name: a name read through it would change when the counts do.
-      if (target >= pos || target < size_t(kHeaderSize) || ++hops > 64) return false;
-      if (!jumped) off = pos + 2;
-      jumped = true;
-      limit = pos;
-      pos = target;
+      if (hops == 0) off = pos + 2;  // the name ends, in the message, after its first pointer
+      if (!jump(msg, pos, limit, hops)) return false;
       continue;
     }
     if ((l & 0xc0) != 0) return false;  // 0x40 / 0x80 label types are obsolete/reserved
@@ -72,8 +77,25 @@ bool walk_name(std::span<const uint8_t> msg, size_t& off, Name* out) {
     pos += 1 + l;
     if (l == 0) break;
   }
-  if (!jumped) off = pos;
+  if (hops == 0) off = pos;
   if (out) out->len = static_cast<uint8_t>(written);
+  return true;
+}
+
+// One byte of a label in presentation form at text[i]: a plain character, `\X` or `\DDD`
+// (RFC 1035 5.1); `i` is left on its last character. False for a `\DDD` over 255.
+bool text_byte(std::string_view text, size_t& i, uint8_t& out) {
+  out = static_cast<uint8_t>(text[i]);
+  if (text[i] != '\\' || i + 1 >= text.size()) return true;
+  auto digit = [&](size_t k) { return std::isdigit(static_cast<unsigned char>(text[k])) != 0; };
+  if (i + 3 < text.size() && digit(i + 1) && digit(i + 2) && digit(i + 3)) {
+    const int v = (text[i + 1] - '0') * 100 + (text[i + 2] - '0') * 10 + (text[i + 3] - '0');
+    if (v > 255) return false;
+    out = static_cast<uint8_t>(v);
+    i += 3;
+    return true;
+  }
+  out = static_cast<uint8_t>(text[++i]);
   return true;
 }
 }  // namespace
@@ -122,6 +144,40 @@ std::string to_text(const Name& n) {
   return std::string(buf, l);
 }
 
+namespace {
+// Writes a name's labels, each length byte first, into a Name.
+struct LabelWriter {
+  Name& out;
+  size_t w = 0;            // bytes written
+  size_t label_start = 0;  // where the current label's length byte is
+  size_t cur = 0;          // bytes in the current label
+
+  bool begin_label() {
+    if (w >= kMaxNameWire) return false;
+    label_start = w++;
+    cur = 0;
+    return true;
+  }
+  bool end_label() {
+    if (cur == 0 || cur > 63) return false;
+    out.data[label_start] = static_cast<uint8_t>(cur);
+    return true;
+  }
+  bool add(uint8_t byte) {
+    if (w >= kMaxNameWire - 1) return false;
+    out.data[w++] = byte;
+    ++cur;
+    return true;
+  }
+  bool finish() {
+    if (w >= kMaxNameWire) return false;
+    out.data[w++] = 0;
+    out.len = static_cast<uint8_t>(w);
+    return true;
+  }
+};
+}  // namespace
+
 bool from_text(std::string_view text, Name& out) {
   out.len = 0;
   if (text.empty()) return false;
@@ -130,52 +186,22 @@ bool from_text(std::string_view text, Name& out) {
     out.len = 1;
     return true;
   }
-  size_t w = 0;
-  size_t label_start = 0;
   out.data[0] = 0;
-  size_t cur = 0;  // bytes in the current label
-  auto begin_label = [&]() {
-    if (w >= kMaxNameWire) return false;
-    label_start = w++;
-    cur = 0;
-    return true;
-  };
-  auto end_label = [&]() {
-    if (cur == 0 || cur > 63) return false;
-    out.data[label_start] = static_cast<uint8_t>(cur);
-    return true;
-  };
-  if (!begin_label()) return false;
+  LabelWriter lw{out};
+  if (!lw.begin_label()) return false;
   for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '.') {
-      if (!end_label()) return false;
-      if (i + 1 == text.size()) break;
-      if (!begin_label()) return false;
+    const bool last = i + 1 == text.size();
+    if (text[i] == '.') {
+      if (!lw.end_label()) return false;
+      if (last) break;
+      if (!lw.begin_label()) return false;
       continue;
     }
-    uint8_t byte = static_cast<uint8_t>(c);
-    if (c == '\\' && i + 1 < text.size()) {
-      if (i + 3 < text.size() && std::isdigit(static_cast<unsigned char>(text[i + 1])) &&
-          std::isdigit(static_cast<unsigned char>(text[i + 2])) &&
-          std::isdigit(static_cast<unsigned char>(text[i + 3]))) {
-        int v = (text[i + 1] - '0') * 100 + (text[i + 2] - '0') * 10 + (text[i + 3] - '0');
-        if (v > 255) return false;
-        byte = static_cast<uint8_t>(v);
-        i += 3;
-      } else {
-        byte = static_cast<uint8_t>(text[++i]);
-      }
-    }
-    if (w >= kMaxNameWire - 1) return false;
-    out.data[w++] = byte;
-    ++cur;
-    if (i + 1 == text.size() && !end_label()) return false;
+    uint8_t byte;
+    if (!text_byte(text, i, byte) || !lw.add(byte)) return false;
+    if (i + 1 == text.size() && !lw.end_label()) return false;
   }
-  if (w >= kMaxNameWire) return false;
-  out.data[w++] = 0;
-  out.len = static_cast<uint8_t>(w);
-  return true;
+  return lw.finish();
 }
 
 std::string canonical(std::string_view text) {

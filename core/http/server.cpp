@@ -192,6 +192,11 @@ void HttpServer::close_connection(Connection* c) {
   uv_close(reinterpret_cast<uv_handle_t*>(&c->timer), done);
 }
 
+void HttpServer::close_on_timer(uv_timer_t* t) {
+  auto* conn = static_cast<Connection*>(t->data);
+  if (conn->server) conn->server->close_connection(conn);
+}
+
 void HttpServer::on_connection(uv_stream_t* listener, int status) {
   auto* self = static_cast<HttpServer*>(listener->data);
   if (status < 0) return;
@@ -206,53 +211,42 @@ void HttpServer::on_connection(uv_stream_t* listener, int status) {
     return;
   }
   // A client that never finishes its request loses its connection.
-  uv_timer_start(
-      &c->timer,
-      [](uv_timer_t* t) {
-        auto* conn = static_cast<Connection*>(t->data);
-        if (conn->server) conn->server->close_connection(conn);
-      },
-      kReadTimeoutMs, 0);
+  uv_timer_start(&c->timer, close_on_timer, kReadTimeoutMs, 0);
   uv_read_start(
       reinterpret_cast<uv_stream_t*>(&c->tcp),
       [](uv_handle_t*, size_t, uv_buf_t* buf) {
         static thread_local char scratch[4096];
         *buf = uv_buf_init(scratch, sizeof(scratch));
       },
-      [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
-        auto* conn = static_cast<Connection*>(s->data);
-        if (!conn->server || conn->closing) return;
-        if (n < 0) {
-          conn->server->close_connection(conn);
-          return;
-        }
-        // After the answer, read and drop what the client still sends until it closes:
-        // closing with unread data would reset the connection and lose the answer.
-        if (conn->responded) return;
-        conn->in.append(buf->base, static_cast<size_t>(n));
-        Request req;
-        if (parse_request(conn->in, req) == ParseStatus::incomplete) return;
-        conn->responded = true;
-        uv_timer_start(
-            &conn->timer,
-            [](uv_timer_t* t) {
-              auto* c = static_cast<Connection*>(t->data);
-              if (c->server) c->server->close_connection(c);
-            },
-            kLingerMs, 0);
-        conn->out = conn->server->respond(conn->in);
-        conn->in.clear();
-        uv_buf_t out = uv_buf_init(conn->out.data(), static_cast<unsigned>(conn->out.size()));
-        int rc = uv_write(&conn->write, s, &out, 1, [](uv_write_t* w, int status) {
-          auto* wc = static_cast<Connection*>(w->data);
-          if (!wc->server || wc->closing) return;
-          if (status < 0 ||
-              uv_shutdown(&wc->shutdown, w->handle, [](uv_shutdown_t*, int) {}) != 0) {
-            wc->server->close_connection(wc);
-          }
-        });
-        if (rc != 0) conn->server->close_connection(conn);
-      });
+      on_read);
+}
+
+void HttpServer::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+  auto* conn = static_cast<Connection*>(s->data);
+  if (!conn->server || conn->closing) return;
+  if (n < 0) {
+    conn->server->close_connection(conn);
+    return;
+  }
+  // After the answer, read and drop what the client still sends until it closes: closing
+  // with unread data would reset the connection and lose the answer.
+  if (conn->responded) return;
+  conn->in.append(buf->base, static_cast<size_t>(n));
+  Request req;
+  if (parse_request(conn->in, req) == ParseStatus::incomplete) return;
+  conn->responded = true;
+  uv_timer_start(&conn->timer, close_on_timer, kLingerMs, 0);
+  conn->out = conn->server->respond(conn->in);
+  conn->in.clear();
+  uv_buf_t out = uv_buf_init(conn->out.data(), static_cast<unsigned>(conn->out.size()));
+  const int rc = uv_write(&conn->write, s, &out, 1, [](uv_write_t* w, int status) {
+    auto* wc = static_cast<Connection*>(w->data);
+    if (!wc->server || wc->closing) return;
+    if (status < 0 || uv_shutdown(&wc->shutdown, w->handle, [](uv_shutdown_t*, int) {}) != 0) {
+      wc->server->close_connection(wc);
+    }
+  });
+  if (rc != 0) conn->server->close_connection(conn);
 }
 
 }  // namespace cxxdns::http

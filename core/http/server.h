@@ -65,6 +65,8 @@ class HttpServer {
  private:
   struct Connection;
   static void on_connection(uv_stream_t* server, int status);
+  static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
+  static void close_on_timer(uv_timer_t* t);
   void close_connection(Connection* c);
 
   std::string address_;

@@ -280,54 +280,82 @@ bool header(std::string& out, const Fam& f, std::string_view type) {
 
 }  // namespace
 
-std::string Registry::render() {
-  {
-    std::lock_guard collect(collect_mu_);
-    {
-      std::lock_guard lock(mu_);
-      for (auto& [_, e] : families_) {
-        if (e.collected && e.gauge) e.gauge->each([](const auto&, Gauge& g) { g.set(0); });
-      }
+namespace {
+
+void render_counters(std::string& out, const CounterFamily& f) {
+  f.each([&](const std::vector<std::string>& values, const Counter& c) {
+    out += f.name();
+    append_labels(out, f.labels(), values);
+    out += ' ';
+    out += std::to_string(c.value());
+    out += '\n';
+  });
+}
+
+void render_gauges(std::string& out, const GaugeFamily& f) {
+  f.each([&](const std::vector<std::string>& values, const Gauge& g) {
+    out += f.name();
+    append_labels(out, f.labels(), values);
+    out += ' ';
+    out += format_value(g.value());
+    out += '\n';
+  });
+}
+
+void render_histograms(std::string& out, const HistogramFamily& f) {
+  f.each([&](const std::vector<std::string>& values, const Histogram& h) {
+    const Histogram::Snapshot s = h.snapshot();
+    for (size_t i = 0; i <= f.bounds().size(); ++i) {
+      out += f.name();
+      out += "_bucket";
+      const std::string le = i < f.bounds().size() ? format_value(f.bounds()[i]) : "+Inf";
+      append_labels(out, f.labels(), values, "le", le);
+      out += ' ';
+      out += std::to_string(s.cumulative[i]);
+      out += '\n';
     }
-    for (auto& c : permanent_collectors_) c();
-    for (auto& [_, c] : collectors_) c();
+    out += f.name();
+    out += "_sum";
+    append_labels(out, f.labels(), values);
+    out += ' ';
+    out += format_value(s.sum);
+    out += '\n';
+    out += f.name();
+    out += "_count";
+    append_labels(out, f.labels(), values);
+    out += ' ';
+    out += std::to_string(s.count);
+    out += '\n';
+  });
+}
+
+}  // namespace
+
+void Registry::collect() {
+  std::lock_guard collect(collect_mu_);
+  {
+    std::lock_guard lock(mu_);
+    for (auto& entry : families_) {
+      Entry& e = entry.second;
+      if (e.collected && e.gauge) e.gauge->each([](const auto&, Gauge& g) { g.set(0); });
+    }
   }
+  for (auto& c : permanent_collectors_) c();
+  for (auto& entry : collectors_) entry.second();
+}
+
+std::string Registry::render() {
+  collect();
   std::lock_guard lock(mu_);
   std::string out;
-  // Plain references, not a structured binding: clang 14 (the fuzz build) cannot capture
-  // bindings in the lambdas below.
   for (auto& family : families_) {
-    const std::string& name = family.first;
-    auto& e = family.second;
+    Entry& e = family.second;
     if (e.counter && header(out, *e.counter, "counter")) {
-      e.counter->each([&](const std::vector<std::string>& values, const Counter& c) {
-        out += name;
-        append_labels(out, e.counter->labels(), values);
-        out += " " + std::to_string(c.value()) + "\n";
-      });
+      render_counters(out, *e.counter);
     } else if (e.gauge && header(out, *e.gauge, e.counter_type ? "counter" : "gauge")) {
-      e.gauge->each([&](const std::vector<std::string>& values, const Gauge& g) {
-        out += name;
-        append_labels(out, e.gauge->labels(), values);
-        out += " " + format_value(g.value()) + "\n";
-      });
+      render_gauges(out, *e.gauge);
     } else if (e.histogram && header(out, *e.histogram, "histogram")) {
-      auto& f = *e.histogram;
-      f.each([&](const std::vector<std::string>& values, const Histogram& h) {
-        Histogram::Snapshot s = h.snapshot();
-        for (size_t i = 0; i <= f.bounds().size(); ++i) {
-          out += name + "_bucket";
-          std::string le = i < f.bounds().size() ? format_value(f.bounds()[i]) : "+Inf";
-          append_labels(out, f.labels(), values, "le", le);
-          out += " " + std::to_string(s.cumulative[i]) + "\n";
-        }
-        out += name + "_sum";
-        append_labels(out, f.labels(), values);
-        out += " " + format_value(s.sum) + "\n";
-        out += name + "_count";
-        append_labels(out, f.labels(), values);
-        out += " " + std::to_string(s.count) + "\n";
-      });
+      render_histograms(out, *e.histogram);
     }
   }
   return out;

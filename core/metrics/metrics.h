@@ -190,6 +190,7 @@ class Registry {
  private:
   friend class CollectorHandle;
   void remove_collector(uint64_t id);
+  void collect();  // runs the collectors (collected gauges zeroed first)
 
   struct Entry {
     Type type;

@@ -72,6 +72,65 @@ void build_block(BlockConfig& block, const Registry& reg, Services& services,
 
 }  // namespace
 
+namespace {
+
+// Each key's transport must be one cxxdns serves; a key without a port takes the default.
+void check_keys(corefile::ServerBlock& sb, uint16_t default_port) {
+  for (auto& k : sb.keys) {
+    if (k.transport != "dns") {
+      throw corefile::ParseError(k.token.file, k.token.line,
+                                 "transport " + k.transport + ":// is not supported");
+    }
+    if (!k.port) k.port = default_port;
+  }
+}
+
+// The route of key `k` to block `b` on listener `l`; a zone served twice there is an error.
+void add_route(ListenerSpec& l, const corefile::ServerKey& k, const BlockConfig& b) {
+  for (auto& r : l.routes) {
+    if (r.zone_text == k.zone) {
+      throw corefile::ParseError(k.token.file, k.token.line,
+                                 "cannot serve dns://" + k.zone + ":" + std::to_string(*k.port) +
+                                     " - it is already defined");
+    }
+  }
+  Route r;
+  if (!dns::from_text(k.zone, r.zone)) {
+    throw corefile::ParseError(k.token.file, k.token.line, "bad zone '" + k.zone + "'");
+  }
+  r.zone.to_lower();
+  r.zone_text = k.zone;
+  r.chain = &b.chain;
+  l.routes.push_back(std::move(r));
+}
+
+// One listener per (address, port), each with its zones longest first.
+std::vector<ListenerSpec> listeners_of(const std::vector<std::unique_ptr<BlockConfig>>& blocks) {
+  std::map<std::pair<std::string, uint16_t>, ListenerSpec> listeners;
+  for (auto& b : blocks) {
+    std::vector<std::string> addrs = b->bind_addresses;
+    if (addrs.empty()) addrs.emplace_back();
+    for (auto& k : b->source.keys) {
+      for (auto& a : addrs) {
+        ListenerSpec& l = listeners[{a, *k.port}];
+        if (l.routes.empty()) l.tcp_timeouts = b->tcp_timeouts;
+        l.address = a;
+        l.port = *k.port;
+        add_route(l, k, *b);
+      }
+    }
+  }
+  std::vector<ListenerSpec> out;
+  for (auto& [_, l] : listeners) {
+    std::stable_sort(l.routes.begin(), l.routes.end(),
+                     [](const Route& a, const Route& b) { return a.zone.len > b.zone.len; });
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+}  // namespace
+
 std::unique_ptr<Config> build_config(std::vector<corefile::ServerBlock> blocks,
                                      const std::string& corefile_path, const BuildOptions& opt) {
   const Registry& reg = registry_of(opt);
@@ -79,55 +138,14 @@ std::unique_ptr<Config> build_config(std::vector<corefile::ServerBlock> blocks,
   cfg->services.corefile_path = corefile_path;
   cfg->services.workers = opt.workers < 1 ? 1 : opt.workers;
   cfg->services.generation = opt.generation;
-
   for (auto& sb : blocks) {
-    for (auto& k : sb.keys) {
-      if (k.transport != "dns") {
-        throw corefile::ParseError(k.token.file, k.token.line,
-                                   "transport " + k.transport + ":// is not supported");
-      }
-      if (!k.port) k.port = opt.default_port;
-    }
+    check_keys(sb, opt.default_port);
     auto b = std::make_unique<BlockConfig>();
     b->source = std::move(sb);
     build_block(*b, reg, cfg->services, cfg->lifecycle);
     cfg->blocks.push_back(std::move(b));
   }
-
-  // Listeners: one per (address, port); a zone may be served once per listener.
-  std::map<std::pair<std::string, uint16_t>, ListenerSpec> listeners;
-  for (auto& b : cfg->blocks) {
-    std::vector<std::string> addrs = b->bind_addresses;
-    if (addrs.empty()) addrs.push_back("");
-    for (auto& k : b->source.keys) {
-      for (auto& a : addrs) {
-        ListenerSpec& l = listeners[{a, *k.port}];
-        if (l.routes.empty()) l.tcp_timeouts = b->tcp_timeouts;
-        l.address = a;
-        l.port = *k.port;
-        for (auto& r : l.routes) {
-          if (r.zone_text == k.zone) {
-            throw corefile::ParseError(k.token.file, k.token.line,
-                                       "cannot serve dns://" + k.zone + ":" +
-                                           std::to_string(*k.port) + " - it is already defined");
-          }
-        }
-        Route r;
-        if (!dns::from_text(k.zone, r.zone)) {
-          throw corefile::ParseError(k.token.file, k.token.line, "bad zone '" + k.zone + "'");
-        }
-        r.zone.to_lower();
-        r.zone_text = k.zone;
-        r.chain = &b->chain;
-        l.routes.push_back(std::move(r));
-      }
-    }
-  }
-  for (auto& [_, l] : listeners) {
-    std::stable_sort(l.routes.begin(), l.routes.end(),
-                     [](const Route& a, const Route& b) { return a.zone.len > b.zone.len; });
-    cfg->listeners.push_back(std::move(l));
-  }
+  cfg->listeners = listeners_of(cfg->blocks);
   cfg->services.config = cfg.get();
   return cfg;
 }

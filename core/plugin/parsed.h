@@ -14,9 +14,9 @@ template <typename T>
 class [[nodiscard]] Parsed {
  public:
   Parsed(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  static Parsed failure(std::string why) {
+  static Parsed failure(const std::string& why) {
     Parsed p;
-    p.error_ = std::move(why);
+    p.error_ = why;
     return p;
   }
 

@@ -86,6 +86,39 @@ std::chrono::nanoseconds SetupContext::parse_duration(const corefile::Token& t) 
   return d;
 }
 
+namespace {
+
+// Nanoseconds in one unit of Go's time.ParseDuration; 0 for a unit it does not know.
+double unit_ns(std::string_view unit) {
+  static constexpr std::pair<std::string_view, double> kUnits[] = {
+      {"ns", 1},  {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"ms", 1e6},
+      {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+  for (auto& [name, ns] : kUnits) {
+    if (unit == name) return ns;
+  }
+  return 0;
+}
+
+// One "1.5h" of a duration, taken off the front of `s`, in nanoseconds; false on bad syntax.
+bool take_term(std::string_view& s, double& ns) {
+  auto is_num = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; };
+  size_t i = 0;
+  while (i < s.size() && is_num(s[i])) ++i;
+  if (i == 0) return false;
+  double v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + i, v);
+  if (ec != std::errc() || p != s.data() + i) return false;
+  s.remove_prefix(i);
+  size_t u = 0;
+  while (u < s.size() && !is_num(s[u])) ++u;
+  const double scale = unit_ns(s.substr(0, u));
+  s.remove_prefix(u);
+  ns = v * scale;
+  return scale != 0;
+}
+
+}  // namespace
+
 bool parse_go_duration(std::string_view s, std::chrono::nanoseconds& out) {
   if (s == "0") {
     out = std::chrono::nanoseconds(0);
@@ -99,33 +132,9 @@ bool parse_go_duration(std::string_view s, std::chrono::nanoseconds& out) {
   if (s.empty()) return false;
   double total = 0;
   while (!s.empty()) {
-    size_t i = 0;
-    while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
-    if (i == 0) return false;
-    double v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + i, v);
-    if (ec != std::errc() || p != s.data() + i) return false;
-    s.remove_prefix(i);
-    size_t u = 0;
-    while (u < s.size() && !std::isdigit(static_cast<unsigned char>(s[u])) && s[u] != '.') ++u;
-    std::string_view unit = s.substr(0, u);
-    s.remove_prefix(u);
-    double scale;
-    if (unit == "ns")
-      scale = 1;
-    else if (unit == "us" || unit == "\xc2\xb5s")
-      scale = 1e3;
-    else if (unit == "ms")
-      scale = 1e6;
-    else if (unit == "s")
-      scale = 1e9;
-    else if (unit == "m")
-      scale = 60e9;
-    else if (unit == "h")
-      scale = 3600e9;
-    else
-      return false;
-    total += v * scale;
+    double ns = 0;
+    if (!take_term(s, ns)) return false;
+    total += ns;
   }
   out = std::chrono::nanoseconds(static_cast<int64_t>(std::llround(negative ? -total : total)));
   return true;

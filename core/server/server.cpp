@@ -87,6 +87,15 @@ void Server::finish() {
   close_all_handles(&loop_);
 }
 
+namespace {
+void close_sockets(std::map<std::pair<std::string, uint16_t>, std::vector<BoundSockets>>& s) {
+  for (auto& [_, pw] : s) {
+    for (auto& b : pw) ::close(b.udp), ::close(b.tcp);
+  }
+  s.clear();
+}
+}  // namespace
+
 void Server::reload() {
   if (stopping_ || !loader_) return;
   if (retiring_) {
@@ -94,26 +103,12 @@ void Server::reload() {
     return;
   }
   std::unique_ptr<Config> next;
-  try {
-    next = loader_();
-  } catch (const std::exception& e) {
-    count_reload_failure();
-    log::error("Restart failed: {}", e.what());
-    return;
-  }
-  // New listeners get sockets now: a bind failure refuses the reload, old config serving.
   std::map<ListenerKey, std::vector<BoundSockets>> fresh;
   try {
-    for (auto& l : next->listeners) {
-      ListenerKey k{l.address, l.port};
-      if (sockets_.count(k) || fresh.count(k)) continue;
-      auto& per_worker = fresh[k];
-      for (int w = 0; w < nworkers_; ++w) per_worker.push_back(bind_listener(l.address, l.port));
-    }
+    next = loader_();
+    // New listeners get sockets now: a bind failure refuses the reload, old config serving.
+    fresh = bind_new_listeners(*next);
   } catch (const std::exception& e) {
-    for (auto& [_, pw] : fresh) {
-      for (auto& s : pw) ::close(s.udp), ::close(s.tcp);
-    }
     count_reload_failure();
     log::error("Restart failed: {}", e.what());
     return;
@@ -125,14 +120,33 @@ void Server::reload() {
     // An endpoint that cannot be had refuses the reload like a Corefile error.
     next->lifecycle.stop();
     uv_run(&loop_, UV_RUN_NOWAIT);
-    for (auto& [_, pw] : fresh) {
-      for (auto& s : pw) ::close(s.udp), ::close(s.tcp);
-    }
+    close_sockets(fresh);
     count_reload_failure();
     log::error("Restart failed: {}", e.what());
     return;
   }
+  swap_in(std::move(next), std::move(fresh));
+}
 
+std::map<Server::ListenerKey, std::vector<BoundSockets>> Server::bind_new_listeners(
+    const Config& next) {
+  std::map<ListenerKey, std::vector<BoundSockets>> fresh;
+  try {
+    for (auto& l : next.listeners) {
+      ListenerKey k{l.address, l.port};
+      if (sockets_.count(k) || fresh.count(k)) continue;
+      auto& per_worker = fresh[k];
+      for (int w = 0; w < nworkers_; ++w) per_worker.push_back(bind_listener(l.address, l.port));
+    }
+  } catch (...) {
+    close_sockets(fresh);
+    throw;
+  }
+  return fresh;
+}
+
+void Server::swap_in(std::unique_ptr<Config> next,
+                     std::map<ListenerKey, std::vector<BoundSockets>> fresh) {
   // Listeners the new configuration no longer has: workers close their handles.
   std::map<ListenerKey, std::vector<BoundSockets>> kept;
   for (auto& l : next->listeners) {
@@ -146,8 +160,7 @@ void Server::reload() {
     WorkerAssignment a;
     a.config = config_.get();
     for (auto& l : config_->listeners) {
-      ListenerKey k{l.address, l.port};
-      auto it = fresh.find(k);
+      auto it = fresh.find({l.address, l.port});
       a.sockets.push_back(it != fresh.end() ? it->second[w] : BoundSockets{});
     }
     workers_[w]->request_swap(std::move(a), [this] {

@@ -38,6 +38,13 @@ class Server {
   using ListenerKey = std::pair<std::string, uint16_t>;
   void shutdown();
   void reload();
+  // Sockets for the listeners of `next` this server does not have yet; throws (closing
+  // what it bound) when one cannot be bound.
+  std::map<ListenerKey, std::vector<BoundSockets>> bind_new_listeners(const Config& next);
+  // Makes `next` (started) the running configuration; workers switch to it and the old
+  // one retires once every query begun under it is done.
+  void swap_in(std::unique_ptr<Config> next,
+               std::map<ListenerKey, std::vector<BoundSockets>> fresh);
   void wire_services(Config& c);
   void finish();  // after the lameduck wait, if any plugin asked for one
 
