@@ -142,6 +142,16 @@ TEST_CASE("log: IPv6 client in brackets, TCP size 65535, EDNS size and DO bit", 
                                               R"(qr,aa,rd \d+ [0-9.]+s)")));
 }
 
+TEST_CASE("log: {combined} is the common format plus the quoted opcode", "[log]") {
+  ChainTest t(". {\n  log . {combined}\n  whoami\n}\n");
+  auto lines = stdout_lines([&] { t.query("example.org.", "A"); });
+  REQUIRE(lines.size() == 1);
+  // As CoreDNS's CombinedLogFormat: CommonLogFormat + ` "{>opcode}"`.
+  CHECK(std::regex_match(lines[0], std::regex(R"(\[INFO\] 127\.0\.0\.1:40000 - 4660 "A IN )"
+                                              R"(example\.org\. udp 29 false 512" NOERROR )"
+                                              R"(qr,aa,rd \d+ [0-9.]+s "0")")));
+}
+
 TEST_CASE("log: a custom format, and every placeholder", "[log]") {
   ChainTest t(". {\n  log . \"{proto} Request: {name} {type} {>id}\"\n  whoami\n}\n");
   auto lines = stdout_lines([&] { t.query("www.example.org.", "TXT"); });
