@@ -201,3 +201,25 @@ TEST_CASE("errors: refused Corefiles name file:line", "[errors]") {
         e3 + "unknown log level argument in consolidate: loud");
   CHECK(setup_error("errors {\n    stacktrace now\n  }") == e3 + args + "'stacktrace'");
 }
+
+TEST_CASE("errors: what consolidate counted is reported when the server stops", "[errors]") {
+  auto reg = with_next([] { return std::make_unique<FailByName>(); });
+  auto t = std::make_unique<ChainTest>(R"(. {
+    errors {
+        consolidate 1h ^timeout$ warning
+        consolidate 1h ^never$
+    }
+    next
+})",
+                                       options(reg));
+  auto counted = stdout_lines([&] {
+    t->query("timeout.example.org.", "A");
+    t->query("timeout.example.org.", "A");
+  });
+  CHECK(counted.empty());
+  // As CoreDNS's stop() (OnShutdown, also on reload): the count is not lost.
+  auto at_stop = stdout_lines([&] { t.reset(); });
+  CHECK(at_stop ==
+        std::vector<std::string>{
+            "[WARNING] plugin/errors: 2 errors like '^timeout$' occurred in last 1h0m0s"});
+}
