@@ -216,3 +216,8 @@ TEST_CASE("loop: setup errors name file:line", "[loop]") {
   CHECK(setup_error(".:1053 {\n  loop\n  loop\n  whoami\n}\n") ==
         e + "3 - Error during parsing: this plugin can only be used once per Server Block");
 }
+
+TEST_CASE("loop: takes no block", "[loop]") {
+  CHECK(setup_error(".:1053 {\n  loop {\n    probe 10s\n  }\n  whoami\n}\n") ==
+        "plugin/loop: Corefile:2 - Error during parsing: loop takes no block");
+}
