@@ -173,6 +173,7 @@ TEST_CASE("loop: the probe passes to the next plugin; a third pass is a loop", "
   const std::string port = std::to_string(server.port());
   ChainTest t(".:" + port + " {\n  loop\n  next\n}\n", n.options());
   const std::string probe = probe_name(t);
+  REQUIRE(!server.wait(t, 500ms).empty());  // the first probe is out; the next one is 1 s away
   // Seen twice: answered by the next plugin each time.
   CHECK(t.query(probe, "HINFO").rcode == "NOERROR");
   CHECK(t.query(probe, "HINFO").rcode == "NOERROR");
@@ -204,6 +205,26 @@ TEST_CASE("loop: once the probe is answered, detection stays on 2 s, then stops"
   // Answered: no more probes; 2 s later the probe name is just a name.
   CHECK(server.wait(t, 2100ms).empty());
   auto r = passes_in_child(&t.config().blocks[0]->chain, probe, 3);
+  CHECK(r.status == 0);
+  CHECK(r.out.empty());
+}
+
+TEST_CASE("loop: an unanswered probe is sent again each second and counted afresh", "[loop]") {
+  // An upstream that does not answer at startup: each probe reaches the server once and gets
+  // no answer. CoreDNS resets the count after every failed exchange (l.reset() in its setup),
+  // so three probes seen once each are no loop.
+  ProbeCatcher server;
+  WithNext n;
+  ChainTest t(".:" + std::to_string(server.port()) + " {\n  loop\n  next\n}\n", n.options());
+  const std::string probe = probe_name(t);
+  const auto start = std::chrono::steady_clock::now();
+  REQUIRE(!server.wait(t, 500ms).empty());
+  REQUIRE(t.query(probe, "HINFO").rcode == "NOERROR");
+  REQUIRE(!server.wait(t, 1500ms).empty());
+  CHECK(std::chrono::steady_clock::now() - start >= 900ms);
+  REQUIRE(t.query(probe, "HINFO").rcode == "NOERROR");
+  REQUIRE(!server.wait(t, 1500ms).empty());
+  auto r = passes_in_child(&t.config().blocks[0]->chain, probe, 1);
   CHECK(r.status == 0);
   CHECK(r.out.empty());
 }
