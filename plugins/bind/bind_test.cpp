@@ -70,7 +70,7 @@ TEST_CASE("bind: the addresses given, IPv4 and IPv6, each a listener", "[bind]")
   CHECK(t.query("example.org.", "A").rcode == "NOERROR");
 }
 
-TEST_CASE("bind: several bind lines add up; every key of the block gets them", "[bind]") {
+TEST_CASE("bind: several bind lines add up, for every key of the block", "[bind]") {
   CHECK(listeners_of("example.org:1053 example.net:2053 {\n  bind 127.0.0.1\n  bind ::1 "
                      "127.0.0.2\n  whoami\n}\n") ==
         std::vector<std::string>{"127.0.0.1:1053", "127.0.0.1:2053", "127.0.0.2:1053",

@@ -133,7 +133,8 @@ TEST_CASE("errors: consolidate counts matching errors and reports once per perio
                      "[ERROR] plugin/errors: 1 errors like '^timeout$' occurred in last 300ms"});
 }
 
-TEST_CASE("errors: consolidate reports at its level; the first matching rule counts", "[errors]") {
+TEST_CASE("errors: consolidate reports at its level, the first matching rule counting",
+          "[errors]") {
   auto reg = with_next([] { return std::make_unique<FailByName>(); });
   ChainTest t(R"(. {
     errors {

@@ -167,7 +167,7 @@ TEST_CASE("loop: the probe goes to the block's first bound IPv4 address", "[loop
   CHECK(std::regex_match(cxxdns::dns::to_text(q.qname), std::regex(R"(\d+\.\d+\.)")));
 }
 
-TEST_CASE("loop: the probe passes to the next plugin; a third pass is a loop", "[loop]") {
+TEST_CASE("loop: the probe passes to the next plugin, a third pass is a loop", "[loop]") {
   ProbeCatcher server;
   WithNext n;
   const std::string port = std::to_string(server.port());

@@ -84,7 +84,7 @@ TEST_CASE("reload: after a reload, the new configuration says it is complete", "
   stdout_lines([&] { t.reset(); });
 }
 
-TEST_CASE("reload: a changed Corefile asks for a reload within the interval; the same does not",
+TEST_CASE("reload: a changed Corefile asks for a reload within the interval, the same one does not",
           "[reload]") {
   TempCorefile file(kCorefile);
   std::unique_ptr<ChainTest> t;
