@@ -83,39 +83,35 @@ TEST_CASE("prometheus: requests, responses, durations and sizes by CoreDNS's lab
            {"d.prom2.test.", "AAAA", tcp6}}) {
     REQUIRE(t.query(name, type, o).rcode == "NOERROR");
   }
-  std::string body = scrape(t);
-  const std::string at = "server=\"dns://:53002\",zone=\"prom2.test.\",view=\"\"";
-  CHECK(value_of(body, "coredns_dns_requests_total{" + at +
-                           ",proto=\"udp\",family=\"1\",type=\"A\"}") == "2");
-  // Types CoreDNS does not list are "other".
-  CHECK(value_of(body, "coredns_dns_requests_total{" + at +
-                           ",proto=\"udp\",family=\"1\",type=\"other\"}") == "1");
-  CHECK(value_of(body, "coredns_dns_requests_total{" + at +
-                           ",proto=\"tcp\",family=\"2\",type=\"AAAA\"}") == "1");
-  // By rcode and by the plugin that wrote the answer.
-  CHECK(value_of(body, "coredns_dns_responses_total{" + at +
-                           ",rcode=\"NOERROR\",plugin=\"whoami\"}") == "4");
-  CHECK(value_of(body, "coredns_dns_request_duration_seconds_count{" + at + ",type=\"A\"}") == "2");
-  CHECK(value_of(body, "coredns_dns_request_duration_seconds_bucket{" + at +
-                           ",type=\"A\",le=\"+Inf\"}") == "2");
-  CHECK(value_of(body, "coredns_dns_request_duration_seconds_count{" + at + ",type=\"AAAA\"}") ==
-        "1");
-  // Three 30-byte UDP queries; one TCP.
-  CHECK(value_of(body, "coredns_dns_request_size_bytes_count{" + at + ",proto=\"udp\"}") == "3");
-  CHECK(value_of(body, "coredns_dns_request_size_bytes_sum{" + at + ",proto=\"udp\"}") == "90");
-  CHECK(value_of(body, "coredns_dns_request_size_bytes_bucket{" + at +
-                           ",proto=\"udp\",le=\"0\"}") == "0");
-  CHECK(value_of(body, "coredns_dns_request_size_bytes_bucket{" + at +
-                           ",proto=\"udp\",le=\"100\"}") == "3");
-  CHECK(value_of(body, "coredns_dns_request_size_bytes_count{" + at + ",proto=\"tcp\"}") == "1");
-  CHECK(value_of(body, "coredns_dns_response_size_bytes_count{" + at + ",proto=\"udp\"}") == "3");
-  CHECK(value_of(body, "coredns_dns_response_size_bytes_count{" + at + ",proto=\"tcp\"}") == "1");
+  const std::string body = scrape(t);
+  const std::string at = "{server=\"dns://:53002\",zone=\"prom2.test.\",view=\"\"";
+  const std::pair<std::string, std::string> expected[] = {
+      {"coredns_dns_requests_total" + at + ",proto=\"udp\",family=\"1\",type=\"A\"}", "2"},
+      // Types CoreDNS does not list are "other".
+      {"coredns_dns_requests_total" + at + ",proto=\"udp\",family=\"1\",type=\"other\"}", "1"},
+      {"coredns_dns_requests_total" + at + ",proto=\"tcp\",family=\"2\",type=\"AAAA\"}", "1"},
+      // By rcode and by the plugin that wrote the answer.
+      {"coredns_dns_responses_total" + at + ",rcode=\"NOERROR\",plugin=\"whoami\"}", "4"},
+      {"coredns_dns_request_duration_seconds_count" + at + ",type=\"A\"}", "2"},
+      {"coredns_dns_request_duration_seconds_bucket" + at + ",type=\"A\",le=\"+Inf\"}", "2"},
+      {"coredns_dns_request_duration_seconds_count" + at + ",type=\"AAAA\"}", "1"},
+      // Three 30-byte UDP queries; one TCP.
+      {"coredns_dns_request_size_bytes_count" + at + ",proto=\"udp\"}", "3"},
+      {"coredns_dns_request_size_bytes_sum" + at + ",proto=\"udp\"}", "90"},
+      {"coredns_dns_request_size_bytes_bucket" + at + ",proto=\"udp\",le=\"0\"}", "0"},
+      {"coredns_dns_request_size_bytes_bucket" + at + ",proto=\"udp\",le=\"100\"}", "3"},
+      {"coredns_dns_request_size_bytes_count" + at + ",proto=\"tcp\"}", "1"},
+      {"coredns_dns_response_size_bytes_count" + at + ",proto=\"udp\"}", "3"},
+      {"coredns_dns_response_size_bytes_count" + at + ",proto=\"tcp\"}", "1"},
+  };
+  for (const auto& [series, value] : expected) {
+    CAPTURE(series);
+    CHECK(value_of(body, series) == value);
+  }
 
   // Counters go on from where they were.
   t.query("a.prom2.test.", "A", udp4);
-  body = scrape(t);
-  CHECK(value_of(body, "coredns_dns_requests_total{" + at +
-                           ",proto=\"udp\",family=\"1\",type=\"A\"}") == "3");
+  CHECK(value_of(scrape(t), expected[0].first) == "3");
 }
 
 TEST_CASE("prometheus: a query counts under the longest zone of the block that matches",
