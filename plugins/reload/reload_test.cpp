@@ -105,10 +105,11 @@ TEST_CASE("reload: a changed Corefile asks for a reload within the interval, the
   const auto changed = std::chrono::steady_clock::now();
   auto lines = stdout_lines([&] {
     run_until(
-        *t, [&] { return reloads > 0; }, 3100ms);
+        *t, [&] { return reloads > 0; }, 5000ms);
   });
   CHECK(reloads == 1);
-  CHECK(std::chrono::steady_clock::now() - changed <= 3100ms);
+  // At most the longest interval, 3 s (and some room for a busy machine).
+  CHECK(std::chrono::steady_clock::now() - changed <= 3500ms);
   CHECK(lines == std::vector<std::string>{"[INFO] Reloading"});
   stdout_lines([&] { t.reset(); });
 }
