@@ -2,9 +2,16 @@
 
 #include <arpa/inet.h>
 #include <ldns/ldns.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cstdio>
 #include <cstring>
+#include <iostream>
 #include <stdexcept>
+#include <thread>
 
 #include "core/dns/response.h"
 #include "core/dns/text.h"
@@ -109,6 +116,15 @@ Answer parse_answer(std::span<const uint8_t> wire) {
 
 ChainTest::ChainTest(std::string_view corefile, const BuildOptions& opt) {
   config_ = load_config_text(corefile, "Corefile", opt);
+  start();
+}
+
+ChainTest::ChainTest(const File& corefile, const BuildOptions& opt) {
+  config_ = load_config_file(corefile.path, opt);
+  start();
+}
+
+void ChainTest::start() {
   uv_loop_init(&loop_);
   worker_.loop = &loop_;
   worker_.index = 0;
@@ -232,6 +248,78 @@ dns::QueryCheck ChainRunner::run(std::span<const uint8_t> wire) {
   dns::QueryCheck check = ctx_.load(wire, Transport::udp, client_);
   if (check == dns::QueryCheck::ok) ctx_.run(chain_);
   return check;
+}
+
+std::vector<std::string> stdout_lines(const std::function<void()>& f) {
+  // What is still buffered belongs before the capture (Catch2 writes through std::cout).
+  std::cout.flush();
+  std::fflush(stdout);
+  std::FILE* file = std::tmpfile();
+  if (!file) throw std::runtime_error("tmpfile failed");
+  const int saved = dup(STDOUT_FILENO);
+  dup2(fileno(file), STDOUT_FILENO);
+  auto restore = [&] {
+    std::fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+  };
+  try {
+    f();
+  } catch (...) {
+    restore();
+    std::fclose(file);
+    throw;
+  }
+  restore();
+  std::string text;
+  char buf[4096];
+  for (off_t at = 0;;) {
+    ssize_t n = pread(fileno(file), buf, sizeof buf, at);
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    at += n;
+  }
+  std::fclose(file);
+  std::vector<std::string> lines;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+std::string http_request(ChainTest& t, uint16_t port, std::string_view path,
+                         std::string_view method) {
+  // A blocking client on its own thread; this one runs the loop that serves the request.
+  std::string request = std::string(method) + " " + std::string(path) +
+                        " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  std::string response;
+  std::atomic<bool> done{false};
+  std::thread client([&] {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    timeval tv{5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0 &&
+        send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(request.size())) {
+      char buf[4096];
+      for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) {
+        response.append(buf, static_cast<size_t>(n));
+      }
+    }
+    close(fd);
+    done = true;
+  });
+  while (!done) t.run_for(std::chrono::milliseconds(1));
+  client.join();
+  return response;
 }
 
 }  // namespace cxxdns::testing

@@ -87,6 +87,12 @@ class ChainTest {
  public:
   // Throws corefile::ParseError / SetupError as cxxdns would report them.
   explicit ChainTest(std::string_view corefile, const BuildOptions& opt = {});
+  // The same from a Corefile on disk, as `cxxdns -conf PATH` reads it (errors name PATH,
+  // Services::corefile_path is PATH: for the reload plugin).
+  struct File {
+    std::string path;
+  };
+  explicit ChainTest(const File& corefile, const BuildOptions& opt = {});
   ~ChainTest();
 
   Answer query(std::string_view name, std::string_view type, const QueryOptions& o = {});
@@ -101,6 +107,8 @@ class ChainTest {
   uv_loop_t* loop() { return &loop_; }
 
  private:
+  void start();
+
   std::unique_ptr<Config> config_;
   // Queries a plugin still held when query() gave up: freed after the plugins stop.
   std::vector<std::shared_ptr<void>> abandoned_;
@@ -129,6 +137,17 @@ class ChainRunner final : public ReplySink {
   QueryContext ctx_;
   ClientAddress client_;
 };
+
+// Runs `f` with standard output (fd 1, where log lines go) sent to a temporary file and
+// returns the lines written there, for plugins that log (log, errors, reload, health).
+// Make no Catch2 assertion inside `f`: Catch2 reports on standard output too.
+std::vector<std::string> stdout_lines(const std::function<void()>& f);
+
+// Sends "`method` `path`" to 127.0.0.1:`port` over a real TCP connection while `t`'s loop
+// runs (the HTTP endpoints of health, ready and prometheus are served there): the whole
+// response (status line, headers, body), or "" when none came within 5 s.
+std::string http_request(ChainTest& t, uint16_t port, std::string_view path,
+                         std::string_view method = "GET");
 
 // A query message in wire form (for query_wire and raw tests).
 std::vector<uint8_t> make_query(std::string_view name, uint16_t type, const QueryOptions& o = {});

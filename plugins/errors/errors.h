@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <regex>
 #include <string>
@@ -27,7 +28,11 @@ class Errors final : public Plugin, public ReplyHook {
   void on_reply(QueryContext& ctx, uint64_t) override;
   // On the control loop: the timer that reports consolidated errors.
   void start(ControlInfo& control);
-  void stop() { timer_.close(); }
+  // As CoreDNS's stop(): what consolidate counted is reported now, not lost.
+  void stop() {
+    timer_.close();
+    report_due(UINT64_MAX);
+  }
 
  private:
   struct Counter {

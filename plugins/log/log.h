@@ -47,7 +47,7 @@ class LogFormat {
       "{rcode} {>rflags} {rsize} {duration}";
   static constexpr std::string_view kCombined =
       "{remote}:{port} - {>id} \"{type} {class} {name} {proto} {size} {>do} {>bufsize}\" "
-      "{rcode} {>rflags} {rsize} {duration} {>opcode}";
+      "{rcode} {>rflags} {rsize} {duration} \"{>opcode}\"";
 
  private:
   std::vector<Part> parts_;

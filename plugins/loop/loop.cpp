@@ -75,6 +75,9 @@ void Loop::send_probe() {
     disabled_ = true;
     return;
   }
+  // Any probe before this one went unanswered: count afresh, as CoreDNS resets after a failed
+  // exchange (a slow upstream at startup would otherwise add up to a false loop).
+  seen_.store(0);
   std::vector<uint8_t> q;
   dns::MessageWriter w(q);
   dns::Header h;

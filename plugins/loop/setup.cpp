@@ -9,6 +9,7 @@ void cxxdns_register_loop(cxxdns::Registry& r) {
   r.add("loop", [](cxxdns::SetupContext& sc) -> std::unique_ptr<cxxdns::Plugin> {
     const auto& d = sc.only_one();
     if (!d.args.empty()) sc.arg_error(d.args[0]);
+    if (d.has_block) sc.error(d.name, "loop takes no block");
     const auto& key = sc.block().keys.front();
     std::string addr = "127.0.0.1";
     for (auto& a : sc.bind_addresses()) {
