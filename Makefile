@@ -5,15 +5,24 @@ JOBS ?= 2
 BUILD_DEPS := cmake ninja-build g++ pkg-config libldns-dev libuv1-dev nlohmann-json3-dev catch2 \
               libfmt-dev libssl-dev libcurl4-openssl-dev libyaml-dev
 TEST_DEPS := unbound knot-dnsutils bind9-dnsutils python3 python3-pytest dnsperf curl openssl strace python3-yaml
+# The image: podman with runc (see deploy/image/podman-env), debootstrap for the local base.
+IMAGE_DEPS := podman runc debootstrap
 BENCH_DEPS := dnsdist unbound knot-resolver dnsperf gnuplot-nox python3
 
-.PHONY: run test test-sanitize build bench deps test-deps bench-deps clean fuzz soak
+.PHONY: run test test-sanitize build bench deps test-deps bench-deps image-deps clean \
+        fuzz soak image
 
 run: build
 	./$(BUILD)/cxxdns -conf Corefile.examples/local.Corefile
 
 test: test-deps build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# The deploy/ image with podman, on a Debian 12 base made here from this machine's Debian
+# mirror (no registry needed): localhost/cxxdns:dev. The first build takes about ten
+# minutes; later ones reuse the base, the package layers and the compiler cache.
+image: image-deps
+	deploy/image/build
 
 # Measures cxxdns against dnsdist, unbound, kresd and the floor on this machine (a few
 # minutes) and writes bench/results/REPORT.md, results.json and PNG plots; the micro
@@ -48,6 +57,9 @@ build: deps
 
 deps:
 	@./.ci/install-packages $(BUILD_DEPS)
+
+image-deps:
+	@./.ci/install-packages $(IMAGE_DEPS)
 
 bench-deps:
 	@./.ci/install-packages $(BENCH_DEPS)
