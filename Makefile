@@ -4,13 +4,14 @@ BUILD ?= build
 JOBS ?= 2
 BUILD_DEPS := cmake ninja-build g++ pkg-config libldns-dev libuv1-dev nlohmann-json3-dev catch2 \
               libfmt-dev libssl-dev libcurl4-openssl-dev libyaml-dev
-TEST_DEPS := unbound knot-dnsutils bind9-dnsutils python3 python3-pytest dnsperf curl openssl strace python3-yaml
+TEST_DEPS := unbound knot-dnsutils bind9-dnsutils python3 python3-pytest dnsperf curl openssl \
+             strace python3-yaml libcap2-bin iproute2
 # The image: podman with runc (see deploy/image/podman-env), debootstrap for the local base.
 IMAGE_DEPS := podman runc debootstrap
 BENCH_DEPS := dnsdist unbound knot-resolver dnsperf gnuplot-nox python3
 
 .PHONY: run test test-sanitize build bench deps test-deps bench-deps image-deps clean \
-        fuzz soak image
+        fuzz soak image image-test
 
 run: build
 	./$(BUILD)/cxxdns -conf Corefile.examples/local.Corefile
@@ -23,6 +24,10 @@ test: test-deps build
 # minutes; later ones reuse the base, the package layers and the compiler cache.
 image: image-deps
 	deploy/image/build
+
+# Runs the image as kubeadm's CoreDNS Deployment does (test/image; about half a minute).
+image-test: image test-deps
+	CXXDNS_SOURCE=$(CURDIR) /usr/bin/python3 -m pytest -q -p no:cacheprovider test/image
 
 # Measures cxxdns against dnsdist, unbound, kresd and the floor on this machine (a few
 # minutes) and writes bench/results/REPORT.md, results.json and PNG plots; the micro
