@@ -6,15 +6,18 @@ BUILD_DEPS := cmake ninja-build g++ pkg-config libldns-dev libuv1-dev nlohmann-j
               libfmt-dev libssl-dev libcurl4-openssl-dev libyaml-dev
 TEST_DEPS := unbound knot-dnsutils bind9-dnsutils python3 python3-pytest dnsperf curl openssl \
              strace python3-yaml libcap2-bin iproute2
+RUN_DEPS := knot-dnsutils
 # The image: podman with runc (see deploy/image/podman-env), debootstrap for the local base.
 IMAGE_DEPS := podman runc debootstrap
 BENCH_DEPS := dnsdist unbound knot-resolver dnsperf gnuplot-nox python3
 
-.PHONY: run test test-sanitize build bench deps test-deps bench-deps image-deps clean \
+.PHONY: run test test-sanitize build bench deps test-deps bench-deps run-deps image-deps clean \
         fuzz soak image image-test
 
-run: build
-	./$(BUILD)/cxxdns -conf Corefile.examples/local.Corefile
+# The example of what cxxdns is for (a cluster, fake IPs for the rest, explain, metrics), with
+# the commands to try printed after the banner.
+run: build run-deps
+	tools/run-example ./$(BUILD)/cxxdns Corefile.examples/local.Corefile
 
 test: test-deps build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
@@ -62,6 +65,9 @@ build: deps
 
 deps:
 	@./.ci/install-packages $(BUILD_DEPS)
+
+run-deps:
+	@./.ci/install-packages $(RUN_DEPS)
 
 image-deps:
 	@./.ci/install-packages $(IMAGE_DEPS)
