@@ -23,8 +23,8 @@ test: test-deps build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 # The deploy/ image with podman, on a Debian 12 base made here from this machine's Debian
-# mirror (no registry needed): localhost/cxxdns:dev. The first build takes about ten
-# minutes; later ones reuse the base, the package layers and the compiler cache.
+# mirror (no registry needed): localhost/cxxdns:dev. The first build takes 16 to 28
+# minutes; later ones reuse the base, the package layers and the compiler cache (about one).
 image: image-deps
 	deploy/image/build
 
