@@ -14,6 +14,7 @@
 #include "cmd/resolve/resolve.h"
 #include "core/plugin/config.h"
 #include "core/plugin/registry.h"
+#include "core/server/bind_capability.h"
 #include "core/server/server.h"
 #include "plugins/builtin.h"
 
@@ -129,6 +130,8 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  // Before any thread starts, so that every worker (and a reload's new listeners) has it.
+  cxxdns::raise_bind_capability();
   int workers = f.workers > 0 ? f.workers : static_cast<int>(std::thread::hardware_concurrency());
   cxxdns::BuildOptions opt;
   opt.default_port = f.port;

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/server/bind_capability.h"
+
 namespace cxxdns {
 
 namespace {
@@ -31,7 +33,11 @@ int open_socket(int family, int type, const sockaddr* sa, socklen_t len, std::st
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
   }
   if (::bind(fd, sa, len) != 0 || (type == SOCK_STREAM && ::listen(fd, 1024) != 0)) {
-    err = std::strerror(errno);
+    int e = errno;
+    err = std::strerror(e);
+    if (e == EACCES) {  // sin_port and sin6_port are at the same offset
+      err += privileged_port_hint(ntohs(reinterpret_cast<const sockaddr_in*>(sa)->sin_port));
+    }
     ::close(fd);
     return -1;
   }

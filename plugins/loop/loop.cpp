@@ -50,9 +50,14 @@ void Loop::start(ControlInfo& control) {
   uv_timer_init(loop_, &timer_);
   sock_.data = timer_.data = this;
   started_ = true;
-  sockaddr_in any{};
-  any.sin_family = AF_INET;
-  uv_udp_bind(&sock_, reinterpret_cast<sockaddr*>(&any), 0);
+  // The probe socket is bound to the server's own address (127.0.0.1 unless the block binds
+  // another) and connected to the listener: never a wildcard socket that anyone could
+  // send to, and only the server's own answers are read.
+  sockaddr_in to = probe_target();
+  sockaddr_in from = to;
+  from.sin_port = 0;
+  uv_udp_bind(&sock_, reinterpret_cast<sockaddr*>(&from), 0);
+  uv_udp_connect(&sock_, reinterpret_cast<sockaddr*>(&to));
   uv_udp_recv_start(
       &sock_,
       [](uv_handle_t*, size_t, uv_buf_t* b) {
@@ -64,6 +69,14 @@ void Loop::start(ControlInfo& control) {
       });
   uv_timer_start(
       &timer_, [](uv_timer_t* t) { static_cast<Loop*>(t->data)->send_probe(); }, 0, 0);
+}
+
+sockaddr_in Loop::probe_target() const {
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port_);
+  inet_pton(AF_INET, address_.c_str(), &to.sin_addr);
+  return to;
 }
 
 void Loop::send_probe() {
@@ -85,12 +98,8 @@ void Loop::send_probe() {
   h.flags = dns::flag::RD;
   w.start(h);
   w.question(qname_, dns::type::HINFO, dns::cls::IN);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(port_);
-  inet_pton(AF_INET, address_.c_str(), &to.sin_addr);
   uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(q.data()), static_cast<unsigned>(q.size()));
-  uv_udp_try_send(&sock_, &b, 1, reinterpret_cast<sockaddr*>(&to));
+  uv_udp_try_send(&sock_, &b, 1, nullptr);  // connected in start()
   uv_timer_start(
       &timer_, [](uv_timer_t* t) { static_cast<Loop*>(t->data)->send_probe(); }, kRetryMs, 0);
 }

@@ -23,6 +23,7 @@ class Loop final : public Plugin {
   const std::string& probe_name() const { return qname_text_; }
 
  private:
+  sockaddr_in probe_target() const;
   void send_probe();
   void on_probe_answer();
 

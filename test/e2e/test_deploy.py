@@ -5,49 +5,20 @@ line: in-cluster), with the service-account files where the pod has them (the di
 by CXXDNS_SERVICEACCOUNT_DIR) and KUBERNETES_SERVICE_HOST/PORT naming a fake API server. The
 manifest's probes must pass and cluster and outside names must resolve."""
 import os
-import urllib.request
+import re
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
-import pytest
 import yaml
 
 import harness
 from fake_apiserver import FakeApiServer, endpointslice, make_certs, namespace, service
-from harness import SOURCE_DIR, http_get, kdig, wait_until
+from harness import http_get, kdig, wait_until
+from kubeadm import DEPLOY, STOCK_COREFILE, coredns_container as container
 
-DEPLOY = Path(SOURCE_DIR) / "deploy"
 UPSTREAM_ADDR = "127.0.0.78"  # resolv.conf names no port: the upstream answers on 53
-
-# kubeadm's kube-system/coredns ConfigMap, as it ships.
-STOCK_COREFILE = """.:53 {
-    errors
-    health {
-       lameduck 5s
-    }
-    ready
-    kubernetes cluster.local in-addr.arpa ip6.arpa {
-       pods insecure
-       fallthrough in-addr.arpa ip6.arpa
-       ttl 30
-    }
-    prometheus :9153
-    forward . /etc/resolv.conf {
-       max_concurrent 1000
-    }
-    cache 30
-    loop
-    reload
-    loadbalance
-}
-"""
-
-
-def container():
-    patch = yaml.safe_load((DEPLOY / "coredns-deployment-patch.yaml").read_text())
-    (c,) = [c for c in patch["spec"]["template"]["spec"]["containers"] if c["name"] == "coredns"]
-    return c
-
-
 
 
 def test_manifest_rbac_dockerfile_agree():
@@ -68,7 +39,8 @@ def test_manifest_rbac_dockerfile_agree():
     assert rules[("discovery.k8s.io", "endpointslices")] == {"list", "watch"}
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert 'ENTRYPOINT ["/usr/bin/cxxdns"]' in dockerfile
-    assert "FROM debian:12-slim" in dockerfile and "USER 65532" in dockerfile
+    assert "ARG BASE=debian:12-slim" in dockerfile and "USER 65532" in dockerfile
+    assert dockerfile.count("FROM ${BASE}") == 2
 
 
 def test_container_command_in_cluster(start_cxxdns, start_unbound, tmp_path):
@@ -133,3 +105,75 @@ def test_container_command_in_cluster(start_cxxdns, start_unbound, tmp_path):
         assert status == 200 and "coredns_dns_requests_total" in metrics
     finally:
         api.stop()
+
+
+def dockerfile_setcap() -> str:
+    """The file capability deploy/Dockerfile gives the binary (`setcap SPEC /build/cxxdns`)."""
+    m = re.search(r"setcap (\S+) /build/cxxdns", (DEPLOY / "Dockerfile").read_text())
+    assert m, "deploy/Dockerfile sets no file capability on the binary"
+    return m.group(1)
+
+
+class NonRootInNetns:
+    """The binary as the image's user 65532 runs it, with the image's file capability, in a
+    network namespace of its own (only a loopback: port 53 there is free and private).
+    keep_bind_cap=False takes NET_BIND_SERVICE out of the bounding set, as a pod spec that
+    drops every capability and adds none does."""
+
+    def __init__(self, binary: Path, corefile: Path, keep_bind_cap: bool):
+        setpriv = ["setpriv", "--reuid=65532", "--regid=65532", "--clear-groups"]
+        if not keep_bind_cap:
+            setpriv.append("--bounding-set=-net_bind_service")
+        inner = " ".join(setpriv + [str(binary), "-conf", str(corefile)])
+        # A non-dumpable process (file capabilities) cannot be traced by LeakSanitizer.
+        env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
+        self.proc = subprocess.Popen(
+            ["unshare", "-n", "sh", "-c", f"ip link set lo up && exec {inner}"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+    def kdig(self, port: int):
+        """kdig from inside the server's network namespace."""
+        r = subprocess.run(["nsenter", "-t", str(self.proc.pid), "-n", "kdig", "@127.0.0.1",
+                            "-p", str(port), "+timeout=2", "+retry=1", "whoami.example.", "A"],
+                           capture_output=True, text=True, timeout=15)
+        return harness.parse_kdig(r.stdout, r.stderr, r.returncode)
+
+    def stop(self) -> tuple:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        out, err = self.proc.communicate(timeout=10)
+        return self.proc.returncode, out, err
+
+
+def test_image_file_capability_for_the_non_root_user(cxxdns_binary):
+    # What the Dockerfile's setcap gives the image's user: port 53 when the pod adds
+    # NET_BIND_SERVICE; when it does not, the binary still starts (a port above 1023 works)
+    # and port 53 fails with a message that says what is missing.
+    d = Path(tempfile.mkdtemp(prefix="cxxdns-cap-"))
+    try:
+        d.chmod(0o755)
+        binary = d / "cxxdns"
+        shutil.copy(cxxdns_binary, binary)
+        subprocess.run(["setcap", dockerfile_setcap(), str(binary)], check=True)
+        for port in (53, 1053):
+            corefile = f".:{port} {{\n    bind 127.0.0.1\n    whoami\n}}\n"
+            (d / f"Corefile{port}").write_text(corefile)
+            (d / f"Corefile{port}").chmod(0o644)
+        for keep, port in ((True, 53), (False, 1053)):
+            srv = NonRootInNetns(binary, d / f"Corefile{port}", keep_bind_cap=keep)
+            try:
+                wait_until(lambda: srv.proc.poll() is not None or srv.kdig(port).rcode, 10,
+                           what=f"an answer on port {port}")
+                assert srv.proc.poll() is None, f"port {port}: {srv.stop()}"
+                assert srv.kdig(port).rcode == "NOERROR"
+            finally:
+                rc, out, err = srv.stop()
+            assert rc == 0, f"port {port}: exit {rc}\n{out}\n{err}"
+        srv = NonRootInNetns(binary, d / "Corefile53", keep_bind_cap=False)
+        srv.proc.wait(15)
+        rc, out, err = srv.stop()
+        assert rc == 1, f"{out}\n{err}"
+        assert ("listen tcp/udp 127.0.0.1:53: bind: Permission denied (a port below 1024 needs "
+                "the NET_BIND_SERVICE capability") in err, err
+    finally:
+        shutil.rmtree(d)

@@ -1,6 +1,8 @@
 """reload (plugin and SIGUSR1) under a query loop, a broken Corefile on reload, and the loop
 plugin stopping a real forwarding loop between two cxxdns servers."""
+import os
 import re
+import socket
 import threading
 import time
 
@@ -136,6 +138,51 @@ def test_no_loop_no_stop(start_cxxdns, start_unbound):
     time.sleep(3)  # the probe is answered (REFUSED by unbound) and detection switches off
     assert srv.alive()
     assert srv.query("www.example.net", "A").rdatas("A") == ["192.0.2.1"]
+    assert srv.stop() == 0
+
+
+def udp_sockets_of(pid: int) -> list:
+    """(local address, remote address) of each UDP/IPv4 socket the process has open, as
+    "a.b.c.d:port" strings, from /proc (the socket inodes of its fds in /proc/net/udp)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+
+    def addr(hexaddr):
+        ip, port = hexaddr.split(":")
+        return f"{socket.inet_ntoa(bytes.fromhex(ip)[::-1])}:{int(port, 16)}"
+
+    out = []
+    with open(f"/proc/{pid}/net/udp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[9] in inodes:
+                out.append((addr(fields[1]), addr(fields[2])))
+    return out
+
+
+def test_loop_probe_socket_is_bound_to_the_server_address(start_cxxdns, start_unbound):
+    # The probe socket is a client socket of the server's own: bound to the block's address
+    # and connected to its listener, never a wildcard that any host could send to.
+    up = start_unbound(local_zones=["example.net."],
+                       local_data=["www.example.net. 300 IN A 192.0.2.1"])
+    srv = start_cxxdns(f"""
+.:{{PORT}} {{
+    bind 127.0.0.1
+    loop
+    forward . 127.0.0.1:{up.port}
+}}
+""", workers=1)
+    assert srv.query("www.example.net", "A").rdatas("A") == ["192.0.2.1"]
+    socks = udp_sockets_of(srv.pid)
+    assert socks, "no UDP socket found"
+    assert [s for s in socks if s[0].startswith("0.0.0.0:")] == [], socks
+    assert (f"127.0.0.1:{srv.port}" in [remote for _, remote in socks]), socks  # the probe's
     assert srv.stop() == 0
 
 
