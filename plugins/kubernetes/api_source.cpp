@@ -1,11 +1,11 @@
 #include "plugins/kubernetes/api_source.h"
 
-#include <ctime>
 #include <nlohmann/json.hpp>
 #include <random>
 
 #include "core/log/log.h"
 #include "plugins/kubernetes/api_http.h"
+#include "plugins/kubernetes/api_metrics.h"
 #include "plugins/kubernetes/heap_trim.h"
 #include "plugins/kubernetes/state_file.h"
 
@@ -56,8 +56,11 @@ std::string status_text(const HttpResult& r, const std::string& body) {
 
 }  // namespace
 
-ApiSource::ApiSource(ApiConfig cfg, bool watch_pods, PublishFn publish)
-    : cfg_(std::move(cfg)), publish_(std::move(publish)) {
+ApiSource::ApiSource(ApiConfig cfg, bool watch_pods, ClusterStore& store, PublishFn publish)
+    : cfg_(std::move(cfg)),
+      host_(api_metrics::host_of(cfg_.server)),
+      store_(store),
+      publish_(std::move(publish)) {
   auto add = [&](const char* kind, const char* path) {
     auto k = std::make_unique<Kind>();
     k->kind = kind;
@@ -139,52 +142,78 @@ void ApiSource::run(Kind& k) {
 }
 
 ApiSource::Outcome ApiSource::list(Kind& k) {
-  std::map<std::string, ClusterState> objects;
   std::string rv, cont;
+  Outcome out = Outcome::ok;
+  bool first = true;
   do {
-    std::string body, err_body;
     std::string path = k.path + "?limit=500";
     if (!cont.empty()) path += "&continue=" + url_escape(cont);
-    HttpResult r = http_get(
-        cfg_, path,
-        [&](std::string_view chunk) {
-          body.append(chunk);
-          return true;
-        },
-        stop_, 60, &err_body);
-    if (stop_.load()) return Outcome::failed;
-    if (r.status == 410) return Outcome::gone;  // the continue token expired: start over
-    if (r.status != 200 || !r.error.empty()) {
-      log::error("plugin/kubernetes: list {}: {}", k.path, status_text(r, err_body));
-      return Outcome::failed;
-    }
-    json doc;
-    try {
-      doc = json::parse(body);
-      if (!doc.is_object() || !doc.contains("items") || !doc["items"].is_array())
-        throw std::runtime_error("not a list");
-    } catch (const std::exception& e) {
-      log::error("plugin/kubernetes: list {}: bad response: {}", k.path, e.what());
-      return Outcome::failed;
-    }
-    for (auto& item : doc["items"]) {
-      ClusterState frag;
-      std::string err;
-      if (!parse_object(item, k.kind, frag, err)) {
-        log::warning("plugin/kubernetes: {} {}: {}; ignored", k.kind, object_key(item), err);
-        continue;
-      }
-      objects[object_key(item)] = std::move(frag);
-    }
-    rv = meta_field(doc, "resourceVersion");
-    cont = meta_field(doc, "continue");
+    if (!list_page(k, path, first, rv, cont, out)) return out;
+    first = false;
   } while (!cont.empty());
-  std::lock_guard lock(mu_);
-  k.objects = std::move(objects);
-  k.listed = true;
-  k.resource_version = rv.empty() ? "0" : rv;
-  publish_locked();
+  {
+    std::lock_guard lock(mu_);
+    store_.end_relist(k.kind);  // objects deleted while no watch ran go now
+    k.listed = true;
+    k.resource_version = rv.empty() ? "0" : rv;
+    publish_locked();
+  }
+  give_back_freed_heap();  // the pages' JSON
   return Outcome::ok;
+}
+
+bool ApiSource::list_page(Kind& k, const std::string& path, bool first, std::string& rv,
+                          std::string& cont, Outcome& out) {
+  std::string body, err_body;
+  auto began = std::chrono::steady_clock::now();
+  HttpResult r = http_get(
+      cfg_, path,
+      [&](std::string_view chunk) {
+        body.append(chunk);
+        return true;
+      },
+      stop_, 60, &err_body, [&](long status) { api_metrics::request_done(host_, status); });
+  api_metrics::list_took(
+      host_, std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+  out = Outcome::failed;
+  if (stop_.load()) return false;
+  if (r.status == 410) {  // the continue token expired: start over
+    out = Outcome::gone;
+    return false;
+  }
+  if (r.status != 200 || !r.error.empty()) {
+    log::error("plugin/kubernetes: list {}: {}", k.path, status_text(r, err_body));
+    return false;
+  }
+  json doc;
+  try {
+    doc = json::parse(body);
+    if (!doc.is_object() || !doc.contains("items") || !doc["items"].is_array())
+      throw std::runtime_error("not a list");
+  } catch (const std::exception& e) {
+    log::error("plugin/kubernetes: list {}: bad response: {}", k.path, e.what());
+    return false;
+  }
+  body = std::string();
+  std::vector<std::pair<std::string, ClusterState>> items;
+  for (auto& item : doc["items"]) {
+    ClusterState frag;
+    std::string err;
+    if (!parse_object(item, k.kind, frag, err)) {
+      log::warning("plugin/kubernetes: {} {}: {}; ignored", k.kind, object_key(item), err);
+      continue;
+    }
+    items.emplace_back(object_key(item), std::move(frag));
+  }
+  rv = meta_field(doc, "resourceVersion");
+  cont = meta_field(doc, "continue");
+  std::lock_guard lock(mu_);
+  // A list replaces what was known of its kind: the first page starts a new generation,
+  // the last one (list()) drops what none of the pages had.
+  if (first) store_.begin_relist(k.kind);
+  for (auto& [key, frag] : items) store_.apply(k.kind, key, frag);
+  out = Outcome::ok;
+  return true;
 }
 
 ApiSource::Outcome ApiSource::watch(Kind& k) {
@@ -214,7 +243,8 @@ ApiSource::Outcome ApiSource::watch(Kind& k) {
         }
         return go_on;
       },
-      stop_, timeout + 30, &err_body);
+      stop_, timeout + 30, &err_body,
+      [&](long status) { api_metrics::request_done(host_, status); });
   if (stop_.load()) return Outcome::failed;
   if (r.status == 410) return Outcome::gone;
   if (r.aborted) return out;
@@ -277,9 +307,9 @@ bool ApiSource::apply_event(Kind& k, std::string_view line, Outcome& out, bool& 
   {
     std::lock_guard lock(mu_);
     if (type == "DELETED")
-      k.objects.erase(key);
+      store_.remove(k.kind, key);
     else
-      k.objects[key] = std::move(frag);
+      store_.apply(k.kind, key, frag);
   }
   if (!rv.empty()) k.resource_version = rv;
   changed = true;
@@ -289,26 +319,16 @@ bool ApiSource::apply_event(Kind& k, std::string_view line, Outcome& out, bool& 
 void ApiSource::publish_locked() {
   for (auto& k : kinds_)
     if (!k->listed) return;  // serve nothing partial: SERVFAIL until every kind is in
-  ClusterState st;
-  for (auto& k : kinds_) {
-    for (auto& [key, f] : k->objects) {
-      st.namespaces.insert(st.namespaces.end(), f.namespaces.begin(), f.namespaces.end());
-      st.services.insert(st.services.end(), f.services.begin(), f.services.end());
-      st.endpoints.insert(st.endpoints.end(), f.endpoints.begin(), f.endpoints.end());
-      st.pods.insert(st.pods.end(), f.pods.begin(), f.pods.end());
-    }
-  }
-  st.modified = static_cast<int64_t>(std::time(nullptr));
-  publish_(st);
+  if (!store_.changed() && synced_.load()) return;
+  publish_();
   if (!synced_.exchange(true)) {
+    auto c = store_.counts();
     log::info(
         "plugin/kubernetes: synced with the API server: {} namespaces, {} services, {} "
         "endpoint sets, {} pods",
-        st.namespaces.size(), st.services.size(), st.endpoints.size(), st.pods.size());
+        c.namespaces, c.services, c.endpoint_sets, c.pods);
     cv_.notify_all();
   }
-  st = ClusterState{};
-  give_back_freed_heap();
 }
 
 }  // namespace cxxdns::plugins::k8s

@@ -3,12 +3,15 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
 #include "core/dns/writer.h"
 #include "core/log/log.h"
+#include "plugins/kubernetes/api_metrics.h"
 #include "plugins/kubernetes/heap_trim.h"
 #include "plugins/kubernetes/state_file.h"
 
@@ -45,8 +48,9 @@ bool join(std::string_view rel, std::string_view zone, dns::Name& out) {
 Kubernetes::Kubernetes(KubernetesOptions opts, int workers)
     : opts_(std::move(opts)), index_(workers) {
   if (opts_.state_file.empty()) {
-    api_ = std::make_unique<ApiSource>(opts_.api, opts_.index.pods == PodMode::verified,
-                                       [this](const ClusterState& st) { publish(st); });
+    store_ = std::make_unique<ClusterStore>(opts_.index);
+    api_ = std::make_unique<ApiSource>(opts_.api, opts_.index.pods == PodMode::verified, *store_,
+                                       [this] { publish_api(); });
   }
   reload_if_changed();
 }
@@ -56,8 +60,24 @@ Kubernetes::~Kubernetes() {
 }
 
 void Kubernetes::publish(const ClusterState& st) {
-  index_.publish(std::make_shared<const ClusterIndex>(build_index(st, opts_.index)));
+  auto fresh = ClusterStore::from_state(st, opts_.index);
+  Garbage old;
+  if (file_store_) old.add_object(file_store_.release());  // once no query reads it
+  index_.publish(fresh->root(), std::move(old));
+  file_store_ = std::move(fresh);
   loaded_.store(true, std::memory_order_release);
+}
+
+void Kubernetes::publish_api() {
+  Garbage garbage;
+  const ClusterIndex* root = store_->commit(static_cast<int64_t>(std::time(nullptr)), garbage);
+  index_.publish(root, std::move(garbage));
+  loaded_.store(true, std::memory_order_release);
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
+  for (int64_t changed_ns : store_->take_programmed()) {
+    api_metrics::programmed(static_cast<double>(now_ns - changed_ns) / 1e9);
+  }
 }
 
 bool Kubernetes::reload_if_changed() {
@@ -145,7 +165,8 @@ void Kubernetes::serve(QueryContext& ctx) {
     ctx.note("kubernetes", "not a cluster zone, next");
     return ctx.next();
   }
-  const ClusterIndex* x = index_.get(ctx.worker().index);
+  auto reading = index_.read(ctx.worker().index);  // this version until the answer is written
+  const ClusterIndex* x = reading.get();
   if (!x) {
     // Before the first state CoreDNS answers SERVFAIL (it has not synced).
     if (falls_through(qname)) return ctx.next();
@@ -160,14 +181,15 @@ void Kubernetes::serve(QueryContext& ctx) {
   enum { answer, nodata, nxdomain } result = nxdomain;
   const NameData* data = nullptr;
   PodAnswer pod;
-  const std::vector<std::string>* ptrs = nullptr;
+  Span<PtrName> ptrs;
   if (rel.empty()) {
     result = q.qtype == dns::type::SOA || q.qtype == dns::type::NS ? answer : nodata;
   } else if (q.qtype == dns::type::SOA) {
     result = nodata;  // CoreDNS gives SOA only at the apex, NODATA below it
   } else if (is_reverse(qname)) {
     if (q.qtype == dns::type::PTR) {
-      if (auto it = x->ptr.find(qname); it != x->ptr.end()) ptrs = &it->second, result = answer;
+      ptrs = x->find_ptr(qname);
+      if (!ptrs.empty()) result = answer;
     }
   } else if (q.qtype == dns::type::TXT && rel == "dns-version") {
     result = answer;
@@ -178,8 +200,7 @@ void Kubernetes::serve(QueryContext& ctx) {
                    (q.qtype == dns::type::AAAA && pod.kind == PodAnswer::v6);
       result = match ? answer : nodata;
     }
-  } else if (auto it = x->names.find(rel); it != x->names.end()) {
-    data = &it->second;
+  } else if ((data = x->find_name(rel))) {
     bool has = false;
     switch (q.qtype) {
       case dns::type::A:
@@ -239,9 +260,9 @@ void Kubernetes::serve(QueryContext& ctx) {
     } else if (join("ns.dns", *zone, target)) {
       w.name_rr(q.qname, dns::type::NS, ttl, target);
     }
-  } else if (ptrs) {
-    for (auto& n : *ptrs) {
-      if (join(n, "", target)) w.name_rr(q.qname, dns::type::PTR, ttl, target);
+  } else if (!ptrs.empty()) {
+    for (auto& n : ptrs) {
+      if (join(n.name, "", target)) w.name_rr(q.qname, dns::type::PTR, ttl, target);
     }
   } else if (!data && pod.kind == PodAnswer::nxdomain) {  // dns-version
     w.begin_rr(q.qname, dns::type::TXT, dns::cls::IN, kVersionTtl);

@@ -11,10 +11,11 @@
 #include <vector>
 
 #include "core/plugin/context.h"
-#include "core/plugin/snapshot.h"
 #include "plugins/kubernetes/api_config.h"
 #include "plugins/kubernetes/api_source.h"
+#include "plugins/kubernetes/cluster_store.h"
 #include "plugins/kubernetes/index.h"
+#include "plugins/kubernetes/published.h"
 
 namespace cxxdns::plugins::k8s {
 
@@ -47,16 +48,20 @@ class Kubernetes final : public Plugin {
   // Re-reads the state file when its modification time or size changed. A file that
   // does not parse is logged and the last good state keeps serving. True when swapped.
   bool reload_if_changed();
-  // Builds and publishes the index of `st` (what any source calls).
+  // Builds and publishes the index of the whole of `st` (the state file).
   void publish(const ClusterState& st);
-  std::shared_ptr<const ClusterIndex> index() const { return index_.current(); }
+  const ClusterIndex* current_index() const { return index_.current(); }
   const KubernetesOptions& options() const { return opts_; }
 
  private:
   bool falls_through(std::string_view qname) const;
+  // The API source changed the store: commit and publish (under the source's lock).
+  void publish_api();
 
   KubernetesOptions opts_;
-  Snapshot<ClusterIndex> index_;
+  Published<ClusterIndex> index_;
+  std::unique_ptr<ClusterStore> store_;       // the API source's, changed per object
+  std::unique_ptr<ClusterStore> file_store_;  // the state file's, made whole on each load
   std::atomic<bool> loaded_{false};
   int64_t mtime_ns_ = -1;
   int64_t size_ = -1;

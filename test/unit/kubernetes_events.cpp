@@ -1,0 +1,423 @@
+// kubernetes: applying ADDED/MODIFIED/DELETED objects to the index one at a time
+// (ClusterStore), as the API source does: each change shows in the next version and only
+// there, older versions stay as they were for the readers still on them, and whatever the
+// order of the events the index ends equal to one built whole from the final objects.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "plugins/kubernetes/cluster_store.h"
+#include "plugins/kubernetes/published.h"
+#include "plugins/kubernetes/state_file.h"
+
+using namespace cxxdns::plugins::k8s;
+using nlohmann::json;
+
+namespace {
+
+json service(const std::string& ns, const std::string& name, const std::string& ip,
+             json ports = json::array({{{"name", "http"}, {"port", 80}, {"protocol", "TCP"}}})) {
+  return {{"metadata", {{"namespace", ns}, {"name", name}}},
+          {"spec", {{"clusterIP", ip}, {"ports", ports}}}};
+}
+
+json slice(const std::string& ns, const std::string& svc, const std::string& name,
+           const std::vector<std::string>& ips, bool ready = true) {
+  json eps = json::array();
+  for (auto& ip : ips) eps.push_back({{"addresses", {ip}}, {"conditions", {{"ready", ready}}}});
+  return {{"metadata",
+           {{"namespace", ns}, {"name", name}, {"labels", {{"kubernetes.io/service-name", svc}}}}},
+          {"addressType", "IPv4"},
+          {"endpoints", eps},
+          {"ports", json::array({{{"name", "http"}, {"port", 8080}, {"protocol", "TCP"}}})}};
+}
+
+json namespace_obj(const std::string& name) {
+  return {{"metadata", {{"name", name}}}};
+}
+
+std::string key_of(const json& obj) {
+  auto& m = obj["metadata"];
+  return (m.contains("namespace") ? m["namespace"].get<std::string>() : "") + "/" +
+         m["name"].get<std::string>();
+}
+
+// The store as the API source drives it, with a committed version after each step.
+struct Cluster {
+  IndexOptions opts;
+  std::unique_ptr<ClusterStore> store;
+  const ClusterIndex* x = nullptr;
+  Garbage garbage;  // kept until the test ends: old versions stay readable
+  explicit Cluster(IndexOptions o = {}) : opts(std::move(o)) {
+    store = std::make_unique<ClusterStore>(opts);
+  }
+  ~Cluster() {
+    store.reset();
+    garbage.free_all();
+  }
+  void put(const char* kind, const json& obj) {
+    ClusterState frag;
+    std::string err;
+    REQUIRE(parse_object(obj, kind, frag, err));
+    store->apply(kind, key_of(obj), frag);
+  }
+  void del(const char* kind, const std::string& key) { store->remove(kind, key); }
+  const ClusterIndex* commit() { return x = store->commit(1, garbage); }
+
+  static std::vector<std::string> a(const ClusterIndex* v, const std::string& rel) {
+    std::vector<std::string> out;
+    const NameData* d = v->find_name(rel);
+    if (!d) return {"NXDOMAIN"};
+    for (auto& ip : d->a) {
+      out.push_back(std::to_string(ip[0]) + "." + std::to_string(ip[1]) + "." +
+                    std::to_string(ip[2]) + "." + std::to_string(ip[3]));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  std::vector<std::string> a(const std::string& rel) const { return a(x, rel); }
+  std::vector<std::string> ptr(const std::string& rev) const {
+    std::vector<std::string> out;
+    for (auto& n : x->find_ptr(rev)) out.emplace_back(n.name);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+};
+
+using V = std::vector<std::string>;
+const V kNx{"NXDOMAIN"};
+
+}  // namespace
+
+TEST_CASE("kubernetes events: added, modified, deleted service", "[kubernetes]") {
+  Cluster c;
+  c.put("Namespace", namespace_obj("default"));
+  c.put("Service", service("default", "web", "10.96.0.10"));
+  c.commit();
+  const ClusterIndex* v1 = c.x;
+  CHECK(c.a("web.default.svc") == V{"10.96.0.10"});
+  CHECK(c.a("_http._tcp.web.default.svc") == V{"10.96.0.10"});
+  CHECK(c.ptr("10.0.96.10.in-addr.arpa.") == V{"web.default.svc.cluster.local."});
+
+  c.put("Service", service("default", "web", "10.96.0.11"));
+  c.commit();
+  CHECK(c.a("web.default.svc") == V{"10.96.0.11"});
+  CHECK(c.ptr("10.0.96.10.in-addr.arpa.").empty());
+  CHECK(c.ptr("11.0.96.10.in-addr.arpa.") == V{"web.default.svc.cluster.local."});
+  // The version before is untouched: a reader still on it sees what it saw.
+  CHECK(Cluster::a(v1, "web.default.svc") == V{"10.96.0.10"});
+
+  c.del("Service", "default/web");
+  c.commit();
+  CHECK(c.a("web.default.svc") == kNx);
+  CHECK(c.a("_http._tcp.web.default.svc") == kNx);
+  CHECK(c.ptr("11.0.96.10.in-addr.arpa.").empty());
+  CHECK(c.x->find_name("default.svc"));  // the namespace stays
+}
+
+TEST_CASE("kubernetes events: a service moves between headless and ClusterIP", "[kubernetes]") {
+  Cluster c;
+  c.put("Namespace", namespace_obj("ns"));
+  c.put("Service", service("ns", "db", "None"));
+  c.put("EndpointSlice", slice("ns", "db", "db-1", {"10.244.0.1", "10.244.0.2"}));
+  c.commit();
+  CHECK(c.a("db.ns.svc") == V{"10.244.0.1", "10.244.0.2"});
+  CHECK(c.ptr("1.0.244.10.in-addr.arpa.") == V{"10-244-0-1.db.ns.svc.cluster.local."});
+
+  c.put("Service", service("ns", "db", "10.96.5.5"));
+  c.commit();
+  CHECK(c.a("db.ns.svc") == V{"10.96.5.5"});
+  CHECK(c.a("10-244-0-1.db.ns.svc") == V{"10.244.0.1"});  // endpoints keep their names
+  CHECK(c.ptr("5.5.96.10.in-addr.arpa.") == V{"db.ns.svc.cluster.local."});
+
+  c.put("Service", service("ns", "db", "None"));
+  c.commit();
+  CHECK(c.a("db.ns.svc") == V{"10.244.0.1", "10.244.0.2"});
+  CHECK(c.ptr("5.5.96.10.in-addr.arpa.").empty());
+}
+
+TEST_CASE("kubernetes events: a service's endpoints in two slices, moving between them",
+          "[kubernetes]") {
+  Cluster c;
+  c.put("Namespace", namespace_obj("ns"));
+  c.put("Service", service("ns", "db", "None"));
+  c.put("EndpointSlice", slice("ns", "db", "db-a", {"10.244.0.1", "10.244.0.2"}));
+  c.put("EndpointSlice", slice("ns", "db", "db-b", {"10.244.0.3"}));
+  c.commit();
+  CHECK(c.a("db.ns.svc") == V{"10.244.0.1", "10.244.0.2", "10.244.0.3"});
+  auto srv = c.x->find_name("_http._tcp.db.ns.svc");
+  REQUIRE(srv);
+  CHECK(srv->srv.size() == 3);
+
+  // 10.244.0.2 moves from db-a to db-b: removed from one, then added to the other.
+  c.put("EndpointSlice", slice("ns", "db", "db-a", {"10.244.0.1"}));
+  c.commit();
+  CHECK(c.a("db.ns.svc") == V{"10.244.0.1", "10.244.0.3"});
+  CHECK(c.a("10-244-0-2.db.ns.svc") == kNx);
+  c.put("EndpointSlice", slice("ns", "db", "db-b", {"10.244.0.3", "10.244.0.2"}));
+  c.commit();
+  CHECK(c.a("db.ns.svc") == V{"10.244.0.1", "10.244.0.2", "10.244.0.3"});
+  CHECK(c.a("10-244-0-2.db.ns.svc") == V{"10.244.0.2"});
+
+  // Both at once (one burst, one version): the address is in both slices for a moment.
+  c.put("EndpointSlice", slice("ns", "db", "db-a", {"10.244.0.1", "10.244.0.3"}));
+  c.put("EndpointSlice", slice("ns", "db", "db-b", {"10.244.0.3"}));
+  c.commit();
+  CHECK(c.a("db.ns.svc") == V{"10.244.0.1", "10.244.0.3"});
+  CHECK(c.x->find_name("_http._tcp.db.ns.svc")->srv.size() == 2);  // duplicates merged
+
+  c.del("EndpointSlice", "ns/db-a");
+  c.put("EndpointSlice", slice("ns", "db", "db-b", {"10.244.0.3"}, false));  // not ready
+  c.commit();
+  CHECK(c.a("db.ns.svc") == kNx);  // a headless service without ready endpoints
+}
+
+TEST_CASE("kubernetes events: a namespace deleted, and back", "[kubernetes]") {
+  Cluster c;
+  c.put("Namespace", namespace_obj("a"));
+  c.put("Namespace", namespace_obj("b"));
+  c.put("Service", service("a", "web", "10.96.0.1"));
+  c.put("Service", service("b", "web", "10.96.0.2"));
+  c.commit();
+  CHECK(c.a("web.a.svc") == V{"10.96.0.1"});
+
+  c.del("Namespace", "/a");
+  c.commit();
+  CHECK(c.a("web.a.svc") == kNx);
+  CHECK(c.x->find_name("a.svc") == nullptr);
+  CHECK(c.ptr("1.0.96.10.in-addr.arpa.").empty());
+  CHECK(c.a("web.b.svc") == V{"10.96.0.2"});
+
+  c.put("Namespace", namespace_obj("a"));  // its services were never deleted: they return
+  c.commit();
+  CHECK(c.a("web.a.svc") == V{"10.96.0.1"});
+
+  // A service that came before its namespace appears with it.
+  c.put("Service", service("late", "x", "10.96.0.3"));
+  c.commit();
+  CHECK(c.a("x.late.svc") == kNx);
+  c.put("Namespace", namespace_obj("late"));
+  c.commit();
+  CHECK(c.a("x.late.svc") == V{"10.96.0.3"});
+}
+
+TEST_CASE("kubernetes events: a relist drops what the watch missed", "[kubernetes]") {
+  Cluster c;
+  c.put("Namespace", namespace_obj("ns"));
+  c.put("Service", service("ns", "keep", "10.96.0.1"));
+  c.put("Service", service("ns", "gone", "10.96.0.2"));
+  c.put("EndpointSlice", slice("ns", "keep", "keep-1", {"10.244.0.1"}));
+  c.put("EndpointSlice", slice("ns", "gone", "gone-1", {"10.244.0.2"}));
+  c.commit();
+  CHECK(c.a("gone.ns.svc") == V{"10.96.0.2"});
+
+  // 410: list again. "gone" and its slice were deleted while no watch ran; "keep" changed.
+  c.store->begin_relist("Service");
+  c.put("Service", service("ns", "keep", "10.96.0.9"));
+  c.store->end_relist("Service");
+  c.store->begin_relist("EndpointSlice");
+  c.put("EndpointSlice", slice("ns", "keep", "keep-1", {"10.244.0.1"}));
+  c.store->end_relist("EndpointSlice");
+  c.commit();
+  CHECK(c.a("keep.ns.svc") == V{"10.96.0.9"});
+  CHECK(c.a("gone.ns.svc") == kNx);
+  CHECK(c.a("10-244-0-2.gone.ns.svc") == kNx);
+  CHECK(c.ptr("2.0.244.10.in-addr.arpa.").empty());
+  CHECK(c.a("10-244-0-1.keep.ns.svc") == V{"10.244.0.1"});
+}
+
+TEST_CASE("kubernetes events: PTR of an address several services have", "[kubernetes]") {
+  Cluster c;
+  c.put("Namespace", namespace_obj("ns"));
+  c.put("Service", service("ns", "a", "None"));
+  c.put("Service", service("ns", "b", "None"));
+  c.put("EndpointSlice", slice("ns", "a", "a-1", {"10.244.0.7"}));
+  c.put("EndpointSlice", slice("ns", "b", "b-1", {"10.244.0.7"}));
+  c.commit();
+  CHECK(c.ptr("7.0.244.10.in-addr.arpa.") ==
+        V{"10-244-0-7.a.ns.svc.cluster.local.", "10-244-0-7.b.ns.svc.cluster.local."});
+  c.put("Service", service("ns", "c", "10.244.0.7"));  // a cluster IP wins over endpoints
+  c.commit();
+  CHECK(c.ptr("7.0.244.10.in-addr.arpa.") == V{"c.ns.svc.cluster.local."});
+  c.del("Service", "ns/c");
+  c.del("EndpointSlice", "ns/a-1");
+  c.commit();
+  CHECK(c.ptr("7.0.244.10.in-addr.arpa.") == V{"10-244-0-7.b.ns.svc.cluster.local."});
+}
+
+TEST_CASE("kubernetes events: pods verified, addresses shared and moved", "[kubernetes]") {
+  IndexOptions o;
+  o.pods = PodMode::verified;
+  Cluster c(o);
+  auto pod = [](const std::string& ns, const std::string& name, const std::string& ip) {
+    return json{{"metadata", {{"namespace", ns}, {"name", name}}},
+                {"status", {{"podIP", ip}, {"podIPs", {{{"ip", ip}}}}}}};
+  };
+  c.put("Namespace", namespace_obj("ns"));
+  c.put("Pod", pod("ns", "p1", "10.0.0.1"));
+  c.put("Pod", pod("ns", "p2", "10.0.0.1"));  // on the host's network: the same address
+  c.commit();
+  CHECK(c.x->pod("10-0-0-1.ns.pod").kind == PodAnswer::v4);
+  c.del("Pod", "ns/p1");
+  c.commit();
+  CHECK(c.x->pod("10-0-0-1.ns.pod").kind == PodAnswer::v4);  // p2 still has it
+  c.put("Pod", pod("ns", "p2", "10.0.0.2"));
+  c.commit();
+  CHECK(c.x->pod("10-0-0-1.ns.pod").kind == PodAnswer::nxdomain);
+  CHECK(c.x->pod("10-0-0-2.ns.pod").kind == PodAnswer::v4);
+  json going = pod("ns", "p2", "10.0.0.2");
+  going["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z";
+  c.put("Pod", going);
+  c.commit();
+  CHECK(c.x->pod("10-0-0-2.ns.pod").kind == PodAnswer::nxdomain);
+}
+
+namespace {
+
+// Every name, PTR and namespace of a version, as text, to compare two versions whole.
+std::set<std::string> everything(const ClusterIndex* x) {
+  std::set<std::string> out;
+  auto ip = [](const uint8_t* b, bool v6) {
+    std::string s;
+    for (int i = 0; i < (v6 ? 16 : 4); ++i) s += std::to_string(b[i]) + ":";
+    return s;
+  };
+  auto walk = [&](const PBranch* root, auto&& f) {
+    struct Walker {
+      static void go(const PBranch* n, decltype(f)& g) {
+        if (!n) return;
+        for (uint32_t i = 0; i < n->count; ++i) {
+          uintptr_t c = n->slots()[i];
+          if (c & 1)
+            g(reinterpret_cast<const void*>(c & ~uintptr_t{1}));
+          else
+            go(reinterpret_cast<const PBranch*>(c), g);
+        }
+      }
+    };
+    Walker::go(root, f);
+  };
+  walk(x->names, [&](const void* p) {
+    auto* r = static_cast<const NameRecord*>(p);
+    std::set<std::string> parts;
+    for (auto& a : r->data.a) parts.insert("A " + ip(a.data(), false));
+    for (auto& a : r->data.aaaa) parts.insert("AAAA " + ip(a.data(), true));
+    for (auto& s : r->data.srv)
+      parts.insert("SRV " + std::to_string(s.weight) + " " + std::to_string(s.port) + " " +
+                   std::string(s.target));
+    for (auto& e : r->data.extra)
+      parts.insert("X " + std::string(e.owner) + ip(e.addr.data(), e.v6));
+    std::string line = std::string(r->name) + " cname=" + std::string(r->data.cname);
+    for (auto& s : parts) line += " | " + s;
+    out.insert(line);
+  });
+  walk(x->ptr, [&](const void* p) {
+    auto* e = static_cast<const PtrEntry*>(p);
+    std::set<std::string> ns;
+    for (auto& n : e->names) ns.insert(std::string(n.name) + (n.service ? "(svc)" : ""));
+    std::string line = "PTR " + ip(e->ip.b.data(), e->ip.v6);
+    for (auto& n : ns) line += " " + n;
+    out.insert(line);
+  });
+  walk(x->namespaces,
+       [&](const void* p) { out.insert("NS " + static_cast<const NamespaceEntry*>(p)->name); });
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("kubernetes events: any order of events ends as a whole build of the result",
+          "[kubernetes]") {
+  std::mt19937 rng(7);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  Cluster c;
+  // The final objects, kept as the source would see them.
+  std::map<std::string, std::pair<std::string, json>> objects;  // key -> (kind, object)
+  auto put = [&](const char* kind, const json& o) {
+    objects[std::string(kind) + " " + key_of(o)] = {kind, o};
+    c.put(kind, o);
+  };
+  auto del = [&](const char* kind, const std::string& key) {
+    objects.erase(std::string(kind) + " " + key);
+    c.del(kind, key);
+  };
+  for (int step = 0; step < 3000; ++step) {
+    std::string ns = "ns" + std::to_string(pick(3));
+    std::string svc = "s" + std::to_string(pick(6));
+    switch (pick(7)) {
+      case 0:
+        put("Namespace", namespace_obj(ns));
+        break;
+      case 1:
+        del("Namespace", "/" + ns);
+        break;
+      case 2: {
+        int kind = pick(3);
+        std::string ip = kind == 0
+                             ? "None"
+                             : "10.96." + std::to_string(pick(4)) + "." + std::to_string(pick(250));
+        put("Service", service(ns, svc, ip));
+        break;
+      }
+      case 3:
+        del("Service", ns + "/" + svc);
+        break;
+      case 4:
+      case 5: {
+        std::vector<std::string> ips;
+        for (int i = pick(4); i > 0; --i) ips.push_back("10.244.0." + std::to_string(pick(12)));
+        put("EndpointSlice", slice(ns, svc, svc + "-" + std::to_string(pick(2)), ips, pick(5) > 0));
+        break;
+      }
+      default:
+        del("EndpointSlice", ns + "/" + svc + "-" + std::to_string(pick(2)));
+    }
+    if (pick(10) == 0) c.commit();  // bursts of several events
+  }
+  c.commit();
+  // The whole build of the final objects, as the state file makes it.
+  ClusterState st;
+  for (auto& [k, ko] : objects) {
+    std::string err;
+    REQUIRE(parse_object(ko.second, ko.first, st, err));
+  }
+  auto whole = ClusterStore::from_state(st, IndexOptions{});
+  CHECK(everything(c.x) == everything(whole->root()));
+  CHECK(!everything(c.x).empty());
+}
+
+TEST_CASE("kubernetes events: old versions are freed once no reader holds them", "[kubernetes]") {
+  Published<ClusterIndex> p(2);
+  IndexOptions o;
+  ClusterStore store(o);
+  auto frag_of = [](const json& obj, const char* kind) {
+    ClusterState f;
+    std::string err;
+    parse_object(obj, kind, f, err);
+    return f;
+  };
+  store.apply("Namespace", "/ns", frag_of(namespace_obj("ns"), "Namespace"));
+  store.apply("Service", "ns/web", frag_of(service("ns", "web", "10.96.0.1"), "Service"));
+  Garbage g;
+  p.publish(store.commit(1, g), std::move(g));
+  CHECK(p.pending() == 0);
+  {
+    auto r = p.read(0);  // a query on worker 0, still answering
+    REQUIRE(r.get());
+    store.apply("Service", "ns/web", frag_of(service("ns", "web", "10.96.0.2"), "Service"));
+    Garbage g2;
+    p.publish(store.commit(2, g2), std::move(g2));
+    CHECK(p.pending() == 1);  // the reader's version is kept whole
+    CHECK(Cluster::a(r.get(), "web.ns.svc") == V{"10.96.0.1"});
+    auto r2 = p.read(1);
+    CHECK(Cluster::a(r2.get(), "web.ns.svc") == V{"10.96.0.2"});
+  }
+  p.reclaim();
+  CHECK(p.pending() == 0);
+}
