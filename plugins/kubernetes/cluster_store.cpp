@@ -31,7 +31,7 @@ ClusterStore::ClusterStore(const IndexOptions& o) : opts_(o) {
 
 ClusterStore::~ClusterStore() {
   for (auto& [k, g] : groups_) delete g.block;
-  ptr_.each([](const PtrEntry* e) { delete e; });
+  ptr_.each([](const PtrEntry* e) { PtrEntry::release(const_cast<PtrEntry*>(e)); });
   ns_map_.each([](const NamespaceEntry* e) { delete e; });
   pod_map_.each([](const PodEntry* e) { delete e; });
   for (auto& [k, n] : ns_names_) delete n;
@@ -231,23 +231,31 @@ EndpointGroup compact(const EndpointSet& set, const IndexOptions& o) {
     EndpointAddr e;
     if (!parse_ip(a.ip, e.ip)) continue;
     e.ready = a.ready;
+    std::string label;
     if (!a.hostname.empty())
-      e.label = lower(a.hostname);
+      label = lower(a.hostname);
     else if (o.endpoint_pod_names)
-      e.label = lower(a.pod_name);
-    g.addrs.push_back(std::move(e));
+      label = lower(a.pod_name);
+    if (!label.empty() && g.labels.size() + label.size() <= UINT16_MAX) {
+      e.label_at = static_cast<uint16_t>(g.labels.size());
+      e.label_len = static_cast<uint16_t>(label.size());
+      g.labels += label;
+    }
+    g.addrs.push_back(e);
   }
   g.ports = set.ports;
+  g.labels.shrink_to_fit();
   return g;
 }
 
 bool same_sets(const std::vector<EndpointGroup>& a, const std::vector<EndpointGroup>& b) {
   auto same_addr = [](const EndpointAddr& x, const EndpointAddr& y) {
-    return x.ip == y.ip && x.ready == y.ready && x.label == y.label;
+    return x.ip == y.ip && x.ready == y.ready && x.label_at == y.label_at &&
+           x.label_len == y.label_len;
   };
   auto same = [&](const EndpointGroup& x, const EndpointGroup& y) {
     return x.from_slice == y.from_slice && x.selected == y.selected && x.ready_any == y.ready_any &&
-           x.ports == y.ports &&
+           x.ports == y.ports && x.labels == y.labels &&
            std::equal(x.addrs.begin(), x.addrs.end(), y.addrs.begin(), y.addrs.end(), same_addr);
   };
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), same);
@@ -343,14 +351,14 @@ PodEntry* ClusterStore::pod_ref(std::string_view ns, const IpKey& ip) {
     ns_names_.emplace(n->name, n);  // keyed by its own text, which does not move
   }
   ++n->refs;
-  auto* e = new PodEntry{h, epoch_.now, n->name, ip, 1};
+  auto* e = new PodEntry{epoch_.now, n->name, ip, 1};
   pod_map_.put(e, epoch_);
   return e;
 }
 
 void ClusterStore::pod_unref(PodEntry* e) {
   if (--e->pods > 0) return;
-  pod_map_.erase(e->hash, PodKey{e->ns, e->ip}, epoch_);
+  pod_map_.erase(hash_pod(e->ns, e->ip), PodKey{e->ns, e->ip}, epoch_);
   auto it = ns_names_.find(e->ns);
   NsName* n = it->second;
   if (--n->refs == 0) {
@@ -400,9 +408,8 @@ void ClusterStore::swap_names(ServiceBlock* old_b, ServiceBlock* new_b) {
   }
   if (!old_b) return;
   for (auto& r : old_b->names) {  // names the new block does not have
-    if (PMap<NameTraits>::find(names_.root(), r.hash, r.name) == &r) {
-      names_.erase(r.hash, r.name, epoch_);
-    }
+    uint64_t h = hash_text(r.name);
+    if (PMap<NameTraits>::find(names_.root(), h, r.name) == &r) names_.erase(h, r.name, epoch_);
   }
 }
 
@@ -422,8 +429,10 @@ void ClusterStore::update_ptr(const IpKey& ip, ServiceBlock* old_b, ServiceBlock
   const PtrEntry* cur = PMap<PtrTraits>::find(ptr_.root(), h, ip);
   std::vector<PtrName> names;
   if (cur) {
-    for (auto& n : cur->names)
-      if (!old_b || !old_b->owns(n.name)) names.push_back(n);
+    for (uint32_t i = 0; i < cur->count; ++i) {
+      const PtrName& n = cur->names()[i];
+      if (!old_b || !old_b->owns(n.name())) names.push_back(n);
+    }
   }
   if (new_b) {
     for (auto& p : new_b->ptrs)
@@ -433,18 +442,16 @@ void ClusterStore::update_ptr(const IpKey& ip, ServiceBlock* old_b, ServiceBlock
     return a.service != b.service ? a.service : a.order < b.order;
   });
   if (names.empty()) {
-    if (cur) {
-      ptr_.erase(h, ip, epoch_);
-      retire(const_cast<PtrEntry*>(cur), cur->epoch);
-    }
-    return;
+    if (cur) ptr_.erase(h, ip, epoch_);
+  } else {
+    ptr_.put(PtrEntry::make(epoch_.now, ip, names), epoch_);
   }
-  if (cur && cur->epoch == epoch_.now) {  // not published yet: change it in place
-    const_cast<PtrEntry*>(cur)->names = std::move(names);
-    return;
-  }
-  ptr_.put(new PtrEntry{h, epoch_.now, ip, std::move(names)}, epoch_);
-  if (cur) retire(const_cast<PtrEntry*>(cur), cur->epoch);
+  if (!cur) return;
+  auto* old = const_cast<PtrEntry*>(cur);
+  if (old->epoch == epoch_.now)
+    PtrEntry::release(old);  // no reader has seen it
+  else
+    garbage_.add(old, &PtrEntry::release);
 }
 
 const ClusterIndex* ClusterStore::commit(int64_t serial, Garbage& garbage) {

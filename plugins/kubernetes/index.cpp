@@ -3,8 +3,10 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <new>
 
 #include "core/dns/reverse.h"
 
@@ -57,11 +59,23 @@ Span<PtrName> ClusterIndex::find_ptr(std::string_view qname) const {
   if (family == 0) return {};
   ip.v6 = family == 6;
   const PtrEntry* e = PtrMap::find(ptr, hash_ip(ip), ip);
-  if (!e || e->names.empty()) return {};
+  if (!e || e->count == 0) return {};
   // A cluster IP names its service only (the first service with it, as in CoreDNS); else
   // every endpoint with the address.
-  if (e->names[0].service) return {e->names.data(), 1};
-  return {e->names.data(), static_cast<uint32_t>(e->names.size())};
+  if (e->names()[0].service) return {e->names(), 1};
+  return {e->names(), e->count};
+}
+
+PtrEntry* PtrEntry::make(uint64_t epoch, const IpKey& ip, const std::vector<PtrName>& names) {
+  void* mem = std::malloc(sizeof(PtrEntry) + sizeof(PtrName) * names.size());
+  if (!mem) throw std::bad_alloc();
+  auto* e = new (mem) PtrEntry{epoch, ip, static_cast<uint32_t>(names.size())};
+  std::copy(names.begin(), names.end(), reinterpret_cast<PtrName*>(e + 1));
+  return e;
+}
+
+void PtrEntry::release(void* e) {
+  std::free(e);
 }
 
 bool ClusterIndex::has_namespace(std::string_view ns) const {

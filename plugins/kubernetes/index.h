@@ -81,21 +81,26 @@ uint64_t hash_text(std::string_view s);
 // --- The leaves of the maps (owned by the store; immutable once published).
 
 struct NameRecord {
-  uint64_t hash = 0;
   std::string_view name;  // relative to the zone, lower case, no final dot
   NameData data;
 };
 
+// A name a PTR answers with, relative to the primary zone (added when answering).
 struct PtrName {
-  std::string_view name;  // absolute
-  uint64_t order = 0;     // services before endpoints, then in the order they came
+  const char* text = nullptr;
+  uint32_t len = 0;
   bool service = false;
+  uint64_t order = 0;  // services before endpoints, then in the order they came
+  std::string_view name() const { return {text, len}; }
 };
+// The names of one address, in one allocation: there are as many of these as endpoints.
 struct PtrEntry {
-  uint64_t hash = 0;
   uint64_t epoch = 0;
   IpKey ip;
-  std::vector<PtrName> names;  // sorted by order
+  uint32_t count = 0;
+  const PtrName* names() const { return reinterpret_cast<const PtrName*>(this + 1); }
+  static PtrEntry* make(uint64_t epoch, const IpKey& ip, const std::vector<PtrName>& names);
+  static void release(void* e);  // frees what make() made
 };
 
 struct NamespaceEntry {
@@ -104,7 +109,6 @@ struct NamespaceEntry {
 };
 
 struct PodEntry {
-  uint64_t hash = 0;
   uint64_t epoch = 0;
   std::string_view ns;  // interned by the store
   IpKey ip;
@@ -114,14 +118,14 @@ struct PodEntry {
 struct NameTraits {
   using Leaf = NameRecord;
   using Key = std::string_view;
-  static uint64_t hash(const Leaf& l) { return l.hash; }
+  static uint64_t hash(const Leaf& l) { return hash_text(l.name); }
   static Key key(const Leaf& l) { return l.name; }
   static bool match(const Leaf& l, Key k) { return l.name == k; }
 };
 struct PtrTraits {
   using Leaf = PtrEntry;
   using Key = IpKey;
-  static uint64_t hash(const Leaf& l) { return l.hash; }
+  static uint64_t hash(const Leaf& l) { return hash_ip(l.ip); }
   static Key key(const Leaf& l) { return l.ip; }
   static bool match(const Leaf& l, const Key& k) { return l.ip == k; }
 };
@@ -136,14 +140,14 @@ struct PodKey {
   std::string_view ns;
   IpKey ip;
 };
+uint64_t hash_pod(std::string_view ns, const IpKey& ip);
 struct PodTraits {
   using Leaf = PodEntry;
   using Key = PodKey;
-  static uint64_t hash(const Leaf& l) { return l.hash; }
+  static uint64_t hash(const Leaf& l) { return hash_pod(l.ns, l.ip); }
   static Key key(const Leaf& l) { return {l.ns, l.ip}; }
   static bool match(const Leaf& l, const Key& k) { return l.ip == k.ip && l.ns == k.ns; }
 };
-uint64_t hash_pod(std::string_view ns, const IpKey& ip);
 
 struct ClusterIndex {
   const PBranch* names = nullptr;       // NameRecord by relative name
@@ -157,8 +161,8 @@ struct ClusterIndex {
   // "web.default.svc"). Null when the name does not exist; a NameData with nothing in it
   // when it exists without data.
   const NameData* find_name(std::string_view rel) const;
-  // `qname`: a lower-case reverse name ("1.0.96.10.in-addr.arpa."). The absolute names to
-  // answer with; empty when there are none.
+  // `qname`: a lower-case reverse name ("1.0.96.10.in-addr.arpa."). The names to answer
+  // with (relative to the primary zone); empty when there are none.
   Span<PtrName> find_ptr(std::string_view qname) const;
   bool has_namespace(std::string_view ns) const;
   // `rel` is a name relative to the zone whose last label is "pod".

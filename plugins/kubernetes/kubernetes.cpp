@@ -262,7 +262,9 @@ void Kubernetes::serve(QueryContext& ctx) {
     }
   } else if (!ptrs.empty()) {
     for (auto& n : ptrs) {
-      if (join(n.name, "", target)) w.name_rr(q.qname, dns::type::PTR, ttl, target);
+      if (join(n.name(), opts_.index.primary_zone, target)) {
+        w.name_rr(q.qname, dns::type::PTR, ttl, target);
+      }
     }
   } else if (!data && pod.kind == PodAnswer::nxdomain) {  // dns-version
     w.begin_rr(q.qname, dns::type::TXT, dns::cls::IN, kVersionTtl);

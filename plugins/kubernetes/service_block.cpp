@@ -30,8 +30,8 @@ struct Rec {
 
 // The endpoint's DNS label: its hostname, else (endpoint_pod_names) its pod's name, else
 // its address with dashes.
-std::string endpoint_label(const EndpointAddr& a) {
-  if (!a.label.empty()) return a.label;
+std::string endpoint_label(const EndpointGroup& g, const EndpointAddr& a) {
+  if (a.label_len) return std::string(g.label(a));
   std::string t = ip_text(a.ip);
   std::replace(t.begin(), t.end(), a.ip.v6 ? ':' : '.', '-');
   return t;
@@ -88,11 +88,10 @@ Built finish(const std::vector<Rec>& recs) {
 struct Collect {
   std::map<std::string, std::vector<Rec>> recs;
   std::map<std::string, Built> fixed;                          // names made whole (ExternalName)
-  std::vector<std::pair<IpKey, std::string>> svc_ptr, ep_ptr;  // absolute names
+  std::vector<std::pair<IpKey, std::string>> svc_ptr, ep_ptr;  // names relative to the zone
 };
 
-void collect_cluster_ips(const ServiceObj& s, const std::string& base, const std::string& abs,
-                         Collect& c) {
+void collect_cluster_ips(const ServiceObj& s, const std::string& base, Collect& c) {
   for (auto& p : s.ports) {
     for (auto& ip : s.cluster_ips) {
       Rec r{ip, p.port, base};
@@ -100,17 +99,16 @@ void collect_cluster_ips(const ServiceObj& s, const std::string& base, const std
       if (!p.name.empty()) c.recs[srv_name(p, base)].push_back(r);
     }
   }
-  for (auto& ip : s.cluster_ips) c.svc_ptr.emplace_back(ip, abs);
+  for (auto& ip : s.cluster_ips) c.svc_ptr.emplace_back(ip, base);
 }
 
 void collect_endpoints(const BlockInput& in, const std::string& base, Collect& c) {
   static const std::vector<Port> no_port{Port{}};
-  const IndexOptions& o = *in.options;
   for (auto* set : in.endpoints) {
     const auto& ports = set->ports.empty() ? no_port : set->ports;
     for (auto& a : set->addrs) {
       if (!a.ready) continue;
-      std::string ep = endpoint_label(a) + "." + base;
+      std::string ep = endpoint_label(*set, a) + "." + base;
       for (auto& p : ports) {
         Rec r{a.ip, p.port, ep};
         c.recs[ep].push_back(r);
@@ -118,10 +116,10 @@ void collect_endpoints(const BlockInput& in, const std::string& base, Collect& c
         c.recs[base].push_back(r);
         if (!p.name.empty()) c.recs[srv_name(p, base)].push_back(r);
       }
-      std::string target = ep + "." + o.primary_zone;
+      const std::string& target = ep;
       bool seen = std::any_of(c.ep_ptr.begin(), c.ep_ptr.end(),
                               [&](auto& x) { return x.first == a.ip && x.second == target; });
-      if (!seen) c.ep_ptr.emplace_back(a.ip, std::move(target));
+      if (!seen) c.ep_ptr.emplace_back(a.ip, target);
     }
   }
 }
@@ -175,7 +173,6 @@ class Packer {
   void add(const std::string& name, const Built& d) {
     NameRecord r;
     r.name = view(name);
-    r.hash = hash_text(r.name);
     r.data.cname = view(d.cname);
     r.data.a = span(b_.a4, d.a);
     r.data.aaaa = span(b_.a6, d.aaaa);
@@ -189,7 +186,8 @@ class Packer {
   }
 
   void add_ptr(const IpKey& ip, const std::string& name, uint64_t order, bool service) {
-    b_.ptrs.push_back({ip, PtrName{view(name), order, service}});
+    std::string_view v = view(name);
+    b_.ptrs.push_back({ip, PtrName{v.data(), static_cast<uint32_t>(v.size()), service, order}});
   }
 
  private:
@@ -251,7 +249,7 @@ std::unique_ptr<ServiceBlock> build_block(const BlockInput& in) {
     return pack(c, s.seq);
   }
   if (o.ignore_empty_service && !s.headless && empty_service(in)) return nullptr;
-  if (!s.headless) collect_cluster_ips(s, base, base + "." + o.primary_zone, c);
+  if (!s.headless) collect_cluster_ips(s, base, c);
   collect_endpoints(in, base, c);
   return pack(c, s.seq);
 }

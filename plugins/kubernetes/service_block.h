@@ -21,15 +21,21 @@ namespace cxxdns::plugins::k8s {
 struct EndpointAddr {
   IpKey ip;
   bool ready = true;
-  std::string label;  // hostname, else (endpoint_pod_names) the pod's name; lower case
+  // Its hostname, else (endpoint_pod_names) its pod's name, lower case, in the group's
+  // `labels` (most endpoints have neither: 24 bytes an endpoint, not 56 with a string).
+  uint16_t label_at = 0, label_len = 0;
 };
 
 struct EndpointGroup {  // one EndpointSlice, or one subset of a v1 Endpoints
   bool from_slice = false;
-  bool selected = true;             // matches `labels`
-  uint32_t ready_any = 0;           // ready addresses, parsed or not (for `ignore empty_service`)
+  bool selected = true;    // matches `labels`
+  uint32_t ready_any = 0;  // ready addresses, parsed or not (for `ignore empty_service`)
   std::vector<EndpointAddr> addrs;  // the addresses that parse
+  std::string labels;
   std::vector<Port> ports;
+  std::string_view label(const EndpointAddr& a) const {
+    return {labels.data() + a.label_at, a.label_len};
+  }
 };
 
 struct ServiceObj {
@@ -53,7 +59,7 @@ struct ServiceBlock {
     IpKey ip;
     PtrName name;
   };
-  std::vector<Ptr> ptrs;  // absolute names in `text`
+  std::vector<Ptr> ptrs;  // names in `text`
 
   bool owns(std::string_view s) const {
     return s.data() >= text.data() && s.data() < text.data() + text.size();

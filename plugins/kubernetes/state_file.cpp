@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
+#include <ctime>
 #include <stdexcept>
 
 namespace cxxdns::plugins::k8s {
@@ -72,6 +74,41 @@ std::vector<Port> ports(const json& j, const std::string& where) {
   return out;
 }
 
+// "2026-11-30T10:00:00.123456789Z" (or with a "+01:00" offset) as unix ns; 0 when it is
+// not RFC 3339.
+int64_t rfc3339_ns(const std::string& s) {
+  std::tm tm{};
+  int consumed = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6) {
+    return 0;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  int64_t ns = static_cast<int64_t>(timegm(&tm)) * 1000000000;
+  size_t i = static_cast<size_t>(consumed);
+  if (i < s.size() && s[i] == '.') {
+    int64_t scale = 100000000;
+    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, scale /= 10) ns += (s[i] - '0') * scale;
+  }
+  int oh = 0, om = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-') &&
+      std::sscanf(s.c_str() + i + 1, "%2d:%2d", &oh, &om) == 2) {
+    int64_t off = (static_cast<int64_t>(oh) * 3600 + om * 60) * 1000000000;
+    ns += s[i] == '+' ? -off : off;
+  } else if (i >= s.size() || (s[i] != 'Z' && s[i] != 'z')) {
+    return 0;
+  }
+  return ns;
+}
+
+// When the change an endpoints object carries was made (the endpoint controllers set it).
+int64_t trigger_time(const json& meta, const std::string& where) {
+  const json& ann = object(meta, "annotations", where);
+  auto it = ann.find("endpoints.kubernetes.io/last-change-trigger-time");
+  return it != ann.end() && it->is_string() ? rfc3339_ns(it->get<std::string>()) : 0;
+}
+
 EndpointAddress address(const json& a, const std::string& ip, bool ready,
                         const std::string& where) {
   EndpointAddress e;
@@ -131,6 +168,7 @@ void add_item(const json& item, size_t index, ClusterState& st, std::string_view
       }
     }
     e.ports = ports(item, where);
+    e.trigger_ns = trigger_time(meta, where);
     st.endpoints.push_back(std::move(e));
   } else if (kind == "Endpoints") {
     for (auto& sub : array(item, "subsets", where)) {
@@ -143,6 +181,7 @@ void add_item(const json& item, size_t index, ClusterState& st, std::string_view
       for (auto& a : array(sub, "notReadyAddresses", where))
         e.addresses.push_back(address(a, str(a, "ip", where), false, where));
       e.ports = ports(sub, where);
+      e.trigger_ns = trigger_time(meta, where);
       st.endpoints.push_back(std::move(e));
     }
   } else if (kind == "Pod") {

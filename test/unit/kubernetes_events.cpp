@@ -84,7 +84,7 @@ struct Cluster {
   std::vector<std::string> a(const std::string& rel) const { return a(x, rel); }
   std::vector<std::string> ptr(const std::string& rev) const {
     std::vector<std::string> out;
-    for (auto& n : x->find_ptr(rev)) out.emplace_back(n.name);
+    for (auto& n : x->find_ptr(rev)) out.push_back(std::string(n.name()) + ".cluster.local.");
     std::sort(out.begin(), out.end());
     return out;
   }
@@ -320,7 +320,10 @@ std::set<std::string> everything(const ClusterIndex* x) {
   walk(x->ptr, [&](const void* p) {
     auto* e = static_cast<const PtrEntry*>(p);
     std::set<std::string> ns;
-    for (auto& n : e->names) ns.insert(std::string(n.name) + (n.service ? "(svc)" : ""));
+    for (uint32_t i = 0; i < e->count; ++i) {
+      auto& n = e->names()[i];
+      ns.insert(std::string(n.name()) + (n.service ? "(svc)" : ""));
+    }
     std::string line = "PTR " + ip(e->ip.b.data(), e->ip.v6);
     for (auto& n : ns) line += " " + n;
     out.insert(line);
@@ -420,4 +423,31 @@ TEST_CASE("kubernetes events: old versions are freed once no reader holds them",
   }
   p.reclaim();
   CHECK(p.pending() == 0);
+}
+
+TEST_CASE("kubernetes events: the endpoint change time of headless services is kept",
+          "[kubernetes]") {
+  Cluster c;
+  c.put("Namespace", namespace_obj("ns"));
+  c.put("Service", service("ns", "db", "None"));
+  c.put("Service", service("ns", "web", "10.96.0.1"));
+  json s = slice("ns", "db", "db-1", {"10.244.0.1"});
+  s["metadata"]["annotations"] = {
+      {"endpoints.kubernetes.io/last-change-trigger-time", "2026-11-30T10:00:00.25Z"}};
+  ClusterState frag;
+  std::string err;
+  REQUIRE(parse_object(s, "EndpointSlice", frag, err));
+  CHECK(frag.endpoints[0].trigger_ns == 1796032800250000000LL);
+  s["metadata"]["annotations"]["endpoints.kubernetes.io/last-change-trigger-time"] =
+      "2026-11-30T11:00:00+01:00";
+  REQUIRE(parse_object(s, "EndpointSlice", frag, err));
+  CHECK(frag.endpoints[1].trigger_ns == 1796032800000000000LL);
+  c.put("EndpointSlice", s);
+  json w = slice("ns", "web", "web-1", {"10.244.0.2"});
+  w["metadata"]["annotations"] = s["metadata"]["annotations"];
+  c.put("EndpointSlice", w);  // a ClusterIP service's: not measured, as in CoreDNS
+  c.commit();
+  CHECK(c.store->take_programmed() == std::vector<int64_t>{1796032800000000000LL});
+  c.put("EndpointSlice", s);  // the same again: nothing changed, nothing measured
+  CHECK(c.store->take_programmed().empty());
 }
