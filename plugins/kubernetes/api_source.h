@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "plugins/kubernetes/api_config.h"
+#include "plugins/kubernetes/api_json.h"
 #include "plugins/kubernetes/cluster_store.h"
 
 namespace cxxdns::plugins::k8s {
@@ -51,11 +52,12 @@ class ApiSource {
   void run(Kind& k);
   Outcome list(Kind& k);
   // One page of a list: its items in the store; false with `out` set when it failed.
-  bool list_page(Kind& k, const std::string& path, bool first, std::string& rv, std::string& cont,
-                 Outcome& out);
+  bool list_page(Kind& k, const std::string& path, bool first, ApiJson& json, std::string& rv,
+                 std::string& cont, Outcome& out);
   Outcome watch(Kind& k);
   // Applies one watch event line; returns false to end the watch (`out` says why).
-  bool apply_event(Kind& k, std::string_view line, Outcome& out, bool& changed);
+  bool apply_event(Kind& k, ApiJson& json, std::string_view line, Outcome& out, bool& changed);
+  bool apply_object(Kind& k, const WatchEvent& ev);
   void publish_locked();
   void sleep_for(std::chrono::milliseconds d);
 

@@ -28,8 +28,8 @@ struct EndpointAddr {
 
 struct EndpointGroup {  // one EndpointSlice, or one subset of a v1 Endpoints
   bool from_slice = false;
-  bool selected = true;    // matches `labels`
-  uint32_t ready_any = 0;  // ready addresses, parsed or not (for `ignore empty_service`)
+  bool selected = true;             // matches `labels`
+  uint32_t ready_any = 0;           // ready addresses, parsed or not (for `ignore empty_service`)
   std::vector<EndpointAddr> addrs;  // the addresses that parse
   std::string labels;
   std::vector<Port> ports;
