@@ -124,9 +124,10 @@ void ClusterStore::end_relist(std::string_view kind) {
       if (e.gen != gen) gone.push_back(key);
     for (auto& key : gone) drop_endpoints(key);
   } else {
+    std::vector<PodKey128> stale;
     for (auto& [key, p] : pods_)
-      if (p.gen != gen) gone.push_back(key);
-    for (auto& key : gone) drop_pod(key);
+      if (p.gen != gen) stale.push_back(key);
+    for (auto& key : stale) drop_pod_at(key);
   }
 }
 
@@ -305,31 +306,43 @@ void ClusterStore::drop_endpoints(const std::string& key) {
 
 // --- pods (`pods verified` only reads them)
 
+ClusterStore::PodKey128 ClusterStore::pod_key(const std::string& key) {
+  uint64_t fnv = 0xcbf29ce484222325ULL;  // FNV-1a beside the map's hash: two independent halves
+  for (unsigned char c : key) fnv = (fnv ^ c) * 0x100000001b3ULL;
+  return {hash_text(key), fnv};
+}
+
 void ClusterStore::put_pod(const std::string& key, const Pod& p) {
   if (opts_.pods != PodMode::verified) return;
   std::vector<IpKey> ips;
   for (auto& text : p.ips) {
     IpKey ip;
-    if (parse_ip(text, ip) && std::find(ips.begin(), ips.end(), ip) == ips.end()) ips.push_back(ip);
+    if (ips.size() < 2 && parse_ip(text, ip) && std::find(ips.begin(), ips.end(), ip) == ips.end())
+      ips.push_back(ip);
   }
-  PodObj& o = pods_[key];
+  PodObj& o = pods_[pod_key(key)];
   o.gen = gen_[static_cast<int>(Kind::pod)];
-  bool same = o.entries.size() == ips.size();
+  bool same = o.count == ips.size();
   for (size_t i = 0; same && i < ips.size(); ++i) {
-    same = o.entries[i]->ip == ips[i] && o.entries[i]->ns == p.ns;
+    same = o.entries[i]->ip == ips[i] && *o.entries[i]->ns == p.ns;
   }
   if (same) return;
-  std::vector<PodEntry*> now;
-  for (auto& ip : ips) now.push_back(pod_ref(p.ns, ip));
-  for (auto* e : o.entries) pod_unref(e);
-  o.entries = std::move(now);
+  PodEntry* now[2] = {nullptr, nullptr};
+  for (size_t i = 0; i < ips.size(); ++i) now[i] = pod_ref(p.ns, ips[i]);
+  for (uint8_t i = 0; i < o.count; ++i) pod_unref(o.entries[i]);
+  o.count = static_cast<uint8_t>(ips.size());
+  std::copy(now, now + 2, o.entries);
   changed_ = true;
 }
 
 void ClusterStore::drop_pod(const std::string& key) {
+  drop_pod_at(pod_key(key));
+}
+
+void ClusterStore::drop_pod_at(const PodKey128& key) {
   auto it = pods_.find(key);
   if (it == pods_.end()) return;
-  for (auto* e : it->second.entries) pod_unref(e);
+  for (uint8_t i = 0; i < it->second.count; ++i) pod_unref(it->second.entries[i]);
   pods_.erase(it);
   changed_ = true;
 }
@@ -351,21 +364,21 @@ PodEntry* ClusterStore::pod_ref(std::string_view ns, const IpKey& ip) {
     ns_names_.emplace(n->name, n);  // keyed by its own text, which does not move
   }
   ++n->refs;
-  auto* e = new PodEntry{epoch_.now, n->name, ip, 1};
+  auto* e = new PodEntry{&n->name, ip, 1};
   pod_map_.put(e, epoch_);
   return e;
 }
 
 void ClusterStore::pod_unref(PodEntry* e) {
   if (--e->pods > 0) return;
-  pod_map_.erase(hash_pod(e->ns, e->ip), PodKey{e->ns, e->ip}, epoch_);
-  auto it = ns_names_.find(e->ns);
+  pod_map_.erase(hash_pod(*e->ns, e->ip), PodKey{*e->ns, e->ip}, epoch_);
+  auto it = ns_names_.find(*e->ns);
   NsName* n = it->second;
   if (--n->refs == 0) {
     ns_names_.erase(it);
     garbage_.add_object(n);  // older versions' entries still name it
   }
-  retire(e, e->epoch);
+  garbage_.add_object(e);
 }
 
 // --- building a version

@@ -81,10 +81,21 @@ class ClusterStore {
     std::string name;
     uint32_t refs = 0;
   };
-  struct PodObj {
+  struct PodObj {  // 24 bytes: a pod has at most two addresses (one per family)
     uint32_t gen = 0;
-    std::vector<PodEntry*> entries;
+    uint8_t count = 0;
+    PodEntry* entries[2] = {nullptr, nullptr};
   };
+  // Pods by a 128-bit hash of "ns/name", not the name: 150,000 names would cost 10 MB, and
+  // two keys that collide in 128 bits are not to be expected.
+  struct PodKey128 {
+    uint64_t a, b;
+    bool operator==(const PodKey128&) const = default;
+  };
+  struct PodKeyHash {
+    size_t operator()(const PodKey128& k) const { return k.a; }
+  };
+  static PodKey128 pod_key(const std::string& key);
   enum class Kind { ns, service, endpoints, pod, other };
   static Kind kind_of(std::string_view kind);
 
@@ -97,6 +108,7 @@ class ClusterStore {
   void drop_endpoints(const std::string& key);
   void put_pod(const std::string& key, const Pod& p);
   void drop_pod(const std::string& key);
+  void drop_pod_at(const PodKey128& key);
   PodEntry* pod_ref(std::string_view ns, const IpKey& ip);
   void pod_unref(PodEntry* e);
 
@@ -114,7 +126,7 @@ class ClusterStore {
   std::unordered_map<std::string, NamespaceObj> namespaces_;
   std::map<std::string, Group, std::less<>> groups_;  // ordered: a namespace is a range
   std::unordered_map<std::string, EndpointsObj> endpoints_;
-  std::unordered_map<std::string, PodObj> pods_;
+  std::unordered_map<PodKey128, PodObj, PodKeyHash> pods_;
   std::unordered_map<std::string_view, NsName*> ns_names_;
   std::set<std::string> dirty_;  // groups to rebuild at the next commit
   uint32_t gen_[4] = {0, 0, 0, 0};

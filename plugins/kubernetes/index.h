@@ -108,9 +108,9 @@ struct NamespaceEntry {
   std::string name;  // an exposed namespace, lower case
 };
 
+// One (namespace, address) that a pod has: 32 bytes, there may be 150,000 of them.
 struct PodEntry {
-  uint64_t epoch = 0;
-  std::string_view ns;  // interned by the store
+  const std::string* ns = nullptr;  // interned by the store
   IpKey ip;
   uint32_t pods = 0;  // how many pods have it (the writer's count; readers do not read it)
 };
@@ -144,9 +144,9 @@ uint64_t hash_pod(std::string_view ns, const IpKey& ip);
 struct PodTraits {
   using Leaf = PodEntry;
   using Key = PodKey;
-  static uint64_t hash(const Leaf& l) { return hash_pod(l.ns, l.ip); }
-  static Key key(const Leaf& l) { return {l.ns, l.ip}; }
-  static bool match(const Leaf& l, const Key& k) { return l.ip == k.ip && l.ns == k.ns; }
+  static uint64_t hash(const Leaf& l) { return hash_pod(*l.ns, l.ip); }
+  static Key key(const Leaf& l) { return {*l.ns, l.ip}; }
+  static bool match(const Leaf& l, const Key& k) { return l.ip == k.ip && *l.ns == k.ns; }
 };
 
 struct ClusterIndex {

@@ -276,6 +276,16 @@ TEST_CASE("kubernetes events: pods verified, addresses shared and moved", "[kube
   c.put("Pod", going);
   c.commit();
   CHECK(c.x->pod("10-0-0-2.ns.pod").kind == PodAnswer::nxdomain);
+  // A relist keeps the pods it lists and drops the others.
+  c.put("Pod", pod("ns", "p3", "10.0.0.3"));
+  c.put("Pod", pod("ns", "p4", "10.0.0.4"));
+  c.commit();
+  c.store->begin_relist("Pod");
+  c.put("Pod", pod("ns", "p4", "10.0.0.4"));
+  c.store->end_relist("Pod");
+  c.commit();
+  CHECK(c.x->pod("10-0-0-3.ns.pod").kind == PodAnswer::nxdomain);
+  CHECK(c.x->pod("10-0-0-4.ns.pod").kind == PodAnswer::v4);
 }
 
 namespace {
