@@ -130,14 +130,20 @@ void Kubernetes::start(ControlInfo& control) {
     api_->start();
     if (!api_->wait_synced(std::chrono::seconds(5)))
       log::warning("plugin/kubernetes: starting server with unsynced Kubernetes API");
-    return;
   }
+  // Every second: the state file, if changed; and old versions that a query still held when
+  // they were replaced (freed at once otherwise), so that none waits for the next change.
   uv_timer_init(control.loop, &timer_);
   timer_.data = this;
   timer_started_ = true;
   uv_timer_start(
-      &timer_, [](uv_timer_t* t) { static_cast<Kubernetes*>(t->data)->reload_if_changed(); }, 1000,
-      1000);
+      &timer_,
+      [](uv_timer_t* t) {
+        auto* k = static_cast<Kubernetes*>(t->data);
+        k->reload_if_changed();
+        k->index_.reclaim();
+      },
+      1000, 1000);
 }
 
 void Kubernetes::stop() {

@@ -10,16 +10,14 @@
 // The writer (one at a time; the caller serializes): publish(root, garbage) makes `root`
 // current; `garbage` (what it no longer reaches: replaced nodes, the previous root) is freed
 // when every slot is empty or holds a version at least as new. A query holds a slot for
-// microseconds, so that is nearly always at once; otherwise it is retried for a few
-// milliseconds and then at the next publish or reclaim().
+// microseconds, so that is nearly always at once; otherwise at the next publish or reclaim()
+// (the plugin calls it every second). The writer never waits for readers.
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include "plugins/kubernetes/pmap.h"
@@ -80,13 +78,13 @@ class Published {
     current_.store(root, std::memory_order_seq_cst);
     live_.push_back({root, version});
     pending_.push_back({version, std::move(garbage)});
-    reclaim_locked(std::chrono::milliseconds(5));
+    reclaim_locked();
   }
 
-  // Writer: frees what no reader can reach any more (publish does it too).
+  // Any thread: frees what no reader can reach any more (publish does it too).
   void reclaim() {
     std::lock_guard lock(mu_);
-    reclaim_locked(std::chrono::milliseconds(0));
+    reclaim_locked();
   }
 
   // Batches of garbage still waiting for a reader to move on (for tests).
@@ -124,20 +122,15 @@ class Published {
     return oldest;
   }
 
-  void reclaim_locked(std::chrono::milliseconds patience) {
-    auto until = std::chrono::steady_clock::now() + patience;
-    while (!pending_.empty()) {
-      uint64_t oldest = oldest_held();
-      while (!pending_.empty() && pending_.front().version <= oldest) {
-        pending_.front().garbage.free_all();
-        pending_.pop_front();
-      }
-      // Roots older than the oldest one still wanted are gone with their batch.
-      uint64_t keep_from = pending_.empty() ? version_ : pending_.front().version - 1;
-      std::erase_if(live_, [&](const Live& l) { return l.version < keep_from; });
-      if (pending_.empty() || std::chrono::steady_clock::now() >= until) break;
-      std::this_thread::yield();
+  void reclaim_locked() {
+    uint64_t oldest = oldest_held();
+    while (!pending_.empty() && pending_.front().version <= oldest) {
+      pending_.front().garbage.free_all();
+      pending_.pop_front();
     }
+    // Roots older than the oldest one still wanted are gone with their batch.
+    uint64_t keep_from = pending_.empty() ? version_ : pending_.front().version - 1;
+    std::erase_if(live_, [&](const Live& l) { return l.version < keep_from; });
   }
 
   mutable std::mutex mu_;  // writers

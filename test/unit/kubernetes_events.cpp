@@ -5,11 +5,13 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "plugins/kubernetes/cluster_store.h"
@@ -460,4 +462,57 @@ TEST_CASE("kubernetes events: the endpoint change time of headless services is k
   CHECK(c.store->take_programmed() == std::vector<int64_t>{1796032800000000000LL});
   c.put("EndpointSlice", s);  // the same again: nothing changed, nothing measured
   CHECK(c.store->take_programmed().empty());
+}
+
+TEST_CASE("kubernetes events: readers on other threads see whole versions while it changes",
+          "[kubernetes]") {
+  // Two names change together in every version: a reader must never see one without the
+  // other, nor read memory a newer version freed (the sanitizer build checks that).
+  Published<ClusterIndex> p(2);
+  ClusterStore store{IndexOptions{}};
+  auto frag_of = [](const json& obj, const char* kind) {
+    ClusterState f;
+    std::string err;
+    parse_object(obj, kind, f, err);
+    return f;
+  };
+  auto ip_of = [](int g) {
+    return "10.96." + std::to_string(g / 250) + "." + std::to_string(g % 250);
+  };
+  store.apply("Namespace", "/ns", frag_of(namespace_obj("ns"), "Namespace"));
+  store.apply("Service", "ns/db", frag_of(service("ns", "db", "None"), "Service"));
+  constexpr int kVersions = 1500;
+  std::atomic<bool> done{false};
+  std::atomic<int> bad{0}, reads{0};
+  auto reader = [&](int worker) {
+    while (!done.load()) {
+      auto r = p.read(worker);
+      if (!r.get()) continue;
+      auto web = Cluster::a(r.get(), "web.ns.svc");
+      auto db = Cluster::a(r.get(), "db.ns.svc");
+      if (web.size() != 1 || db.size() != 1) {
+        ++bad;
+        continue;
+      }
+      // web's cluster IP 10.96.A.B and db's endpoint 10.244.A.B come from the same version.
+      if (web[0].substr(6) != db[0].substr(7)) ++bad;
+      ++reads;
+    }
+  };
+  std::thread r0(reader, 0), r1(reader, 1);
+  for (int g = 1; g <= kVersions; ++g) {
+    std::string ip = ip_of(g);
+    store.apply("Service", "ns/web", frag_of(service("ns", "web", ip), "Service"));
+    store.apply("EndpointSlice", "ns/db-1",
+                frag_of(slice("ns", "db", "db-1", {"10.244." + ip.substr(6)}), "EndpointSlice"));
+    Garbage g2;
+    p.publish(store.commit(g, g2), std::move(g2));
+  }
+  done = true;
+  r0.join();
+  r1.join();
+  CHECK(bad.load() == 0);
+  CHECK(reads.load() > 0);
+  p.reclaim();
+  CHECK(p.pending() == 0);
 }
