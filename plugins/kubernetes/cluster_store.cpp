@@ -106,28 +106,38 @@ void ClusterStore::begin_relist(std::string_view kind) {
   if (k != Kind::other) ++gen_[static_cast<int>(k)];
 }
 
+namespace {
+
+// Drops, with `drop(key)`, the entries of `m` that `stale(value)` says the relist did not see.
+template <typename Map, typename Stale, typename Drop>
+void sweep(const Map& m, Stale stale, Drop drop) {
+  std::vector<typename Map::key_type> gone;
+  for (auto& [key, value] : m)
+    if (stale(value)) gone.push_back(key);
+  for (auto& key : gone) drop(key);
+}
+
+}  // namespace
+
 void ClusterStore::end_relist(std::string_view kind) {
   Kind k = kind_of(kind);
   if (k == Kind::other) return;
   uint32_t gen = gen_[static_cast<int>(k)];
-  std::vector<std::string> gone;
-  if (k == Kind::ns) {
-    for (auto& [n, o] : namespaces_)
-      if (o.gen != gen) gone.push_back(n);
-    for (auto& n : gone) drop_namespace(n);
-  } else if (k == Kind::service) {
-    for (auto& [key, g] : groups_)
-      if (g.svc && g.svc_gen != gen) gone.push_back(key);
-    for (auto& key : gone) drop_service(key);
-  } else if (k == Kind::endpoints) {
-    for (auto& [key, e] : endpoints_)
-      if (e.gen != gen) gone.push_back(key);
-    for (auto& key : gone) drop_endpoints(key);
-  } else {
-    std::vector<PodKey128> stale;
-    for (auto& [key, p] : pods_)
-      if (p.gen != gen) stale.push_back(key);
-    for (auto& key : stale) drop_pod_at(key);
+  switch (k) {
+    case Kind::ns:
+      return sweep(
+          namespaces_, [&](auto& o) { return o.gen != gen; }, [&](auto& n) { drop_namespace(n); });
+    case Kind::service:
+      return sweep(
+          groups_, [&](auto& g) { return g.svc && g.svc_gen != gen; },
+          [&](auto& key) { drop_service(key); });
+    case Kind::endpoints:
+      return sweep(
+          endpoints_, [&](auto& e) { return e.gen != gen; },
+          [&](auto& key) { drop_endpoints(key); });
+    default:
+      return sweep(
+          pods_, [&](auto& p) { return p.gen != gen; }, [&](auto& key) { drop_pod_at(key); });
   }
 }
 

@@ -82,41 +82,48 @@ bool ClusterIndex::has_namespace(std::string_view ns) const {
   return NamespaceMap::find(namespaces, hash_text(ns), ns) != nullptr;
 }
 
-PodAnswer ClusterIndex::pod(std::string_view rel) const {
-  PodAnswer out;
-  // Labels from the right: "pod", namespace, pod label, then at most two more (which
-  // CoreDNS parses as port and protocol, and ignores for pods).
-  std::string_view labels[6];
-  int n = 0;
-  std::string_view rest = rel;
-  while (!rest.empty()) {
-    if (n == 6) return out;  // too long a name
-    size_t dot = rest.rfind('.');
-    labels[n++] = dot == std::string_view::npos ? rest : rest.substr(dot + 1);
-    rest = dot == std::string_view::npos ? std::string_view() : rest.substr(0, dot);
-  }
-  if (n > 5) return out;
-  if (n == 1) return {PodAnswer::nodata};
-  if (pods == PodMode::disabled) return out;
-  std::string_view ns = labels[1];
-  if (!has_namespace(ns)) return out;
-  if (n == 2) return {PodAnswer::nodata};
-  std::string_view label = labels[2];
-  if (label.size() > 45) return out;
-  // "1-2-3-4" is an IPv4 address; anything else with dashes an IPv6 one ("fd00--1").
+namespace {
+
+// "1-2-3-4" is an IPv4 address; anything else with dashes an IPv6 one ("fd00--1").
+bool pod_address(std::string_view label, IpKey& ip) {
+  if (label.size() > 45) return false;
   char text[48];
   size_t dashes = std::count(label.begin(), label.end(), '-');
   bool v4 = dashes == 3 && label.find("--") == std::string_view::npos;
   for (size_t i = 0; i < label.size(); ++i) text[i] = label[i] == '-' ? (v4 ? '.' : ':') : label[i];
   text[label.size()] = 0;
-  IpKey ip;
-  if (v4 && inet_pton(AF_INET, text, ip.b.data()) == 1) {
-    ip.v6 = false;
-  } else if (!v4 && inet_pton(AF_INET6, text, ip.b.data()) == 1) {
-    ip.v6 = true;
-  } else {
-    return out;
+  ip.v6 = !v4;
+  return inet_pton(v4 ? AF_INET : AF_INET6, text, ip.b.data()) == 1;
+}
+
+// The labels of `rel` from the right, at most 6; -1 when there are more.
+int labels_from_right(std::string_view rel, std::string_view (&labels)[6]) {
+  int n = 0;
+  while (!rel.empty()) {
+    if (n == 6) return -1;
+    size_t dot = rel.rfind('.');
+    labels[n++] = dot == std::string_view::npos ? rel : rel.substr(dot + 1);
+    rel = dot == std::string_view::npos ? std::string_view() : rel.substr(0, dot);
   }
+  return n;
+}
+
+}  // namespace
+
+PodAnswer ClusterIndex::pod(std::string_view rel) const {
+  PodAnswer out;
+  // Labels from the right: "pod", namespace, pod label, then at most two more (which
+  // CoreDNS parses as port and protocol, and ignores for pods).
+  std::string_view labels[6];
+  int n = labels_from_right(rel, labels);
+  if (n < 0 || n > 5) return out;  // too long a name
+  if (n == 1) return {PodAnswer::nodata};
+  if (pods == PodMode::disabled) return out;
+  std::string_view ns = labels[1];
+  if (!has_namespace(ns)) return out;
+  if (n == 2) return {PodAnswer::nodata};
+  IpKey ip;
+  if (!pod_address(labels[2], ip)) return out;
   if (pods == PodMode::verified && !PodMap::find(pod_ips, hash_pod(ns, ip), PodKey{ns, ip})) {
     return out;
   }

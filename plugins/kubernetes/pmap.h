@@ -103,6 +103,11 @@ class PMap {
   void each(F&& f) const {
     each_at(root_, f);
   }
+  // The same for the version under `root` (tests).
+  template <typename F>
+  static void walk(const PBranch* root, F&& f) {
+    each_at(root, f);
+  }
 
   // Frees every branch now (the whole map goes; no reader may still hold it).
   void destroy() {

@@ -40,6 +40,11 @@ json slice(const std::string& ns, const std::string& svc, const std::string& nam
           {"ports", json::array({{{"name", "http"}, {"port", 8080}, {"protocol", "TCP"}}})}};
 }
 
+json pod(const std::string& ns, const std::string& name, const std::string& ip) {
+  return {{"metadata", {{"namespace", ns}, {"name", name}}},
+          {"status", {{"podIP", ip}, {"podIPs", {{{"ip", ip}}}}}}};
+}
+
 json namespace_obj(const std::string& name) {
   return {{"metadata", {{"name", name}}}};
 }
@@ -257,10 +262,6 @@ TEST_CASE("kubernetes events: pods verified, addresses shared and moved", "[kube
   IndexOptions o;
   o.pods = PodMode::verified;
   Cluster c(o);
-  auto pod = [](const std::string& ns, const std::string& name, const std::string& ip) {
-    return json{{"metadata", {{"namespace", ns}, {"name", name}}},
-                {"status", {{"podIP", ip}, {"podIPs", {{{"ip", ip}}}}}}};
-  };
   c.put("Namespace", namespace_obj("ns"));
   c.put("Pod", pod("ns", "p1", "10.0.0.1"));
   c.put("Pod", pod("ns", "p2", "10.0.0.1"));  // on the host's network: the same address
@@ -278,7 +279,13 @@ TEST_CASE("kubernetes events: pods verified, addresses shared and moved", "[kube
   c.put("Pod", going);
   c.commit();
   CHECK(c.x->pod("10-0-0-2.ns.pod").kind == PodAnswer::nxdomain);
-  // A relist keeps the pods it lists and drops the others.
+}
+
+TEST_CASE("kubernetes events: a relist of pods drops the pods it does not list", "[kubernetes]") {
+  IndexOptions o;
+  o.pods = PodMode::verified;
+  Cluster c(o);
+  c.put("Namespace", namespace_obj("ns"));
   c.put("Pod", pod("ns", "p3", "10.0.0.3"));
   c.put("Pod", pod("ns", "p4", "10.0.0.4"));
   c.commit();
@@ -292,119 +299,116 @@ TEST_CASE("kubernetes events: pods verified, addresses shared and moved", "[kube
 
 namespace {
 
+std::string ip_text(const uint8_t* b, bool v6) {
+  std::string s;
+  for (int i = 0; i < (v6 ? 16 : 4); ++i) s += std::to_string(b[i]) + ":";
+  return s;
+}
+
+std::string describe(const NameRecord& r) {
+  std::set<std::string> parts;
+  for (auto& a : r.data.a) parts.insert("A " + ip_text(a.data(), false));
+  for (auto& a : r.data.aaaa) parts.insert("AAAA " + ip_text(a.data(), true));
+  for (auto& s : r.data.srv) {
+    parts.insert("SRV " + std::to_string(s.weight) + " " + std::to_string(s.port) + " " +
+                 std::string(s.target));
+  }
+  for (auto& e : r.data.extra)
+    parts.insert("X " + std::string(e.owner) + ip_text(e.addr.data(), e.v6));
+  std::string line = std::string(r.name) + " cname=" + std::string(r.data.cname);
+  for (auto& s : parts) line += " | " + s;
+  return line;
+}
+
+std::string describe(const PtrEntry& e) {
+  std::set<std::string> names;
+  for (uint32_t i = 0; i < e.count; ++i) {
+    auto& n = e.names()[i];
+    names.insert(std::string(n.name()) + (n.service ? "(svc)" : ""));
+  }
+  std::string line = "PTR " + ip_text(e.ip.b.data(), e.ip.v6);
+  for (auto& n : names) line += " " + n;
+  return line;
+}
+
 // Every name, PTR and namespace of a version, as text, to compare two versions whole.
 std::set<std::string> everything(const ClusterIndex* x) {
   std::set<std::string> out;
-  auto ip = [](const uint8_t* b, bool v6) {
-    std::string s;
-    for (int i = 0; i < (v6 ? 16 : 4); ++i) s += std::to_string(b[i]) + ":";
-    return s;
-  };
-  auto walk = [&](const PBranch* root, auto&& f) {
-    struct Walker {
-      static void go(const PBranch* n, decltype(f)& g) {
-        if (!n) return;
-        for (uint32_t i = 0; i < n->count; ++i) {
-          uintptr_t c = n->slots()[i];
-          if (c & 1)
-            g(reinterpret_cast<const void*>(c & ~uintptr_t{1}));
-          else
-            go(reinterpret_cast<const PBranch*>(c), g);
-        }
-      }
-    };
-    Walker::go(root, f);
-  };
-  walk(x->names, [&](const void* p) {
-    auto* r = static_cast<const NameRecord*>(p);
-    std::set<std::string> parts;
-    for (auto& a : r->data.a) parts.insert("A " + ip(a.data(), false));
-    for (auto& a : r->data.aaaa) parts.insert("AAAA " + ip(a.data(), true));
-    for (auto& s : r->data.srv)
-      parts.insert("SRV " + std::to_string(s.weight) + " " + std::to_string(s.port) + " " +
-                   std::string(s.target));
-    for (auto& e : r->data.extra)
-      parts.insert("X " + std::string(e.owner) + ip(e.addr.data(), e.v6));
-    std::string line = std::string(r->name) + " cname=" + std::string(r->data.cname);
-    for (auto& s : parts) line += " | " + s;
-    out.insert(line);
-  });
-  walk(x->ptr, [&](const void* p) {
-    auto* e = static_cast<const PtrEntry*>(p);
-    std::set<std::string> ns;
-    for (uint32_t i = 0; i < e->count; ++i) {
-      auto& n = e->names()[i];
-      ns.insert(std::string(n.name()) + (n.service ? "(svc)" : ""));
-    }
-    std::string line = "PTR " + ip(e->ip.b.data(), e->ip.v6);
-    for (auto& n : ns) line += " " + n;
-    out.insert(line);
-  });
-  walk(x->namespaces,
-       [&](const void* p) { out.insert("NS " + static_cast<const NamespaceEntry*>(p)->name); });
+  PMap<NameTraits>::walk(x->names, [&](const NameRecord* r) { out.insert(describe(*r)); });
+  PMap<PtrTraits>::walk(x->ptr, [&](const PtrEntry* e) { out.insert(describe(*e)); });
+  PMap<NamespaceTraits>::walk(x->namespaces,
+                              [&](const NamespaceEntry* n) { out.insert("NS " + n->name); });
   return out;
 }
 
 }  // namespace
 
-TEST_CASE("kubernetes events: any order of events ends as a whole build of the result",
-          "[kubernetes]") {
-  std::mt19937 rng(7);
-  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+namespace {
+
+// A cluster driven by random events, keeping the final objects as the source would see them.
+struct RandomCluster {
+  std::mt19937 rng{7};
   Cluster c;
-  // The final objects, kept as the source would see them.
   std::map<std::string, std::pair<std::string, json>> objects;  // key -> (kind, object)
-  auto put = [&](const char* kind, const json& o) {
+
+  int pick(int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); }
+  void put(const char* kind, const json& o) {
     objects[std::string(kind) + " " + key_of(o)] = {kind, o};
     c.put(kind, o);
-  };
-  auto del = [&](const char* kind, const std::string& key) {
+  }
+  void del(const char* kind, const std::string& key) {
     objects.erase(std::string(kind) + " " + key);
     c.del(kind, key);
-  };
-  for (int step = 0; step < 3000; ++step) {
-    std::string ns = "ns" + std::to_string(pick(3));
-    std::string svc = "s" + std::to_string(pick(6));
+  }
+  std::string cluster_ip() {
+    if (pick(3) == 0) return "None";
+    return "10.96." + std::to_string(pick(4)) + "." + std::to_string(pick(250));
+  }
+  std::vector<std::string> endpoints() {
+    std::vector<std::string> ips;
+    for (int i = pick(4); i > 0; --i) ips.push_back("10.244.0." + std::to_string(pick(12)));
+    return ips;
+  }
+  void step() {
+    std::string ns = "ns" + std::to_string(pick(3)), svc = "s" + std::to_string(pick(6));
+    std::string slice_name = svc + "-" + std::to_string(pick(2));
     switch (pick(7)) {
       case 0:
-        put("Namespace", namespace_obj(ns));
-        break;
+        return put("Namespace", namespace_obj(ns));
       case 1:
-        del("Namespace", "/" + ns);
-        break;
-      case 2: {
-        int kind = pick(3);
-        std::string ip = kind == 0
-                             ? "None"
-                             : "10.96." + std::to_string(pick(4)) + "." + std::to_string(pick(250));
-        put("Service", service(ns, svc, ip));
-        break;
-      }
+        return del("Namespace", "/" + ns);
+      case 2:
+        return put("Service", service(ns, svc, cluster_ip()));
       case 3:
-        del("Service", ns + "/" + svc);
-        break;
+        return del("Service", ns + "/" + svc);
       case 4:
-      case 5: {
-        std::vector<std::string> ips;
-        for (int i = pick(4); i > 0; --i) ips.push_back("10.244.0." + std::to_string(pick(12)));
-        put("EndpointSlice", slice(ns, svc, svc + "-" + std::to_string(pick(2)), ips, pick(5) > 0));
-        break;
-      }
+      case 5:
+        return put("EndpointSlice", slice(ns, svc, slice_name, endpoints(), pick(5) > 0));
       default:
-        del("EndpointSlice", ns + "/" + svc + "-" + std::to_string(pick(2)));
+        return del("EndpointSlice", ns + "/" + slice_name);
     }
-    if (pick(10) == 0) c.commit();  // bursts of several events
   }
-  c.commit();
+};
+
+}  // namespace
+
+TEST_CASE("kubernetes events: any order of events ends as a whole build of the result",
+          "[kubernetes]") {
+  RandomCluster r;
+  for (int step = 0; step < 3000; ++step) {
+    r.step();
+    if (r.pick(10) == 0) r.c.commit();  // bursts of several events
+  }
+  r.c.commit();
   // The whole build of the final objects, as the state file makes it.
   ClusterState st;
-  for (auto& [k, ko] : objects) {
+  for (auto& [k, ko] : r.objects) {
     std::string err;
     REQUIRE(parse_object(ko.second, ko.first, st, err));
   }
   auto whole = ClusterStore::from_state(st, IndexOptions{});
-  CHECK(everything(c.x) == everything(whole->root()));
-  CHECK(!everything(c.x).empty());
+  CHECK(everything(r.c.x) == everything(whole->root()));
+  CHECK(!everything(r.c.x).empty());
 }
 
 TEST_CASE("kubernetes events: old versions are freed once no reader holds them", "[kubernetes]") {
