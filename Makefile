@@ -23,7 +23,7 @@ bench: bench-deps build
 	/usr/bin/python3 bench/run --build $(BUILD)
 	/usr/bin/python3 bench/kubernetes --build $(BUILD)
 
-# The kubernetes plugin at cluster scale (a few minutes): 1,000 and 10,000 services against a
+# The kubernetes plugin at cluster scale (a few minutes): 1,000 to 10,000 services against a
 # scripted API server, EndpointSlice churn, 150,000 pods with `pods verified`; writes
 # bench/results/KUBERNETES.md, kubernetes.json and plots.
 bench-kubernetes: bench-deps build

@@ -50,7 +50,6 @@ class Kubernetes final : public Plugin {
   bool reload_if_changed();
   // Builds and publishes the index of the whole of `st` (the state file).
   void publish(const ClusterState& st);
-  const ClusterIndex* current_index() const { return index_.current(); }
   const KubernetesOptions& options() const { return opts_; }
 
  private:
