@@ -424,14 +424,16 @@ TEST_CASE("kubernetes events: old versions are freed once no reader holds them",
   store.apply("Namespace", "/ns", frag_of(namespace_obj("ns"), "Namespace"));
   store.apply("Service", "ns/web", frag_of(service("ns", "web", "10.96.0.1"), "Service"));
   Garbage g;
-  p.publish(store.commit(1, g), std::move(g));
+  const ClusterIndex* root_g = store.commit(1, g);
+  p.publish(root_g, std::move(g));
   CHECK(p.pending() == 0);
   {
     auto r = p.read(0);  // a query on worker 0, still answering
     REQUIRE(r.get());
     store.apply("Service", "ns/web", frag_of(service("ns", "web", "10.96.0.2"), "Service"));
     Garbage g2;
-    p.publish(store.commit(2, g2), std::move(g2));
+    const ClusterIndex* root_g2 = store.commit(2, g2);
+    p.publish(root_g2, std::move(g2));
     CHECK(p.pending() == 1);  // the reader's version is kept whole
     CHECK(Cluster::a(r.get(), "web.ns.svc") == V{"10.96.0.1"});
     auto r2 = p.read(1);
@@ -510,7 +512,8 @@ TEST_CASE("kubernetes events: readers on other threads see whole versions while 
     store.apply("EndpointSlice", "ns/db-1",
                 frag_of(slice("ns", "db", "db-1", {"10.244." + ip.substr(6)}), "EndpointSlice"));
     Garbage g2;
-    p.publish(store.commit(g, g2), std::move(g2));
+    const ClusterIndex* root_g2 = store.commit(g, g2);
+    p.publish(root_g2, std::move(g2));
   }
   done = true;
   r0.join();
