@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= 2
 BUILD_DEPS := cmake ninja-build g++ pkg-config libldns-dev libuv1-dev nlohmann-json3-dev catch2 \
-              libfmt-dev libssl-dev libcurl4-openssl-dev libyaml-dev
+              libfmt-dev libssl-dev libcurl4-openssl-dev libyaml-dev libsimdjson-dev
 TEST_DEPS := unbound knot-dnsutils bind9-dnsutils python3 python3-pytest dnsperf curl openssl \
              strace python3-yaml libcap2-bin iproute2
 RUN_DEPS := knot-dnsutils
@@ -11,8 +11,8 @@ RUN_DEPS := knot-dnsutils
 IMAGE_DEPS := podman runc debootstrap
 BENCH_DEPS := dnsdist unbound knot-resolver dnsperf gnuplot-nox python3
 
-.PHONY: run test test-sanitize build bench deps test-deps bench-deps run-deps image-deps clean \
-        fuzz soak image image-test
+.PHONY: run test test-sanitize build bench bench-kubernetes deps test-deps bench-deps run-deps \
+        image-deps clean fuzz soak image image-test
 
 # The example of what cxxdns is for (a cluster, fake IPs for the rest, explain, metrics), with
 # the commands to try printed after the banner.
@@ -34,10 +34,17 @@ image-test: image test-deps
 
 # Measures cxxdns against dnsdist, unbound, kresd and the floor on this machine (a few
 # minutes) and writes bench/results/REPORT.md, results.json and PNG plots; the micro
-# benchmarks run too.
+# benchmarks and the kubernetes scenario (bench-kubernetes) run too.
 bench: bench-deps build
 	ninja -C $(BUILD) -j$(JOBS) cxxdns_micro
 	/usr/bin/python3 bench/run --build $(BUILD)
+	/usr/bin/python3 bench/kubernetes --build $(BUILD)
+
+# The kubernetes plugin at cluster scale (a few minutes): 1,000 to 10,000 services against a
+# scripted API server, EndpointSlice churn, 150,000 pods with `pods verified`; writes
+# bench/results/KUBERNETES.md, kubernetes.json and plots.
+bench-kubernetes: bench-deps build
+	/usr/bin/python3 bench/kubernetes --build $(BUILD)
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer, -O1, in its
 # own build directory (CI runs it after `make test`).

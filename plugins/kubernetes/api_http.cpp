@@ -14,8 +14,28 @@ struct Transfer {
   std::string* error_body;
   CURL* curl;
   const CurlLibrary* lib;
+  const std::function<void(long)>* on_status;
   bool aborted = false;
+  bool status_told = false;
+
+  void tell_status(long status) {
+    if (status_told) return;
+    status_told = true;
+    if (*on_status) (*on_status)(status);
+  }
 };
+
+// The end of a header block ("\r\n") of a final response: its status is known.
+size_t on_header(char* data, size_t size, size_t n, void* p) {
+  auto* t = static_cast<Transfer*>(p);
+  std::string_view line(data, size * n);
+  if (line == "\r\n" || line == "\n") {
+    long status = 0;
+    t->lib->easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 200) t->tell_status(status);
+  }
+  return size * n;
+}
 
 size_t on_write(char* data, size_t size, size_t n, void* p) {
   auto* t = static_cast<Transfer*>(p);
@@ -59,7 +79,8 @@ curl_blob blob(const std::string& s) {
 
 HttpResult http_get(const ApiConfig& cfg, const std::string& path,
                     const std::function<bool(std::string_view)>& on_body,
-                    const std::atomic<bool>& stop, long total_timeout_s, std::string* error_body) {
+                    const std::atomic<bool>& stop, long total_timeout_s, std::string* error_body,
+                    const std::function<void(long)>& on_status) {
   HttpResult r;
   const CurlLibrary* lib = curl_library(&r.error);
   if (!lib) return r;
@@ -68,7 +89,7 @@ HttpResult http_get(const ApiConfig& cfg, const std::string& path,
     r.error = "curl_easy_init failed";
     return r;
   }
-  Transfer t{&on_body, &stop, error_body, c, lib};
+  Transfer t{&on_body, &stop, error_body, c, lib, &on_status};
   std::string url = cfg.server + path;
   lib->easy_setopt(c, CURLOPT_URL, url.c_str());
   lib->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -80,6 +101,8 @@ HttpResult http_get(const ApiConfig& cfg, const std::string& path,
   lib->easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 10L);
   lib->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
   lib->easy_setopt(c, CURLOPT_WRITEDATA, &t);
+  lib->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  lib->easy_setopt(c, CURLOPT_HEADERDATA, &t);
   lib->easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   lib->easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
   lib->easy_setopt(c, CURLOPT_XFERINFODATA, &t);
@@ -106,6 +129,7 @@ HttpResult http_get(const ApiConfig& cfg, const std::string& path,
   CURLcode rc = lib->easy_perform(c);
   lib->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
   r.aborted = t.aborted;
+  t.tell_status(r.status);  // no final header block came (a transport error)
   if (rc != CURLE_OK && !t.aborted) r.error = lib->easy_strerror(rc);
   lib->slist_free_all(headers);
   lib->easy_cleanup(c);

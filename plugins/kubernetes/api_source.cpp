@@ -1,11 +1,12 @@
 #include "plugins/kubernetes/api_source.h"
 
-#include <ctime>
 #include <nlohmann/json.hpp>
 #include <random>
 
 #include "core/log/log.h"
 #include "plugins/kubernetes/api_http.h"
+#include "plugins/kubernetes/api_json.h"
+#include "plugins/kubernetes/api_metrics.h"
 #include "plugins/kubernetes/heap_trim.h"
 #include "plugins/kubernetes/state_file.h"
 
@@ -13,17 +14,6 @@ namespace cxxdns::plugins::k8s {
 namespace {
 
 using json = nlohmann::json;
-
-std::string meta_field(const json& obj, const char* key) {
-  auto m = obj.find("metadata");
-  if (m == obj.end() || !m->is_object()) return {};
-  auto v = m->find(key);
-  return v != m->end() && v->is_string() ? v->get<std::string>() : std::string();
-}
-
-std::string object_key(const json& obj) {
-  return meta_field(obj, "namespace") + "/" + meta_field(obj, "name");
-}
 
 std::string url_escape(const std::string& s) {
   std::string out;
@@ -56,8 +46,11 @@ std::string status_text(const HttpResult& r, const std::string& body) {
 
 }  // namespace
 
-ApiSource::ApiSource(ApiConfig cfg, bool watch_pods, PublishFn publish)
-    : cfg_(std::move(cfg)), publish_(std::move(publish)) {
+ApiSource::ApiSource(ApiConfig cfg, bool watch_pods, ClusterStore& store, PublishFn publish)
+    : cfg_(std::move(cfg)),
+      host_(api_metrics::host_of(cfg_.server)),
+      store_(store),
+      publish_(std::move(publish)) {
   auto add = [&](const char* kind, const char* path) {
     auto k = std::make_unique<Kind>();
     k->kind = kind;
@@ -139,52 +132,71 @@ void ApiSource::run(Kind& k) {
 }
 
 ApiSource::Outcome ApiSource::list(Kind& k) {
-  std::map<std::string, ClusterState> objects;
   std::string rv, cont;
-  do {
-    std::string body, err_body;
-    std::string path = k.path + "?limit=500";
-    if (!cont.empty()) path += "&continue=" + url_escape(cont);
-    HttpResult r = http_get(
-        cfg_, path,
-        [&](std::string_view chunk) {
-          body.append(chunk);
-          return true;
-        },
-        stop_, 60, &err_body);
-    if (stop_.load()) return Outcome::failed;
-    if (r.status == 410) return Outcome::gone;  // the continue token expired: start over
-    if (r.status != 200 || !r.error.empty()) {
-      log::error("plugin/kubernetes: list {}: {}", k.path, status_text(r, err_body));
-      return Outcome::failed;
-    }
-    json doc;
-    try {
-      doc = json::parse(body);
-      if (!doc.is_object() || !doc.contains("items") || !doc["items"].is_array())
-        throw std::runtime_error("not a list");
-    } catch (const std::exception& e) {
-      log::error("plugin/kubernetes: list {}: bad response: {}", k.path, e.what());
-      return Outcome::failed;
-    }
-    for (auto& item : doc["items"]) {
-      ClusterState frag;
-      std::string err;
-      if (!parse_object(item, k.kind, frag, err)) {
-        log::warning("plugin/kubernetes: {} {}: {}; ignored", k.kind, object_key(item), err);
-        continue;
-      }
-      objects[object_key(item)] = std::move(frag);
-    }
-    rv = meta_field(doc, "resourceVersion");
-    cont = meta_field(doc, "continue");
-  } while (!cont.empty());
-  std::lock_guard lock(mu_);
-  k.objects = std::move(objects);
-  k.listed = true;
-  k.resource_version = rv.empty() ? "0" : rv;
-  publish_locked();
+  Outcome out = Outcome::ok;
+  {
+    bool first = true;
+    ApiJson json;  // its buffers (as big as a page) go before the heap is trimmed below
+    do {
+      std::string path = k.path + "?limit=500";
+      if (!cont.empty()) path += "&continue=" + url_escape(cont);
+      if (!list_page(k, path, first, json, rv, cont, out)) return out;
+      first = false;
+    } while (!cont.empty());
+  }
+  {
+    std::lock_guard lock(mu_);
+    store_.end_relist(k.kind);  // objects deleted while no watch ran go now
+    k.listed = true;
+    k.resource_version = rv.empty() ? "0" : rv;
+    publish_locked();
+  }
+  // The pages' JSON is freed: hand its pages back, once every kind is in (a trim while
+  // other lists still run would only make them fault the pages in again).
+  if (synced_.load()) give_back_freed_heap();
   return Outcome::ok;
+}
+
+bool ApiSource::list_page(Kind& k, const std::string& path, bool first, ApiJson& json,
+                          std::string& rv, std::string& cont, Outcome& out) {
+  std::string body, err_body;
+  auto began = std::chrono::steady_clock::now();
+  HttpResult r = http_get(
+      cfg_, path,
+      [&](std::string_view chunk) {
+        body.append(chunk);
+        return true;
+      },
+      stop_, 60, &err_body, [&](long status) { api_metrics::request_done(host_, status); });
+  api_metrics::list_took(
+      host_, std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+  out = Outcome::failed;
+  if (stop_.load()) return false;
+  if (r.status == 410) {  // the continue token expired: start over
+    out = Outcome::gone;
+    return false;
+  }
+  if (r.status != 200 || !r.error.empty()) {
+    log::error("plugin/kubernetes: list {}: {}", k.path, status_text(r, err_body));
+    return false;
+  }
+  ListPage page;
+  std::string err;
+  if (!json.list(body, k.kind, page, err)) {
+    log::error("plugin/kubernetes: list {}: bad response: {}", k.path, err);
+    return false;
+  }
+  body = std::string();
+  for (auto& bad : page.bad) log::warning("plugin/kubernetes: {}; ignored", bad);
+  rv = page.resource_version;
+  cont = page.cont;
+  std::lock_guard lock(mu_);
+  // A list replaces what was known of its kind: the first page starts a new generation,
+  // the last one (list()) drops what none of the pages had.
+  if (first) store_.begin_relist(k.kind);
+  for (auto& item : page.items) store_.apply(k.kind, item.key, item.frag);
+  out = Outcome::ok;
+  return true;
 }
 
 ApiSource::Outcome ApiSource::watch(Kind& k) {
@@ -195,6 +207,7 @@ ApiSource::Outcome ApiSource::watch(Kind& k) {
                      url_escape(k.resource_version) + "&timeoutSeconds=" + std::to_string(timeout);
   std::string pending, err_body;
   Outcome out = Outcome::ok;
+  ApiJson json;
   HttpResult r = http_get(
       cfg_, path,
       [&](std::string_view chunk) {
@@ -205,7 +218,7 @@ ApiSource::Outcome ApiSource::watch(Kind& k) {
           std::string_view line(pending.data() + start, nl - start);
           start = nl + 1;
           if (line.find_first_not_of(" \r\t") == std::string_view::npos) continue;
-          go_on = apply_event(k, line, out, changed);
+          go_on = apply_event(k, json, line, out, changed);
         }
         pending.erase(0, start);
         if (changed) {
@@ -214,7 +227,8 @@ ApiSource::Outcome ApiSource::watch(Kind& k) {
         }
         return go_on;
       },
-      stop_, timeout + 30, &err_body);
+      stop_, timeout + 30, &err_body,
+      [&](long status) { api_metrics::request_done(host_, status); });
   if (stop_.load()) return Outcome::failed;
   if (r.status == 410) return Outcome::gone;
   if (r.aborted) return out;
@@ -229,86 +243,63 @@ ApiSource::Outcome ApiSource::watch(Kind& k) {
   return Outcome::ok;
 }
 
-bool ApiSource::apply_event(Kind& k, std::string_view line, Outcome& out, bool& changed) {
-  json ev;
-  try {
-    ev = json::parse(line);
-  } catch (const json::exception& e) {
-    log::warning("plugin/kubernetes: watch {}: bad event: {}", k.path, e.what());
+bool ApiSource::apply_event(Kind& k, ApiJson& json, std::string_view line, Outcome& out,
+                            bool& changed) {
+  WatchEvent ev;
+  std::string err;
+  if (!json.event(line, k.kind, ev, err)) {
+    log::warning("plugin/kubernetes: watch {}: bad event: {}", k.path, err);
     out = Outcome::failed;
     return false;
   }
-  if (!ev.is_object() || !ev.contains("type") || !ev["type"].is_string() ||
-      !ev.contains("object") || !ev["object"].is_object()) {
-    log::warning("plugin/kubernetes: watch {}: event without type or object", k.path);
-    out = Outcome::failed;
-    return false;
-  }
-  const std::string type = ev["type"].get<std::string>();
-  const json& obj = ev["object"];
-  if (type == "ERROR") {
-    int code = obj.contains("code") && obj["code"].is_number_integer() ? obj["code"].get<int>() : 0;
-    if (code == 410) {
+  if (ev.type == "ERROR") {
+    if (ev.code == 410) {
       out = Outcome::gone;
     } else {
-      log::error("plugin/kubernetes: watch {}: error event: {}", k.path, obj.dump());
+      log::error("plugin/kubernetes: watch {}: error event: {}", k.path, ev.status);
       out = Outcome::failed;
     }
     return false;
   }
-  std::string rv = meta_field(obj, "resourceVersion");
-  if (type == "BOOKMARK") {
-    if (!rv.empty()) k.resource_version = rv;
-    return true;
+  if (ev.type != "BOOKMARK" && !apply_object(k, ev)) return true;
+  if (!ev.resource_version.empty()) k.resource_version = ev.resource_version;
+  changed |= ev.type != "BOOKMARK";
+  return true;
+}
+
+// An ADDED, MODIFIED or DELETED event into the store; false when it is not applied.
+bool ApiSource::apply_object(Kind& k, const WatchEvent& ev) {
+  bool put = ev.type == "ADDED" || ev.type == "MODIFIED";
+  if (!put && ev.type != "DELETED") {
+    log::warning("plugin/kubernetes: watch {}: unknown event type {}", k.path, ev.type);
+    return false;
   }
-  std::string key = object_key(obj);
-  ClusterState frag;
-  if (type == "ADDED" || type == "MODIFIED") {
-    std::string err;
-    if (!parse_object(obj, k.kind, frag, err)) {
-      log::warning("plugin/kubernetes: {} {}: {}; ignored", k.kind, key, err);
-      if (!rv.empty()) k.resource_version = rv;
-      return true;
-    }
-  } else if (type != "DELETED") {
-    log::warning("plugin/kubernetes: watch {}: unknown event type {}", k.path, type);
-    return true;
+  if (put && !ev.object_error.empty()) {
+    log::warning("plugin/kubernetes: {} {}: {}; ignored", k.kind, ev.key, ev.object_error);
+    if (!ev.resource_version.empty()) k.resource_version = ev.resource_version;
+    return false;
   }
-  {
-    std::lock_guard lock(mu_);
-    if (type == "DELETED")
-      k.objects.erase(key);
-    else
-      k.objects[key] = std::move(frag);
-  }
-  if (!rv.empty()) k.resource_version = rv;
-  changed = true;
+  std::lock_guard lock(mu_);
+  if (put)
+    store_.apply(k.kind, ev.key, ev.frag);
+  else
+    store_.remove(k.kind, ev.key);
   return true;
 }
 
 void ApiSource::publish_locked() {
   for (auto& k : kinds_)
     if (!k->listed) return;  // serve nothing partial: SERVFAIL until every kind is in
-  ClusterState st;
-  for (auto& k : kinds_) {
-    for (auto& [key, f] : k->objects) {
-      st.namespaces.insert(st.namespaces.end(), f.namespaces.begin(), f.namespaces.end());
-      st.services.insert(st.services.end(), f.services.begin(), f.services.end());
-      st.endpoints.insert(st.endpoints.end(), f.endpoints.begin(), f.endpoints.end());
-      st.pods.insert(st.pods.end(), f.pods.begin(), f.pods.end());
-    }
-  }
-  st.modified = static_cast<int64_t>(std::time(nullptr));
-  publish_(st);
+  if (!store_.changed() && synced_.load()) return;
+  publish_();
   if (!synced_.exchange(true)) {
+    auto c = store_.counts();
     log::info(
         "plugin/kubernetes: synced with the API server: {} namespaces, {} services, {} "
         "endpoint sets, {} pods",
-        st.namespaces.size(), st.services.size(), st.endpoints.size(), st.pods.size());
+        c.namespaces, c.services, c.endpoint_sets, c.pods);
     cv_.notify_all();
   }
-  st = ClusterState{};
-  give_back_freed_heap();
 }
 
 }  // namespace cxxdns::plugins::k8s

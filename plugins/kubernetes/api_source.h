@@ -1,14 +1,15 @@
 // The API server source: lists then watches Namespaces, Services, EndpointSlices (and Pods
-// for `pods verified`) as CoreDNS's informers do, keeps the DNS fields of each object, and
-// after each change hands a whole new ClusterState to `publish` (which builds the index and
-// swaps the Snapshot). All API I/O runs on the source's own threads, one per kind.
+// for `pods verified`) as CoreDNS's informers do, and hands each object's DNS fields to a
+// ClusterStore as it comes (a list item, an event). After the events of one read from the
+// server (one event, or a burst of them) it calls `publish`, which commits what changed into
+// a new version of the index. All API I/O runs on the source's own threads, one per kind;
+// the store is only touched under the source's lock.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,14 +18,16 @@
 #include <vector>
 
 #include "plugins/kubernetes/api_config.h"
-#include "plugins/kubernetes/cluster_state.h"
+#include "plugins/kubernetes/api_json.h"
+#include "plugins/kubernetes/cluster_store.h"
 
 namespace cxxdns::plugins::k8s {
 
 class ApiSource {
  public:
-  using PublishFn = std::function<void(const ClusterState&)>;
-  ApiSource(ApiConfig cfg, bool watch_pods, PublishFn publish);
+  // Called under the source's lock once every kind is listed and the store has changed.
+  using PublishFn = std::function<void()>;
+  ApiSource(ApiConfig cfg, bool watch_pods, ClusterStore& store, PublishFn publish);
   ~ApiSource();
 
   void start();
@@ -39,8 +42,7 @@ class ApiSource {
 
  private:
   struct Kind {
-    std::string kind, path;                       // "Service", "/api/v1/services"
-    std::map<std::string, ClusterState> objects;  // "ns/name" -> its DNS fields
+    std::string kind, path;  // "Service", "/api/v1/services"
     bool listed = false;
     std::string resource_version;
     std::thread thread;
@@ -49,16 +51,22 @@ class ApiSource {
 
   void run(Kind& k);
   Outcome list(Kind& k);
+  // One page of a list: its items in the store; false with `out` set when it failed.
+  bool list_page(Kind& k, const std::string& path, bool first, ApiJson& json, std::string& rv,
+                 std::string& cont, Outcome& out);
   Outcome watch(Kind& k);
   // Applies one watch event line; returns false to end the watch (`out` says why).
-  bool apply_event(Kind& k, std::string_view line, Outcome& out, bool& changed);
+  bool apply_event(Kind& k, ApiJson& json, std::string_view line, Outcome& out, bool& changed);
+  bool apply_object(Kind& k, const WatchEvent& ev);
   void publish_locked();
   void sleep_for(std::chrono::milliseconds d);
 
   ApiConfig cfg_;
+  std::string host_;  // the metrics' host label
+  ClusterStore& store_;
   PublishFn publish_;
   std::vector<std::unique_ptr<Kind>> kinds_;
-  std::mutex mu_;  // kinds' objects, publishing
+  std::mutex mu_;  // the store, publishing
   std::condition_variable cv_;
   std::atomic<bool> stop_{false}, synced_{false};
   bool started_ = false;

@@ -1,5 +1,6 @@
-// ClusterState: the Kubernetes objects DNS needs, with only the fields DNS reads. A source
-// (the state file today, the API server later) builds one; the index is made from it.
+// ClusterState: the Kubernetes objects DNS needs, with only the fields DNS reads, as a
+// source parses them (the state file, or one API object at a time); ClusterStore keeps them
+// in a compact form and makes the index from them.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +22,7 @@ struct Port {
   std::string name;      // may be empty
   std::string protocol;  // "TCP", "UDP", "SCTP"
   int32_t port = -1;     // -1: an endpoint set without ports
+  bool operator==(const Port&) const = default;
 };
 
 struct Service {
@@ -46,6 +48,9 @@ struct EndpointSet {
   bool from_slice = false;
   std::vector<EndpointAddress> addresses;
   std::vector<Port> ports;
+  // Its endpoints.kubernetes.io/last-change-trigger-time (unix ns; 0 without): when the
+  // change it carries was made, for the DNS programming duration.
+  int64_t trigger_ns = 0;
 };
 
 struct Pod {

@@ -1,25 +1,21 @@
-// ClusterIndex: every name the cluster answers for, prebuilt from a ClusterState so that a
-// query is one hash lookup on its (lower-case) name. Immutable; swapped whole.
+// ClusterIndex: every name the cluster answers for, so that a query is one lookup on its
+// (lower-case) name. One ClusterIndex is one version: immutable once published, and made by
+// ClusterStore (cluster_store.h) from the previous version by changing only what an object
+// changed. The maps are persistent (pmap.h): a version shares every node it did not change
+// with the one before it.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "plugins/kubernetes/cluster_state.h"
 #include "plugins/kubernetes/labels.h"
+#include "plugins/kubernetes/pmap.h"
 
 namespace cxxdns::plugins::k8s {
-
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-template <typename V>
-using NameMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
 enum class PodMode { disabled, insecure, verified };
 
@@ -36,23 +32,35 @@ struct IndexOptions {
 using Addr4 = std::array<uint8_t, 4>;
 using Addr6 = std::array<uint8_t, 16>;
 
+// A run of T stored elsewhere (in the service's block).
+template <typename T>
+struct Span {
+  const T* ptr = nullptr;
+  uint32_t len = 0;
+  const T* begin() const { return ptr; }
+  const T* end() const { return ptr + len; }
+  size_t size() const { return len; }
+  bool empty() const { return len == 0; }
+  const T& operator[](size_t i) const { return ptr[i]; }
+};
+
 struct SrvData {
   uint16_t weight = 0, port = 0;
-  std::string target;  // relative to the zone ("web.default.svc"), or absolute when it ends in "."
+  std::string_view target;  // relative to the zone ("web.default.svc"), or absolute ("x.com.")
 };
 struct ExtraData {
-  std::string owner;  // relative to the zone
+  std::string_view owner;  // relative to the zone
   bool v6 = false;
   Addr6 addr{};  // first 4 bytes for IPv4
 };
 
 // What one name holds; all empty: the name exists without data (NODATA).
 struct NameData {
-  std::vector<Addr4> a;
-  std::vector<Addr6> aaaa;
-  std::string cname;  // absolute, for ExternalName services
-  std::vector<SrvData> srv;
-  std::vector<ExtraData> extra;  // the SRV targets' addresses
+  Span<Addr4> a;
+  Span<Addr6> aaaa;
+  std::string_view cname;  // absolute, for ExternalName services
+  Span<SrvData> srv;
+  Span<ExtraData> extra;  // the SRV targets' addresses
 };
 
 struct PodAnswer {
@@ -60,20 +68,105 @@ struct PodAnswer {
   Addr6 addr{};
 };
 
+// An address as a key: IPv4 in the first 4 bytes.
+struct IpKey {
+  Addr6 b{};
+  bool v6 = false;
+  bool operator==(const IpKey&) const = default;
+  size_t size() const { return v6 ? 16 : 4; }
+};
+uint64_t hash_ip(const IpKey& ip);
+uint64_t hash_text(std::string_view s);
+
+// --- The leaves of the maps (owned by the store; immutable once published).
+
+struct NameRecord {
+  std::string_view name;  // relative to the zone, lower case, no final dot
+  NameData data;
+};
+
+// A name a PTR answers with, relative to the primary zone (added when answering).
+struct PtrName {
+  const char* text = nullptr;
+  uint32_t len = 0;
+  bool service = false;
+  uint64_t order = 0;  // services before endpoints, then in the order they came
+  std::string_view name() const { return {text, len}; }
+};
+// The names of one address, in one allocation: there are as many of these as endpoints.
+struct PtrEntry {
+  uint64_t epoch = 0;
+  IpKey ip;
+  uint32_t count = 0;
+  const PtrName* names() const { return reinterpret_cast<const PtrName*>(this + 1); }
+  static PtrEntry* make(uint64_t epoch, const IpKey& ip, const std::vector<PtrName>& names);
+  static void release(void* e);  // frees what make() made
+};
+
+struct NamespaceEntry {
+  uint64_t hash = 0;
+  std::string name;  // an exposed namespace, lower case
+};
+
+// One (namespace, address) that a pod has: 32 bytes, there may be 150,000 of them.
+struct PodEntry {
+  const std::string* ns = nullptr;  // interned by the store
+  IpKey ip;
+  uint32_t pods = 0;  // how many pods have it (the writer's count; readers do not read it)
+};
+
+struct NameTraits {
+  using Leaf = NameRecord;
+  using Key = std::string_view;
+  static uint64_t hash(const Leaf& l) { return hash_text(l.name); }
+  static Key key(const Leaf& l) { return l.name; }
+  static bool match(const Leaf& l, Key k) { return l.name == k; }
+};
+struct PtrTraits {
+  using Leaf = PtrEntry;
+  using Key = IpKey;
+  static uint64_t hash(const Leaf& l) { return hash_ip(l.ip); }
+  static Key key(const Leaf& l) { return l.ip; }
+  static bool match(const Leaf& l, const Key& k) { return l.ip == k; }
+};
+struct NamespaceTraits {
+  using Leaf = NamespaceEntry;
+  using Key = std::string_view;
+  static uint64_t hash(const Leaf& l) { return l.hash; }
+  static Key key(const Leaf& l) { return l.name; }
+  static bool match(const Leaf& l, Key k) { return l.name == k; }
+};
+struct PodKey {
+  std::string_view ns;
+  IpKey ip;
+};
+uint64_t hash_pod(std::string_view ns, const IpKey& ip);
+struct PodTraits {
+  using Leaf = PodEntry;
+  using Key = PodKey;
+  static uint64_t hash(const Leaf& l) { return hash_pod(*l.ns, l.ip); }
+  static Key key(const Leaf& l) { return {*l.ns, l.ip}; }
+  static bool match(const Leaf& l, const Key& k) { return l.ip == k.ip && *l.ns == k.ns; }
+};
+
 struct ClusterIndex {
-  // Names relative to the zone, without the final dot: "" (apex), "svc", "default.svc",
-  // "web.default.svc", "_http._tcp.web.default.svc", "web-0.web.default.svc".
-  NameMap<NameData> names;
-  NameMap<std::vector<std::string>> ptr;  // "1.0.96.10.in-addr.arpa." -> absolute names
-  NameMap<bool> namespaces;               // exposed namespaces
-  NameMap<bool> pod_ips;                  // namespace + '/' + raw address bytes
+  const PBranch* names = nullptr;       // NameRecord by relative name
+  const PBranch* ptr = nullptr;         // PtrEntry by address
+  const PBranch* namespaces = nullptr;  // NamespaceEntry: the exposed namespaces
+  const PBranch* pod_ips = nullptr;     // PodEntry by namespace and address (pods verified)
   PodMode pods = PodMode::disabled;
   int64_t serial = 0;
 
+  // `rel`: a lower-case name relative to the zone, without the final dot ("" is the apex,
+  // "web.default.svc"). Null when the name does not exist; a NameData with nothing in it
+  // when it exists without data.
+  const NameData* find_name(std::string_view rel) const;
+  // `qname`: a lower-case reverse name ("1.0.96.10.in-addr.arpa."). The names to answer
+  // with (relative to the primary zone); empty when there are none.
+  Span<PtrName> find_ptr(std::string_view qname) const;
+  bool has_namespace(std::string_view ns) const;
   // `rel` is a name relative to the zone whose last label is "pod".
   PodAnswer pod(std::string_view rel) const;
 };
-
-ClusterIndex build_index(const ClusterState& st, const IndexOptions& o);
 
 }  // namespace cxxdns::plugins::k8s

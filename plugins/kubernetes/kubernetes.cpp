@@ -1,10 +1,13 @@
 #include "plugins/kubernetes/kubernetes.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <ctime>
 
 #include "core/dns/writer.h"
 #include "core/log/log.h"
+#include "plugins/kubernetes/api_metrics.h"
 #include "plugins/kubernetes/heap_trim.h"
 #include "plugins/kubernetes/state_file.h"
 #include "plugins/pkg/trace.h"
@@ -46,8 +49,9 @@ Kubernetes::Kubernetes(KubernetesOptions opts, int workers)
       watch_(opts_.state_file, "plugin/kubernetes",
              [this](const std::string& text, int64_t mtime) { return load_state(text, mtime); }) {
   if (opts_.state_file.empty()) {
-    api_ = std::make_unique<ApiSource>(opts_.api, opts_.index.pods == PodMode::verified,
-                                       [this](const ClusterState& st) { publish(st); });
+    store_ = std::make_unique<ClusterStore>(opts_.index);
+    api_ = std::make_unique<ApiSource>(opts_.api, opts_.index.pods == PodMode::verified, *store_,
+                                       [this] { publish_api(); });
   }
   reload_if_changed();
 }
@@ -57,8 +61,24 @@ Kubernetes::~Kubernetes() {
 }
 
 void Kubernetes::publish(const ClusterState& st) {
-  index_.publish(std::make_shared<const ClusterIndex>(build_index(st, opts_.index)));
+  auto fresh = ClusterStore::from_state(st, opts_.index);
+  Garbage old;
+  if (file_store_) old.add_object(file_store_.release());  // once no query reads it
+  index_.publish(fresh->root(), std::move(old));
+  file_store_ = std::move(fresh);
   loaded_.store(true, std::memory_order_release);
+}
+
+void Kubernetes::publish_api() {
+  Garbage garbage;
+  const ClusterIndex* root = store_->commit(static_cast<int64_t>(std::time(nullptr)), garbage);
+  index_.publish(root, std::move(garbage));
+  loaded_.store(true, std::memory_order_release);
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
+  for (int64_t changed_ns : store_->take_programmed()) {
+    api_metrics::programmed(static_cast<double>(now_ns - changed_ns) / 1e9);
+  }
 }
 
 bool Kubernetes::load_state(const std::string& text, int64_t mtime_sec) {
@@ -87,14 +107,18 @@ void Kubernetes::start(ControlInfo& control) {
     api_->start();
     if (!api_->wait_synced(std::chrono::seconds(5)))
       log::warning("plugin/kubernetes: starting server with unsynced Kubernetes API");
-    return;
   }
-  watch_.start(control.loop, 1000);
+  // Every second: the state file, if changed; and old versions that a query still held when
+  // they were replaced (freed at once otherwise), so that none waits for the next change.
+  timer_.start(control.loop, 1000, 1000, [this] {
+    reload_if_changed();
+    index_.reclaim();
+  });
 }
 
 void Kubernetes::stop() {
   if (api_) api_->stop();
-  watch_.stop();
+  timer_.close();
 }
 
 Lookup Kubernetes::lookup(QueryContext& ctx, const ClusterIndex& x, std::string_view rel) const {
@@ -111,10 +135,8 @@ Lookup Kubernetes::lookup(QueryContext& ctx, const ClusterIndex& x, std::string_
     l.result = Lookup::nodata;  // CoreDNS gives SOA only at the apex, NODATA below it
   } else if (is_reverse(qname)) {
     if (q.qtype != dns::type::PTR) return l;
-    if (auto it = x.ptr.find(qname); it != x.ptr.end()) {
-      l.ptrs = &it->second;
-      l.result = Lookup::answer;
-    }
+    l.ptrs = x.find_ptr(qname);
+    if (!l.ptrs.empty()) l.result = Lookup::answer;
   } else if (q.qtype == dns::type::TXT && rel == "dns-version") {
     l.version = true;
     l.result = Lookup::answer;
@@ -124,8 +146,7 @@ Lookup Kubernetes::lookup(QueryContext& ctx, const ClusterIndex& x, std::string_
     const bool match = (q.qtype == dns::type::A && l.pod.kind == PodAnswer::v4) ||
                        (q.qtype == dns::type::AAAA && l.pod.kind == PodAnswer::v6);
     l.result = match ? Lookup::answer : Lookup::nodata;
-  } else if (auto it = x.names.find(rel); it != x.names.end()) {
-    l.data = &it->second;
+  } else if ((l.data = x.find_name(rel))) {
     const NameData& d = *l.data;
     bool has = false;
     switch (q.qtype) {
@@ -154,7 +175,8 @@ Verdict Kubernetes::serve(QueryContext& ctx) {
     pkg::note(ctx, "kubernetes", "not a cluster zone, next");
     return ctx.next();
   }
-  const ClusterIndex* x = index_.get(ctx.worker().index);
+  auto reading = index_.read(ctx.worker().index);  // this version until the answer is written
+  const ClusterIndex* x = reading.get();
   if (!x) {
     // Before the first state CoreDNS answers SERVFAIL (it has not synced).
     if (opts_.fallthrough.through(q.qname_lower)) return ctx.next();
@@ -258,9 +280,11 @@ Verdict Kubernetes::answer(QueryContext& ctx, const ClusterIndex& x, int zone_in
     } else if (join("ns.dns", zone, target)) {
       w.name_rr(q.qname, dns::type::NS, ttl, target);
     }
-  } else if (found.ptrs) {
-    for (auto& n : *found.ptrs) {
-      if (join(n, "", target)) w.name_rr(q.qname, dns::type::PTR, ttl, target);
+  } else if (!found.ptrs.empty()) {
+    for (auto& n : found.ptrs) {
+      if (join(n.name(), opts_.index.primary_zone, target)) {
+        w.name_rr(q.qname, dns::type::PTR, ttl, target);
+      }
     }
   } else if (found.version) {
     w.begin_rr(q.qname, dns::type::TXT, dns::cls::IN, kVersionTtl);

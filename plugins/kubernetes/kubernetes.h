@@ -9,12 +9,14 @@
 #include <vector>
 
 #include "core/plugin/context.h"
-#include "core/plugin/snapshot.h"
 #include "plugins/kubernetes/api_config.h"
 #include "plugins/kubernetes/api_source.h"
+#include "plugins/kubernetes/cluster_store.h"
 #include "plugins/kubernetes/index.h"
+#include "plugins/kubernetes/published.h"
 #include "plugins/pkg/fall.h"
 #include "plugins/pkg/file_watch.h"
+#include "plugins/pkg/timer.h"
 #include "plugins/pkg/zones.h"
 
 namespace cxxdns::plugins::k8s {
@@ -39,7 +41,7 @@ struct Lookup {
   enum Result { answer, nodata, nxdomain } result = nxdomain;
   const NameData* data = nullptr;                  // a service or endpoint name
   PodAnswer pod;                                   // a pod name
-  const std::vector<std::string>* ptrs = nullptr;  // a reverse name
+  Span<PtrName> ptrs;                              // a reverse name
   bool version = false;                            // dns-version TXT
   bool apex = false;                               // the zone itself (SOA, NS)
 };
@@ -50,7 +52,8 @@ class Kubernetes final : public Plugin {
   ~Kubernetes() override;
   std::string_view name() const override { return "kubernetes"; }
   Verdict serve(QueryContext& ctx) override;
-  // On the control loop: the state file's watch, or the API source's first sync.
+  // On the control loop: the API source's first sync, and a timer for the state file and
+  // for freeing old versions.
   void start(ControlInfo& control);
   void stop();
   // For /ready: true once a cluster state is in.
@@ -59,22 +62,26 @@ class Kubernetes final : public Plugin {
   // Re-reads the state file when its modification time or size changed. A file that
   // does not parse is logged and the last good state keeps serving. True when swapped.
   bool reload_if_changed() { return !opts_.state_file.empty() && watch_.check(); }
-  // Builds and publishes the index of `st` (what any source calls).
+  // Builds and publishes the index of the whole of `st` (the state file).
   void publish(const ClusterState& st);
-  std::shared_ptr<const ClusterIndex> index() const { return index_.current(); }
   const KubernetesOptions& options() const { return opts_; }
 
  private:
   bool load_state(const std::string& text, int64_t mtime_sec);
+  // The API source changed the store: commit and publish (under the source's lock).
+  void publish_api();
   Lookup lookup(QueryContext& ctx, const ClusterIndex& x, std::string_view rel) const;
   Verdict answer(QueryContext& ctx, const ClusterIndex& x, int zone, const Lookup& found) const;
 
   KubernetesOptions opts_;
   pkg::Zones zones_;
-  Snapshot<ClusterIndex> index_;
+  Published<ClusterIndex> index_;
+  std::unique_ptr<ClusterStore> store_;       // the API source's, changed per object
+  std::unique_ptr<ClusterStore> file_store_;  // the state file's, made whole on each load
   std::atomic<bool> loaded_{false};
   pkg::FileWatch watch_;
   std::unique_ptr<ApiSource> api_;
+  pkg::Timer timer_;
 };
 
 }  // namespace cxxdns::plugins::k8s

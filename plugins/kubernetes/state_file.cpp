@@ -2,163 +2,50 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <stdexcept>
+
+#include <string_view>
+#include "plugins/kubernetes/object_fields.h"
 
 namespace cxxdns::plugins::k8s {
 namespace {
 
 using json = nlohmann::json;
+using fields::ShapeError;
 
-// A document that is valid JSON but not the shape of a Kubernetes List.
-struct ShapeError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+// object_fields.h's view of an nlohmann DOM.
+class NView {
+ public:
+  explicit NView(const json& j) : j_(&j) {}
+  bool is_object() const { return j_->is_object(); }
+  bool is_array() const { return j_->is_array(); }
+  bool is_string() const { return j_->is_string(); }
+  bool is_int() const { return j_->is_number_integer(); }
+  bool is_bool() const { return j_->is_boolean(); }
+  std::optional<NView> find(const char* key) const {
+    auto it = j_->find(key);
+    if (it == j_->end() || it->is_null()) return std::nullopt;
+    return NView(*it);
+  }
+  std::string_view text() const { return j_->get_ref<const std::string&>(); }
+  int64_t int_value() const { return j_->get<int64_t>(); }
+  bool bool_value() const { return j_->get<bool>(); }
+  template <typename F>
+  void each(F&& f) const {
+    for (auto& x : *j_) f(NView(x));
+  }
+  template <typename F>
+  void each_member(F&& f) const {
+    for (auto& [k, v] : j_->items()) f(std::string_view(k), NView(v));
+  }
+
+ private:
+  const json* j_;
 };
 
-[[noreturn]] void shape(const std::string& where, const std::string& what) {
-  throw ShapeError(where + ": " + what);
-}
-
-const json* member(const json& j, const char* key, const std::string& where) {
-  if (!j.is_object()) shape(where, "not an object");
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return nullptr;
-  return &*it;
-}
-
-std::string str(const json& j, const char* key, const std::string& where) {
-  const json* v = member(j, key, where);
-  if (!v) return {};
-  if (!v->is_string()) shape(where, std::string(key) + " is not a string");
-  return v->get<std::string>();
-}
-
-const json& object(const json& j, const char* key, const std::string& where) {
-  static const json empty = json::object();
-  const json* v = member(j, key, where);
-  if (!v) return empty;
-  if (!v->is_object()) shape(where, std::string(key) + " is not an object");
-  return *v;
-}
-
-const json& array(const json& j, const char* key, const std::string& where) {
-  static const json empty = json::array();
-  const json* v = member(j, key, where);
-  if (!v) return empty;
-  if (!v->is_array()) shape(where, std::string(key) + " is not an array");
-  return *v;
-}
-
-Labels labels(const json& meta, const std::string& where) {
-  Labels out;
-  for (auto& [k, v] : object(meta, "labels", where).items()) {
-    if (!v.is_string()) shape(where, "label " + k + " is not a string");
-    out[k] = v.get<std::string>();
-  }
-  return out;
-}
-
-std::vector<Port> ports(const json& j, const std::string& where) {
-  std::vector<Port> out;
-  for (auto& p : array(j, "ports", where)) {
-    Port port;
-    port.name = str(p, "name", where);
-    port.protocol = str(p, "protocol", where);
-    if (port.protocol.empty()) port.protocol = "TCP";
-    const json* n = member(p, "port", where);
-    if (!n || !n->is_number_integer()) shape(where, "a port without a numeric port");
-    port.port = n->get<int32_t>();
-    out.push_back(std::move(port));
-  }
-  return out;
-}
-
-EndpointAddress address(const json& a, const std::string& ip, bool ready,
-                        const std::string& where) {
-  EndpointAddress e;
-  e.ip = ip;
-  e.ready = ready;
-  e.hostname = str(a, "hostname", where);
-  const json& ref = object(a, "targetRef", where);
-  if (str(ref, "kind", where) == "Pod") e.pod_name = str(ref, "name", where);
-  return e;
-}
-
-void add_item(const json& item, size_t index, ClusterState& st, std::string_view list_kind = {}) {
-  std::string where = "items[" + std::to_string(index) + "]";
-  std::string kind = str(item, "kind", where);
-  if (kind.empty()) kind = list_kind;  // the API's list items carry no kind
-  const json& meta = object(item, "metadata", where);
-  std::string name = str(meta, "name", where);
-  std::string ns = str(meta, "namespace", where);
-  where += " (" + kind + " " + (ns.empty() ? name : ns + "/" + name) + ")";
-  if (kind == "Namespace") {
-    st.namespaces.push_back({name, labels(meta, where)});
-  } else if (kind == "Service") {
-    Service s;
-    s.ns = ns;
-    s.name = name;
-    s.labels = labels(meta, where);
-    const json& spec = object(item, "spec", where);
-    std::string type = str(spec, "type", where);
-    std::string cip = str(spec, "clusterIP", where);
-    s.headless = cip == "None";
-    for (auto& ip : array(spec, "clusterIPs", where)) {
-      if (!ip.is_string()) shape(where, "clusterIPs holds a non-string");
-      if (ip.get<std::string>() != "None") s.cluster_ips.push_back(ip.get<std::string>());
-    }
-    if (s.cluster_ips.empty() && !cip.empty() && cip != "None") s.cluster_ips.push_back(cip);
-    if (type == "ExternalName") s.external_name = str(spec, "externalName", where);
-    s.ports = ports(spec, where);
-    st.services.push_back(std::move(s));
-  } else if (kind == "EndpointSlice") {
-    EndpointSet e;
-    e.ns = ns;
-    e.from_slice = true;
-    e.labels = labels(meta, where);
-    auto it = e.labels.find("kubernetes.io/service-name");
-    if (it == e.labels.end()) return;  // not managed for a Service: no DNS name
-    e.service = it->second;
-    std::string at = str(item, "addressType", where);
-    if (at != "IPv4" && at != "IPv6") return;  // FQDN slices carry no addresses we serve
-    for (auto& ep : array(item, "endpoints", where)) {
-      const json& cond = object(ep, "conditions", where);
-      const json* ready = member(cond, "ready", where);
-      if (ready && !ready->is_boolean()) shape(where, "conditions.ready is not a boolean");
-      bool is_ready = !ready || ready->get<bool>();  // unknown readiness counts as ready
-      for (auto& ip : array(ep, "addresses", where)) {
-        if (!ip.is_string()) shape(where, "addresses holds a non-string");
-        e.addresses.push_back(address(ep, ip.get<std::string>(), is_ready, where));
-      }
-    }
-    e.ports = ports(item, where);
-    st.endpoints.push_back(std::move(e));
-  } else if (kind == "Endpoints") {
-    for (auto& sub : array(item, "subsets", where)) {
-      EndpointSet e;
-      e.ns = ns;
-      e.service = name;
-      e.labels = labels(meta, where);
-      for (auto& a : array(sub, "addresses", where))
-        e.addresses.push_back(address(a, str(a, "ip", where), true, where));
-      for (auto& a : array(sub, "notReadyAddresses", where))
-        e.addresses.push_back(address(a, str(a, "ip", where), false, where));
-      e.ports = ports(sub, where);
-      st.endpoints.push_back(std::move(e));
-    }
-  } else if (kind == "Pod") {
-    if (member(meta, "deletionTimestamp", where)) return;  // going away: not served
-    Pod p;
-    p.ns = ns;
-    p.name = name;
-    const json& status = object(item, "status", where);
-    for (auto& ip : array(status, "podIPs", where)) p.ips.push_back(str(ip, "ip", where));
-    if (p.ips.empty()) {
-      std::string ip = str(status, "podIP", where);
-      if (!ip.empty()) p.ips.push_back(ip);
-    }
-    st.pods.push_back(std::move(p));
-  }
-  // Other kinds are not DNS data; a List from kubectl may hold them.
+void add_item(const json& item, size_t index, ClusterState& st, std::string_view kind = {}) {
+  fields::add_item(NView(item), index, st, kind);
 }
 
 std::string line_column(std::string_view text, size_t byte) {
@@ -212,9 +99,11 @@ bool parse_state(std::string_view text, ClusterState& out, std::string& error) {
   }
   return shape_checked(error, [&] {
     ClusterState st;
-    if (!doc.is_object()) shape("document", "not a JSON object");
+    if (!doc.is_object()) fields::shape("document", "not a JSON object");
     if (doc.contains("items")) {
-      const json& items = array(doc, "items", "document");
+      static const json none = json::array();
+      const json& items = doc["items"].is_null() ? none : doc["items"];
+      if (!items.is_array()) fields::shape("document", "items is not an array");
       for (size_t i = 0; i < items.size(); ++i) add_item(items[i], i, st);
     } else {
       add_item(doc, 0, st);  // a single object, as `kubectl get svc x -o json` prints

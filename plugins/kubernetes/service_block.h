@@ -1,0 +1,83 @@
+// One service's part of the index: every name it answers for (its A/AAAA/SRV name, the SRV
+// names of its named ports, its endpoints' names) with their records, and the PTR names of
+// its addresses, in one immutable block. A change to the service or its endpoints builds a
+// new block from the objects below (in time proportional to the service), and the store
+// swaps the block's names in the index.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "plugins/kubernetes/index.h"
+
+namespace cxxdns::plugins::k8s {
+
+// --- The DNS fields of the objects, as the store keeps them (compact: parsed addresses,
+// selectors already applied).
+
+struct EndpointAddr {
+  IpKey ip;
+  bool ready = true;
+  // Its hostname, else (endpoint_pod_names) its pod's name, lower case, in the group's
+  // `labels` (most endpoints have neither: 24 bytes an endpoint, not 56 with a string).
+  uint16_t label_at = 0, label_len = 0;
+};
+
+struct EndpointGroup {  // one EndpointSlice, or one subset of a v1 Endpoints
+  bool from_slice = false;
+  bool selected = true;             // matches `labels`
+  uint32_t ready_any = 0;           // ready addresses, parsed or not (for `ignore empty_service`)
+  std::vector<EndpointAddr> addrs;  // the addresses that parse
+  std::string labels;
+  std::vector<Port> ports;
+  std::string_view label(const EndpointAddr& a) const {
+    return {labels.data() + a.label_at, a.label_len};
+  }
+};
+
+struct ServiceObj {
+  uint64_t seq = 0;  // the order services came in: the first one with a cluster IP names it
+  bool selected = true;
+  bool headless = false;
+  std::vector<IpKey> cluster_ips;  // those that parse
+  std::string external_name;
+  std::vector<Port> ports;
+};
+
+struct ServiceBlock {
+  uint64_t epoch = 0;  // the version that built it
+  std::string text;    // every name below, once
+  std::vector<NameRecord> names;
+  std::vector<Addr4> a4;
+  std::vector<Addr6> a6;
+  std::vector<SrvData> srv;
+  std::vector<ExtraData> extra;
+  struct Ptr {
+    IpKey ip;
+    PtrName name;
+  };
+  std::vector<Ptr> ptrs;  // names in `text`
+
+  bool owns(std::string_view s) const {
+    return s.data() >= text.data() && s.data() < text.data() + text.size();
+  }
+};
+
+struct BlockInput {
+  std::string_view ns, name;
+  const ServiceObj* svc = nullptr;
+  std::vector<const EndpointGroup*> endpoints;  // in the order they came
+  const IndexOptions* options = nullptr;
+};
+
+// The block of a service in an exposed namespace, or null when the service has no names
+// (not selected, an ExternalName that is an address, `ignore empty_service`).
+std::unique_ptr<ServiceBlock> build_block(const BlockInput& in);
+
+// An address from text; false when it is not one.
+bool parse_ip(const std::string& text, IpKey& out);
+
+}  // namespace cxxdns::plugins::k8s
