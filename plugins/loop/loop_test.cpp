@@ -20,6 +20,7 @@
 
 using cxxdns::testing::ChainTest;
 using cxxdns::testing::NextHandler;
+using cxxdns::testing::setup_error;
 using namespace std::chrono_literals;
 
 namespace {
@@ -120,15 +121,6 @@ ChildResult passes_in_child(const cxxdns::Chain* chain, const std::string& name,
   waitpid(pid, &status, 0);
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
-}
-
-std::string setup_error(const std::string& corefile) {
-  try {
-    ChainTest t(corefile);
-  } catch (const cxxdns::SetupError& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 }  // namespace
