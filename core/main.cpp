@@ -1,15 +1,21 @@
 // cxxdns: the command line, as CoreDNS's (-conf, -dns.port, -plugins, -version, -quiet,
 // -pidfile), plus -workers.
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
 #include <thread>
 
+#include "core/log/log.h"
 #include "core/plugin/config.h"
 #include "core/plugin/order.h"
 #include "core/plugin/registry.h"
@@ -87,6 +93,21 @@ Flags parse_flags(int argc, char** argv) {
   return f;
 }
 
+// Writes the pid as CoreDNS does; a file that cannot be written is logged, as CoreDNS's
+// "[ERROR] Could not write pidfile: open PATH: REASON", and the server runs on.
+bool write_pidfile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  std::string text = std::to_string(getpid()) + "\n";
+  bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == ssize_t(text.size());
+  int err = errno;
+  if (fd >= 0 && ::close(fd) != 0 && ok) ok = false, err = errno;
+  if (ok) return true;
+  std::string reason = std::strerror(err);
+  if (!reason.empty()) reason[0] = static_cast<char>(std::tolower(reason[0]));  // as Go's
+  cxxdns::log::error("Could not write pidfile: {} {}: {}", fd < 0 ? "open" : "write", path, reason);
+  return false;
+}
+
 void print_version() {
   std::cout << "cxxdns-" << CXXDNS_VERSION << "\n"
             << "linux/amd64, g++ " << __GNUC__ << "." << __GNUC_MINOR__ << "."
@@ -101,6 +122,9 @@ void print_plugins() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // SIGHUP is ignored, as CoreDNS does: it comes when the terminal or ssh session that
+  // started the server goes away, which must not take DNS down with it.
+  std::signal(SIGHUP, SIG_IGN);
   if (argc > 1 && std::string(argv[1]) == "resolve") {
     return cxxdns::resolve::main(argc - 2, argv + 2);
   }
@@ -147,9 +171,7 @@ int main(int argc, char** argv) {
     std::cerr << e.what() << std::endl;
     return 1;
   }
-  if (!f.pidfile.empty()) {
-    std::ofstream(f.pidfile) << getpid() << "\n";
-  }
+  const bool wrote_pidfile = !f.pidfile.empty() && write_pidfile(f.pidfile);
   if (!f.quiet) {
     std::string banner;
     for (auto& l : server.config().listeners) {
@@ -160,6 +182,6 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   int rc = server.run();
-  if (!f.pidfile.empty()) std::remove(f.pidfile.c_str());
+  if (wrote_pidfile) std::remove(f.pidfile.c_str());
   return rc;
 }
