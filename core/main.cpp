@@ -31,6 +31,7 @@ struct Flags {
   bool plugins = false, version = false, quiet = false;
   std::string pidfile;
   int workers = 0;
+  cxxdns::ServerLimits limits;  // 0: from the open-file limit
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -41,16 +42,59 @@ struct Flags {
             << "  -plugins\n\tList installed plugins\n"
             << "  -quiet\n\tQuiet mode (no initialization output)\n"
             << "  -version\n\tShow version\n"
+            << "  -tcp.max-connections int\n\tClient TCP connections (default: from the "
+               "open-file limit)\n"
+            << "  -tcp.max-per-client int\n\tClient TCP connections from one address "
+               "(default: an eighth of -tcp.max-connections)\n"
             << "  -workers int\n\tWorker threads (default: one per core)\n";
   std::exit(2);
+}
+
+int positive(const std::string& v) {
+  size_t used = 0;
+  int n = std::stoi(v, &used);
+  if (n < 1 || used != v.size()) throw std::out_of_range(v);
+  return n;
+}
+
+// Sets flag `a` from `value` (booleans: `has_value` false means true); throws on a bad value.
+void apply_flag(Flags& f, const std::string& a, const std::string& value, bool has_value) {
+  const bool flag_bool = !has_value || value == "true" || value == "1";
+  if (a == "conf") {
+    f.conf = value, f.conf_given = true;
+  } else if (a == "dns.port") {
+    int p = std::stoi(value);
+    if (p < 1 || p > 65535) throw std::out_of_range("port");
+    f.port = static_cast<uint16_t>(p);
+  } else if (a == "pidfile") {
+    f.pidfile = value;
+  } else if (a == "workers") {
+    f.workers = std::stoi(value);
+  } else if (a == "tcp.max-connections") {
+    f.limits.tcp_connections = positive(value);
+  } else if (a == "tcp.max-per-client") {
+    f.limits.tcp_per_client = positive(value);
+  } else if (a == "plugins") {
+    f.plugins = flag_bool;
+  } else if (a == "version") {
+    f.version = flag_bool;
+  } else if (a == "quiet") {
+    f.quiet = flag_bool;
+  }
 }
 
 // Go's flag syntax: -name, --name, -name=value, -name value; booleans take no value.
 Flags parse_flags(int argc, char** argv) {
   Flags f;
-  const std::map<std::string, bool> takes_value = {
-      {"conf", true},     {"dns.port", true}, {"pidfile", true}, {"workers", true},
-      {"plugins", false}, {"version", false}, {"quiet", false}};
+  const std::map<std::string, bool> takes_value = {{"conf", true},
+                                                   {"dns.port", true},
+                                                   {"pidfile", true},
+                                                   {"workers", true},
+                                                   {"tcp.max-connections", true},
+                                                   {"tcp.max-per-client", true},
+                                                   {"plugins", false},
+                                                   {"version", false},
+                                                   {"quiet", false}};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.size() < 2 || a[0] != '-') usage_error("unexpected argument: " + a);
@@ -68,24 +112,8 @@ Flags parse_flags(int argc, char** argv) {
       if (i + 1 >= argc) usage_error("flag needs an argument: -" + a);
       value = argv[++i];
     }
-    auto flag_bool = [&] { return !has_value || value == "true" || value == "1"; };
     try {
-      if (a == "conf")
-        f.conf = value, f.conf_given = true;
-      else if (a == "dns.port") {
-        int p = std::stoi(value);
-        if (p < 1 || p > 65535) throw std::out_of_range("port");
-        f.port = static_cast<uint16_t>(p);
-      } else if (a == "pidfile")
-        f.pidfile = value;
-      else if (a == "workers")
-        f.workers = std::stoi(value);
-      else if (a == "plugins")
-        f.plugins = flag_bool();
-      else if (a == "version")
-        f.version = flag_bool();
-      else if (a == "quiet")
-        f.quiet = flag_bool();
+      apply_flag(f, a, value, has_value);
     } catch (const std::exception&) {
       usage_error("invalid value \"" + value + "\" for flag -" + a);
     }
@@ -138,6 +166,9 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  // As Go (and so CoreDNS) does at start; client TCP connections then get what the reserve
+  // for upstream sockets and files leaves (core/server/limits.h).
+  const uint64_t open_files = cxxdns::raise_open_file_limit();
   int workers = f.workers > 0 ? f.workers : static_cast<int>(std::thread::hardware_concurrency());
   cxxdns::BuildOptions opt;
   opt.default_port = f.port;
@@ -164,7 +195,9 @@ int main(int argc, char** argv) {
       return cxxdns::load_config_file(path, opt);
     };
   }
-  cxxdns::Server server(std::move(config), workers, loader);
+  cxxdns::Server server(
+      std::move(config), workers, loader,
+      cxxdns::worker_tcp_limits(f.limits, cxxdns::default_server_limits(open_files), workers));
   try {
     server.bind();
   } catch (const std::exception& e) {

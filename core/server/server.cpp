@@ -22,10 +22,12 @@ void count_reload_failure() {
 }
 }  // namespace
 
-Server::Server(std::unique_ptr<Config> config, int workers, Loader reload_loader)
+Server::Server(std::unique_ptr<Config> config, int workers, Loader reload_loader,
+               const TcpLimits& tcp_limits)
     : config_(std::move(config)),
       loader_(std::move(reload_loader)),
-      nworkers_(workers < 1 ? 1 : workers) {
+      nworkers_(workers < 1 ? 1 : workers),
+      tcp_limits_(tcp_limits) {
   uv_loop_init(&loop_);
   control_.loop = &loop_;
   control_.workers = nworkers_;
@@ -217,7 +219,7 @@ int Server::run() {
     WorkerAssignment a;
     a.config = config_.get();
     for (auto& l : config_->listeners) a.sockets.push_back(sockets_[{l.address, l.port}][w]);
-    workers_.push_back(std::make_unique<Worker>(w, nworkers_, std::move(a)));
+    workers_.push_back(std::make_unique<Worker>(w, nworkers_, std::move(a), tcp_limits_));
   }
   for (auto& w : workers_) w->start();
   uv_run(&loop_, UV_RUN_DEFAULT);

@@ -1,5 +1,6 @@
 #include "core/server/worker.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include "core/dns/response.h"
@@ -14,13 +15,18 @@ namespace {
 // How long a reload waits for queries begun under the old configuration before it stops the
 // old plugins anyway (their stop_worker answers what they still hold).
 constexpr uint64_t kDrainTimeoutMs = 10000;
+// How often a worker gives back the contexts its recent peak did not need, and how much must
+// have been freed for the heap to be trimmed as well.
+constexpr uint64_t kTrimIntervalMs = 10000;
+constexpr size_t kTrimThresholdBytes = 256 * 1024;
 
 bool same_listener(const ListenerSpec& a, const ListenerSpec& b) {
   return a.address == b.address && a.port == b.port;
 }
 }  // namespace
 
-Worker::Worker(int index, int count, WorkerAssignment first) : first_(std::move(first)) {
+Worker::Worker(int index, int count, WorkerAssignment first, const TcpLimits& tcp_limits)
+    : tcp_limits_(tcp_limits), first_(std::move(first)) {
   info_.index = index;
   info_.count = count;
   info_.loop = &loop_;
@@ -52,6 +58,7 @@ void Worker::request_swap(WorkerAssignment next, std::function<void()> drained) 
 
 void Worker::run() {
   uv_loop_init(&loop_);
+  tcp_conns_ = make_tcp_connections(this, tcp_limits_);
   uv_async_init(&loop_, &stop_async_,
                 [](uv_async_t* a) { static_cast<Worker*>(a->data)->close_handles(); });
   stop_async_.data = this;
@@ -79,6 +86,12 @@ void Worker::run() {
                    [](uv_prepare_t* p) { static_cast<Worker*>(p->data)->flush_udp(); });
   uv_timer_init(&loop_, &drain_timer_);
   drain_timer_.data = this;
+  uv_timer_init(&loop_, &trim_timer_);
+  trim_timer_.data = this;
+  uv_timer_start(
+      &trim_timer_, [](uv_timer_t* t) { static_cast<Worker*>(t->data)->trim_memory(); },
+      kTrimIntervalMs, kTrimIntervalMs);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&trim_timer_));
   apply(std::move(first_));
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
@@ -127,6 +140,7 @@ void Worker::apply(WorkerAssignment a) {
     auto t = std::make_unique<TcpEndpoint>();
     t->listener = static_cast<int>(i);
     t->worker = this;
+    t->conns = tcp_conns_.get();
     start_tcp(&loop_, *t, a.sockets[i].tcp);
     tcp_.push_back(std::move(t));
   }
@@ -170,14 +184,7 @@ void Worker::close_handles() {
 }
 
 QueryContext* Worker::acquire() {
-  QueryContext* c;
-  if (free_contexts_.empty()) {
-    all_contexts_.push_back(std::make_unique<QueryContext>());
-    c = all_contexts_.back().get();
-  } else {
-    c = free_contexts_.back();
-    free_contexts_.pop_back();
-  }
+  QueryContext* c = contexts_.acquire();
   c->generation = generation_;
   ++inflight_current_;
   return c;
@@ -190,7 +197,15 @@ void Worker::release(QueryContext* ctx) {
     finish_drain();
   }
   ctx->reset();
-  free_contexts_.push_back(ctx);
+  contexts_.release(ctx);
+}
+
+void Worker::trim_memory() {
+  size_t freed = contexts_.trim() + freed_bytes_;
+  freed_bytes_ = 0;
+  // free() keeps pages for reuse; what a burst (a flood of big answers, clients that never
+  // read) made the heap grow by goes back to the system here, not at exit.
+  if (freed >= kTrimThresholdBytes) malloc_trim(0);
 }
 
 bool Worker::handle_query(std::span<const uint8_t> packet, Transport t, const ClientAddress& from,

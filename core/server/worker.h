@@ -16,7 +16,10 @@
 
 #include "core/plugin/config.h"
 #include "core/plugin/context.h"
+#include "core/server/context_pool.h"
+#include "core/server/limits.h"
 #include "core/server/socket.h"
+#include "core/server/tcp.h"
 
 namespace cxxdns {
 
@@ -35,12 +38,7 @@ struct TcpEndpoint {
   uv_tcp_t handle;
   int listener = -1;
   Worker* worker = nullptr;
-  int connections = 0;
-};
-
-struct TcpLimits {
-  int max_connections = 1000;  // per listener per worker
-  int max_inflight_per_connection = 128;
+  TcpConnections* conns = nullptr;  // the worker's, shared by its listeners
 };
 
 // A configuration handed to a worker: the config, and per listener its sockets (fds this
@@ -52,7 +50,7 @@ struct WorkerAssignment {
 
 class Worker {
  public:
-  Worker(int index, int count, WorkerAssignment first);
+  Worker(int index, int count, WorkerAssignment first, const TcpLimits& tcp_limits = {});
   ~Worker();
 
   void start();  // spawns the thread
@@ -75,6 +73,9 @@ class Worker {
                     int listener, ReplySink* sink, void* sink_data);
   QueryContext* acquire();
   void release(QueryContext* ctx);
+  // Large buffers given back (a TCP connection's unread answers): counted so that the next
+  // trim returns the freed pages to the system.
+  void note_freed(size_t bytes) { freed_bytes_ += bytes; }
 
   // UDP replies wait here until the next flush, which sends them with one sendmmsg.
   void queue_udp(QueryContext* ctx);
@@ -85,11 +86,13 @@ class Worker {
   void apply(WorkerAssignment a);
   void close_handles();
   void finish_drain();
+  void trim_memory();
 
   WorkerInfo info_;
   const Config* config_ = nullptr;
   const Config* old_config_ = nullptr;  // draining after a swap
   TcpLimits tcp_limits_;
+  TcpConnectionsPtr tcp_conns_;
   std::thread thread_;
   uv_loop_t loop_;
   uv_async_t stop_async_, swap_async_;
@@ -98,8 +101,9 @@ class Worker {
   uv_timer_t drain_timer_;
   std::vector<std::unique_ptr<UdpEndpoint>> udp_;
   std::vector<std::unique_ptr<TcpEndpoint>> tcp_;
-  std::vector<std::unique_ptr<QueryContext>> all_contexts_;
-  std::vector<QueryContext*> free_contexts_;
+  ContextPool contexts_;
+  uv_timer_t trim_timer_;
+  size_t freed_bytes_ = 0;  // large buffers freed since the last trim (note_freed)
   std::vector<QueryContext*> pending_udp_;
   WorkerAssignment first_;
   // Queries in flight under the current and the previous configuration.

@@ -1,0 +1,50 @@
+#include "core/server/context_pool.h"
+
+#include <algorithm>
+
+namespace cxxdns {
+
+QueryContext* ContextPool::acquire() {
+  QueryContext* c;
+  if (free_.empty()) {
+    auto owned = std::make_unique<QueryContext>();
+    c = owned.get();
+    all_.emplace(c, std::move(owned));
+  } else {
+    c = free_.back();
+    free_.pop_back();
+  }
+  peak_ = std::max(peak_, ++in_use_);
+  return c;
+}
+
+void ContextPool::destroy(QueryContext* ctx) {
+  freed_bytes_ += sizeof(QueryContext) + ctx->response().capacity() + ctx->query_wire().size();
+  all_.erase(ctx);
+}
+
+void ContextPool::release(QueryContext* ctx) {
+  --in_use_;
+  // The query buffer grows to the largest query the context held; a big one was this one.
+  if (ctx->response().capacity() > kPooledBufferMax ||
+      ctx->query_wire().size() > kPooledBufferMax) {
+    destroy(ctx);
+    return;
+  }
+  free_.push_back(ctx);
+}
+
+size_t ContextPool::trim() {
+  const size_t keep = std::max(peak_, kMinKept);
+  while (all_.size() > keep && !free_.empty()) {
+    destroy(free_.back());
+    free_.pop_back();
+  }
+  free_.shrink_to_fit();
+  peak_ = in_use_;
+  size_t freed = freed_bytes_;
+  freed_bytes_ = 0;
+  return freed;
+}
+
+}  // namespace cxxdns

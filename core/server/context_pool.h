@@ -1,0 +1,41 @@
+// A worker's pool of query contexts. Contexts are reused so that their buffers stop
+// allocating once warm, but the pool gives memory back: a context whose buffers grew past
+// kPooledBufferMax (a 64 KB TCP answer or query) is freed when released instead of kept,
+// and trim() frees the contexts the recent peak did not need.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "core/plugin/context.h"
+
+namespace cxxdns {
+
+class ContextPool {
+ public:
+  static constexpr size_t kPooledBufferMax = 16 * 1024;
+  static constexpr size_t kMinKept = 64;
+
+  QueryContext* acquire();
+  // `ctx` has been reset.
+  void release(QueryContext* ctx);
+  // Frees the free contexts above the peak in use since the last trim (at least kMinKept
+  // kept). Returns about how many bytes went back, the freed large buffers included.
+  size_t trim();
+
+  size_t in_use() const { return in_use_; }
+  size_t pooled() const { return all_.size(); }
+
+ private:
+  void destroy(QueryContext* ctx);
+
+  std::unordered_map<QueryContext*, std::unique_ptr<QueryContext>> all_;
+  std::vector<QueryContext*> free_;
+  size_t in_use_ = 0;
+  size_t peak_ = 0;
+  size_t freed_bytes_ = 0;  // since the last trim
+};
+
+}  // namespace cxxdns
