@@ -18,6 +18,7 @@ import ipaddress
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -750,13 +751,20 @@ class _Process:
         self.returncode: Optional[int] = None
         self.cmd: list = []
 
-    def _spawn(self, cmd: list, env: Optional[dict] = None) -> None:
+    def _spawn(self, cmd: list, env: Optional[dict] = None,
+               rlimit_nofile: Optional[tuple] = None) -> None:
         self.cmd = cmd
         self._out = open(self.stdout_path, "wb")
         self._err = open(self.stderr_path, "wb")
+
+        def limits():
+            if rlimit_nofile:
+                resource.setrlimit(resource.RLIMIT_NOFILE, rlimit_nofile)
+
         self.proc = subprocess.Popen(cmd, cwd=self.dir, stdout=self._out, stderr=self._err,
                                      stdin=subprocess.DEVNULL, env=env,
-                                     start_new_session=True)
+                                     start_new_session=True,
+                                     preexec_fn=limits if rlimit_nofile else None)
 
     @property
     def pid(self) -> int:
@@ -901,6 +909,7 @@ class Cxxdns(_Process):
     files: {relative path: text or bytes} written into <dir> too.
     workers: adds `-workers N`. args: more command-line arguments.
     ready: wait until the server answers on .port (UDP, any rcode) before returning.
+    rlimit_nofile: (soft, hard) open-file limit the server starts with.
     """
 
     name = "cxxdns"
@@ -910,8 +919,10 @@ class Cxxdns(_Process):
                  args: Sequence[str] = (), tmpdir: Optional[os.PathLike] = None,
                  conf_name: str = "Corefile", conf_arg: Optional[bool] = None,
                  conf_flag: str = "-conf", ready: bool = True, ready_timeout: float = 10.0,
-                 binary: Optional[str] = None, env: Optional[dict] = None, start: bool = True):
+                 binary: Optional[str] = None, env: Optional[dict] = None, start: bool = True,
+                 rlimit_nofile: Optional[tuple] = None):
         super().__init__(tmpdir)
+        self.rlimit_nofile = rlimit_nofile
         self.port = port if port is not None else free_port()
         self.binary = binary or cxxdns_bin()
         self.corefile = None
@@ -947,7 +958,7 @@ class Cxxdns(_Process):
         if not os.access(self.binary, os.X_OK):
             raise ServerError(f"cxxdns binary not found or not executable: {self.binary} "
                               "(set CXXDNS_BIN)")
-        self._spawn([self.binary] + self.args, env=self.env)
+        self._spawn([self.binary] + self.args, env=self.env, rlimit_nofile=self.rlimit_nofile)
         if ready:
             self.wait_ready(self.port, self.ready_timeout)
         return self
