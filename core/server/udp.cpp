@@ -71,6 +71,10 @@ void udp_readable(uv_poll_t* handle, int status, int events) {
   }
 }
 
+void read_udp_now(UdpEndpoint& ep) {
+  udp_readable(&ep.poll, 0, UV_READABLE);
+}
+
 void start_udp(uv_loop_t* loop, UdpEndpoint& ep) {
   uv_poll_init_socket(loop, &ep.poll, ep.fd);
   ep.poll.data = &ep;

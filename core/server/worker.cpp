@@ -19,6 +19,10 @@ constexpr uint64_t kDrainTimeoutMs = 10000;
 // have been freed for the heap to be trimmed as well.
 constexpr uint64_t kTrimIntervalMs = 10000;
 constexpr size_t kTrimThresholdBytes = 256 * 1024;
+// On SIGTERM/SIGINT, how long queries already taken may take to be answered (CoreDNS's
+// grace timeout for its servers' shutdown), and how often that is checked.
+constexpr uint64_t kStopGraceMs = 5000;
+constexpr uint64_t kStopCheckMs = 10;
 
 bool same_listener(const ListenerSpec& a, const ListenerSpec& b) {
   return a.address == b.address && a.port == b.port;
@@ -60,7 +64,7 @@ void Worker::run() {
   uv_loop_init(&loop_);
   tcp_conns_ = make_tcp_connections(this, tcp_limits_);
   uv_async_init(&loop_, &stop_async_,
-                [](uv_async_t* a) { static_cast<Worker*>(a->data)->close_handles(); });
+                [](uv_async_t* a) { static_cast<Worker*>(a->data)->begin_stop(); });
   stop_async_.data = this;
   uv_async_init(&loop_, &swap_async_, [](uv_async_t* a) {
     auto* w = static_cast<Worker*>(a->data);
@@ -86,6 +90,8 @@ void Worker::run() {
                    [](uv_prepare_t* p) { static_cast<Worker*>(p->data)->flush_udp(); });
   uv_timer_init(&loop_, &drain_timer_);
   drain_timer_.data = this;
+  uv_timer_init(&loop_, &stop_timer_);
+  stop_timer_.data = this;
   uv_timer_init(&loop_, &trim_timer_);
   trim_timer_.data = this;
   uv_timer_start(
@@ -172,7 +178,37 @@ void Worker::finish_drain() {
   }
 }
 
+void Worker::begin_stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  // No new queries: what the UDP sockets already hold is read once (those clients asked
+  // before the stop), then they and the TCP listeners go quiet; connections stop reading.
+  for (auto& u : udp_) {
+    if (u->fd < 0) continue;
+    read_udp_now(*u);
+    uv_poll_stop(&u->poll);
+  }
+  for (auto& t : tcp_) {
+    auto* h = reinterpret_cast<uv_handle_t*>(&t->handle);
+    if (!uv_is_closing(h)) uv_close(h, nullptr);
+  }
+  drain_tcp(*tcp_conns_);
+  // Then every query in flight is answered (and every TCP answer written) before the
+  // sockets close, for at most kStopGraceMs.
+  stop_deadline_ = uv_now(&loop_) + kStopGraceMs;
+  uv_timer_start(
+      &stop_timer_, [](uv_timer_t* t) { static_cast<Worker*>(t->data)->check_stopped(); }, 0,
+      kStopCheckMs);
+}
+
+void Worker::check_stopped() {
+  const bool answered = inflight_current_ + inflight_old_ == 0 && pending_udp_.empty() &&
+                        tcp_open_connections(*tcp_conns_) == 0;
+  if (answered || uv_now(&loop_) >= stop_deadline_) close_handles();
+}
+
 void Worker::close_handles() {
+  uv_timer_stop(&stop_timer_);
   flush_udp();
   finish_drain();
   for (Plugin* p : config_->plugins()) p->stop_worker(info_);

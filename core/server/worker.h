@@ -84,6 +84,8 @@ class Worker {
  private:
   void run();
   void apply(WorkerAssignment a);
+  void begin_stop();     // stop taking queries, answer those taken
+  void check_stopped();  // all answered (or the grace time over): close_handles
   void close_handles();
   void finish_drain();
   void trim_memory();
@@ -103,6 +105,9 @@ class Worker {
   std::vector<std::unique_ptr<TcpEndpoint>> tcp_;
   ContextPool contexts_;
   uv_timer_t trim_timer_;
+  uv_timer_t stop_timer_;
+  uint64_t stop_deadline_ = 0;
+  bool stopping_ = false;
   size_t freed_bytes_ = 0;  // large buffers freed since the last trim (note_freed)
   std::vector<QueryContext*> pending_udp_;
   WorkerAssignment first_;
