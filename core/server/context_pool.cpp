@@ -4,10 +4,10 @@
 
 namespace cxxdns {
 
-QueryContext* ContextPool::acquire() {
-  QueryContext* c;
+ServerContext* ContextPool::acquire() {
+  ServerContext* c;
   if (free_.empty()) {
-    auto owned = std::make_unique<QueryContext>();
+    auto owned = std::make_unique<ServerContext>();
     c = owned.get();
     all_.emplace(c, std::move(owned));
   } else {
@@ -18,12 +18,14 @@ QueryContext* ContextPool::acquire() {
   return c;
 }
 
-void ContextPool::destroy(QueryContext* ctx) {
+void ContextPool::destroy(ServerContext* ctx) {
   freed_bytes_ += sizeof(QueryContext) + ctx->response().capacity() + ctx->query_wire().size();
   all_.erase(ctx);
 }
 
-void ContextPool::release(QueryContext* ctx) {
+void ContextPool::release(QueryContext* base) {
+  // Every context this pool hands out is a ServerContext.
+  auto* ctx = static_cast<ServerContext*>(base);
   --in_use_;
   // The query buffer grows to the largest query the context held; a big one was this one.
   if (ctx->response().capacity() > kPooledBufferMax ||

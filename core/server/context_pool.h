@@ -10,15 +10,22 @@
 #include <vector>
 
 #include "core/plugin/context.h"
+#include "core/server/local_address.h"
 
 namespace cxxdns {
+
+// A context as the server holds it: the query context plus what only the server's sockets
+// need (kept out of the plugins' interface).
+struct ServerContext final : QueryContext {
+  LocalAddress local;  // where a UDP query came to
+};
 
 class ContextPool {
  public:
   static constexpr size_t kPooledBufferMax = 16 * 1024;
   static constexpr size_t kMinKept = 64;
 
-  QueryContext* acquire();
+  ServerContext* acquire();
   // `ctx` has been reset.
   void release(QueryContext* ctx);
   // Frees the free contexts above the peak in use since the last trim (at least kMinKept
@@ -29,10 +36,10 @@ class ContextPool {
   size_t pooled() const { return all_.size(); }
 
  private:
-  void destroy(QueryContext* ctx);
+  void destroy(ServerContext* ctx);
 
-  std::unordered_map<QueryContext*, std::unique_ptr<QueryContext>> all_;
-  std::vector<QueryContext*> free_;
+  std::unordered_map<QueryContext*, std::unique_ptr<ServerContext>> all_;
+  std::vector<ServerContext*> free_;
   size_t in_use_ = 0;
   size_t peak_ = 0;
   size_t freed_bytes_ = 0;  // since the last trim

@@ -219,8 +219,8 @@ void Worker::close_handles() {
   close_all_handles(&loop_);
 }
 
-QueryContext* Worker::acquire() {
-  QueryContext* c = contexts_.acquire();
+ServerContext* Worker::acquire() {
+  ServerContext* c = contexts_.acquire();
   c->generation = generation_;
   ++inflight_current_;
   return c;
@@ -245,8 +245,9 @@ void Worker::trim_memory() {
 }
 
 bool Worker::handle_query(std::span<const uint8_t> packet, Transport t, const ClientAddress& from,
-                          int listener, ReplySink* sink, void* sink_data) {
-  QueryContext* ctx = acquire();
+                          int listener, ReplySink* sink, void* sink_data, const LocalAddress& to) {
+  ServerContext* ctx = acquire();
+  ctx->local = to;
   ctx->bind(&info_, sink, sink_data);
   switch (ctx->load(packet, t, from)) {
     case dns::QueryCheck::drop:

@@ -29,6 +29,7 @@ class Worker;
 // reload re-points them without touching connections; -1 marks a listener a reload removed.
 struct UdpEndpoint {
   int fd = -1;
+  bool pktinfo = false;  // bound to every address: answers leave from the query's address
   uv_poll_t poll;
   int listener = -1;
   Worker* worker = nullptr;
@@ -69,9 +70,11 @@ class Worker {
 
   // Reads one query, routes it and runs its chain (or answers FORMERR/NOTIMP/REFUSED).
   // Returns false when the packet was dropped unanswered (the sink will not see it).
+  // `to`: the address a UDP query came to, when the socket is bound to every address.
   bool handle_query(std::span<const uint8_t> packet, Transport t, const ClientAddress& from,
-                    int listener, ReplySink* sink, void* sink_data);
-  QueryContext* acquire();
+                    int listener, ReplySink* sink, void* sink_data,
+                    const LocalAddress& to = LocalAddress{});
+  ServerContext* acquire();
   void release(QueryContext* ctx);
   // Large buffers given back (a TCP connection's unread answers): counted so that the next
   // trim returns the freed pages to the system.
