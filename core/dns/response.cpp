@@ -92,7 +92,7 @@ void finalize_response(std::vector<uint8_t>& msg, const QueryView& q, bool udp) 
   if (!have_opt && q.edns.present) {
     MessageWriter::append_opt(msg, q.udp_size(), q.edns.do_bit);
   }
-  truncate_to(msg, udp ? q.udp_size() : 65535);
+  truncate_to(msg, udp ? q.udp_answer_limit() : 65535);
 }
 
 }  // namespace cxxdns::dns

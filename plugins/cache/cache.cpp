@@ -83,7 +83,7 @@ void Cache::answer(QueryContext& ctx, uint32_t ttl, bool refresh) {
     // (QR set, OPT as the query's, small enough), the server need not walk it again.
     const bool final = !cfg_.keepttl && (dns::get16(out.data() + 2) & dns::flag::QR) &&
                        has_opt == q.edns.present &&
-                       out.size() <= (ctx.udp() ? size_t(q.udp_size()) : size_t(65535));
+                       out.size() <= (ctx.udp() ? size_t(q.udp_answer_limit()) : size_t(65535));
     if (final)
       ctx.reply_final();
     else

@@ -23,3 +23,30 @@ def test_a_wildcard_listener_answers_from_the_address_asked(start_cxxdns, bind, 
     assert m is not None and parse_message(m).rcode == "NOERROR"
     assert srv.stop() == 0
 
+
+# 4,092 A records: with an OPT record, an answer of 65,512 bytes, more than IPv4 can carry
+# in one UDP datagram (65,507) but less than the 65,535 a client may announce.
+BIG_ADDRS = [f"10.{i // 256 % 256}.{i % 256}.{i // 65536 + 1}" for i in range(4092)]
+BIG = """
+.:{PORT} {
+    bind 127.0.0.1
+    hosts {
+""" + "".join(f"        {a} big.example.\n" for a in BIG_ADDRS) + """    }
+}
+"""
+
+
+def test_an_answer_too_big_for_udp_is_truncated_not_dropped(start_cxxdns):
+    srv = start_cxxdns(BIG)
+    full = kdig("big.example", "A", srv.port, tcp=True, bufsize=65535)
+    assert full.size is not None and 65507 < full.size <= 65535, full.size
+    assert len(full.answer) == 4092
+    # Over UDP with EDNS 65535 it used to be dropped silently (sendmsg: message too long).
+    m = udp_query(build_query("big.example", "A", 0x77, bufsize=65535), srv.port, timeout=3)
+    assert m is not None, "no answer"
+    msg = parse_message(m)
+    assert msg.tc and len(m) <= 65507 and msg.opt is not None, (msg.tc, len(m))
+    # And a client that follows TC gets everything over TCP.
+    r = kdig("big.example", "A", srv.port, bufsize=65535, ignore_tc=False)
+    assert len(r.answer) == 4092
+    assert srv.stop() == 0
