@@ -28,7 +28,7 @@ Cache::Cache(CacheConfig cfg)
       zones_(to_names(cfg_.zones)),
       success_off_(to_names(cfg_.success.disabled_zones)),
       denial_off_(to_names(cfg_.denial.disabled_zones)),
-      store_(cfg_.success.capacity, cfg_.denial.capacity),
+      store_(cfg_.success.capacity, cfg_.denial.capacity, cfg_.max_bytes),
       prefetch_rule_{cfg_.prefetch_amount, cfg_.prefetch_duration_ns, cfg_.prefetch_percentage} {}
 
 bool Cache::in_zones(const dns::Name& qname, const std::vector<dns::Name>& zones) const {
@@ -151,7 +151,7 @@ bool Cache::store(const dns::QueryView& q, std::span<const uint8_t> wire, uint32
       return false;
   }
   // One answer per question: a newer one of the other kind replaces the old.
-  store_.insert(pool, Key::of(q), wire, ttl, clock_());
+  if (!store_.insert(pool, Key::of(q), wire, ttl, clock_())) return false;  // over the bound
   if (ttl_out) *ttl_out = ttl;
   return true;
 }
@@ -177,6 +177,10 @@ void Cache::collect_metrics(std::vector<metrics::Sample>& out) const {
       double(entries_success()));
   add("coredns_cache_entries", "The number of elements in the cache.", false, "denial",
       double(entries_denial()));
+  add("cxxdns_cache_size_bytes", "Bytes the entries of the cache take.", false, "success",
+      double(store_.bytes(Pool::success)));
+  add("cxxdns_cache_size_bytes", "Bytes the entries of the cache take.", false, "denial",
+      double(store_.bytes(Pool::denial)));
   add("coredns_cache_hits_total", "The count of cache hits.", true, "success",
       double(hits_success()));
   add("coredns_cache_hits_total", "The count of cache hits.", true, "denial",

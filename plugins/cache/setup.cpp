@@ -1,6 +1,7 @@
 // cache [TTL] [ZONES...] { success|denial CAPACITY [TTL] [MINTTL]; prefetch AMOUNT [[DURATION]
 // [PERCENTAGE%]]; serve_stale [DURATION] [immediate|verify]; servfail DURATION;
-// disable success|denial [ZONES...]; keepttl }, as CoreDNS's cache.
+// disable success|denial [ZONES...]; keepttl; max_bytes SIZE }, as CoreDNS's cache (max_bytes
+// is ours: a bound in bytes beside the bounds in entries).
 #include <charconv>
 
 #include "core/plugin/registry.h"
@@ -44,6 +45,37 @@ void type_line(const SetupContext& sc, const cxxdns::corefile::Directive& line, 
     if (v > UINT32_MAX) sc.error(line.args[2], "cache min TTL too large: " + line.args[2].text);
     tc.min_ttl = static_cast<uint32_t>(v);
   }
+}
+
+// A size in bytes, with K, M or G (KiB, MiB, GiB): "64M".
+size_t size_arg(const SetupContext& sc, const Token& t) {
+  std::string_view v = t.text;
+  size_t unit = 1;
+  if (!v.empty()) {
+    switch (v.back()) {
+      case 'k':
+      case 'K':
+        unit = size_t(1) << 10;
+        break;
+      case 'm':
+      case 'M':
+        unit = size_t(1) << 20;
+        break;
+      case 'g':
+      case 'G':
+        unit = size_t(1) << 30;
+        break;
+      default:
+        break;
+    }
+  }
+  if (unit != 1) v.remove_suffix(1);
+  int64_t n;
+  if (!parse_int(v, n) || n < 0 || uint64_t(n) > (uint64_t(1) << 40) / unit) {
+    sc.error(t,
+             "invalid size '" + t.text + "': a number of bytes, with K, M or G for KiB, MiB, GiB");
+  }
+  return size_t(n) * unit;
 }
 
 CacheConfig parse(SetupContext& sc) {
@@ -123,6 +155,12 @@ CacheConfig parse(SetupContext& sc) {
       TypeConfig* tc = t.text == "success" ? &c.success : t.text == "denial" ? &c.denial : nullptr;
       if (!tc) sc.error(t, "cache type for disable must be success or denial: " + t.text);
       tc->disabled_zones = sc.zones_from(std::span<const Token>(line.args).subspan(1));
+    } else if (k == "max_bytes") {
+      if (line.args.size() != 1) sc.arg_error(line.name);
+      c.max_bytes = size_arg(sc, line.args[0]);
+      if (c.max_bytes < (size_t(64) << 10)) {
+        sc.error(line.args[0], "max_bytes must be at least 64K: " + line.args[0].text);
+      }
     } else if (k == "keepttl") {
       if (!line.args.empty()) sc.arg_error(line.name);
       c.keepttl = true;
