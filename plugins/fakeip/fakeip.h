@@ -14,6 +14,7 @@
 #include "core/plugin/context.h"
 #include "plugins/fakeip/filter.h"
 #include "plugins/fakeip/pool.h"
+#include "plugins/fakeip/rate_limit.h"
 
 namespace cxxdns::plugins {
 
@@ -28,6 +29,13 @@ struct FakeipOptions {
   bool verify = false;
   std::vector<std::string> fallthrough;  // zones; empty with fallthrough_set = all
   bool fallthrough_set = false;
+  // A mapping used (handed out, looked up) less than ttl + grace seconds ago is never
+  // recycled for another name.
+  uint64_t grace_s = 600;
+  uint64_t size = FakePool::kDefaultSize;  // mappings a pool keeps at most
+  // New mappings per client address: per second (0: no limit) and burst.
+  double rate = 20;
+  double burst = 200;
 };
 
 class Fakeip final : public Plugin {
@@ -54,24 +62,42 @@ class Fakeip final : public Plugin {
   uint64_t filtered_total() const {
     return filtered_.load(std::memory_order_relaxed);
   }  // cxxdns_fakeip_filtered_total
+  uint64_t exhausted_total() const {
+    return exhausted_.load(std::memory_order_relaxed);
+  }  // cxxdns_fakeip_exhausted_total
+  uint64_t rate_limited_total() const {
+    return rate_limited_.load(std::memory_order_relaxed);
+  }  // cxxdns_fakeip_rate_limited_total
+  // For tests: the clock mappings are aged by (monotonic nanoseconds).
+  void set_clock(uint64_t (*clock)()) { clock_ = clock; }
 
   FakePool& pool4() { return *pool4_; }
   FakePool* pool6() { return pool6_.get(); }
 
  private:
   bool falls_through(std::string_view qname) const;
-  // Writes the fake answer for the query into ctx.response().
-  void write_fake(QueryContext& ctx, FakePool& pool);
+  // Writes the fake answer for the query into ctx.response(); when the pool has no address
+  // for a new name (exhausted, or the client over its rate), returns why instead.
+  std::string write_fake(QueryContext& ctx, FakePool& pool);
   void write_nodata(QueryContext& ctx);
   void serve_ptr(QueryContext& ctx);
   uint64_t versions() const;
+  // The persist file: appends the new mappings, or rewrites it (first write after a reload,
+  // a journal that overflowed, or twice as many lines as mappings).
+  std::string write_persist_file();
 
   FakeipOptions opts_;
   std::shared_ptr<FakePool> pool4_, pool6_;  // kept across reloads: the mapping survives
   std::vector<FakePool*> pools_;
-  std::atomic<uint64_t> allocations_{0}, recycled_{0}, filtered_{0};
+  std::atomic<uint64_t> allocations_{0}, recycled_{0}, filtered_{0}, exhausted_{0},
+      rate_limited_{0};
+  ClientRateLimit limit_;
+  uint64_t (*clock_)() = &QueryContext::now_ns;
   uint64_t saved_version_ = 0;
   bool save_failing_ = false;
+  std::vector<int> journals_;  // one per pool while persisting
+  bool rewrite_ = false;       // the next write rewrites the file
+  size_t lines_in_file_ = 0;
   uv_timer_t timer_;
   bool timer_started_ = false;
 };
