@@ -90,6 +90,10 @@ class QueryContext {
   uint64_t start_ns() const { return start_ns_; }
   // Lower-case presentation form of the query name ("www.example.org."), made on first use.
   std::string_view qname_text();
+  // Lowers the EDNS UDP size the client announced to `size` when it is larger, in the view
+  // and in the query's OPT record (so plugins that pass the query on pass the lower size):
+  // answers are then truncated to it (CoreDNS's bufsize).
+  void limit_udp_size(uint16_t size);
 
   // --- Walking the chain.
   void next();

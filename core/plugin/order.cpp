@@ -8,11 +8,10 @@ namespace cxxdns {
 namespace {
 // fakeip sits after the answering plugins and before loop/forward, so cluster and host
 // names are answered before anything is faked (DESIGN.md).
-constexpr std::array<std::string_view, 22> kOrder = {
-    "timeouts",   "reload",   "bind",   "explain",    "ready",       "health",
-    "prometheus", "errors",   "log",    "acl",        "loadbalance", "rewrite",
-    "cache",      "template", "hosts",  "kubernetes", "file",        "fakeip",
-    "loop",       "forward",  "whoami", "erratic"};
+constexpr std::array<std::string_view, 23> kOrder = {
+    "timeouts",   "reload", "bufsize", "bind",        "explain", "ready",  "health",   "prometheus",
+    "errors",     "log",    "acl",     "loadbalance", "rewrite", "cache",  "template", "hosts",
+    "kubernetes", "file",   "fakeip",  "loop",        "forward", "whoami", "erratic"};
 }  // namespace
 
 std::span<const std::string_view> plugin_order() {
