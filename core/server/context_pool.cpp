@@ -19,7 +19,6 @@ ServerContext* ContextPool::acquire() {
 }
 
 void ContextPool::destroy(ServerContext* ctx) {
-  freed_bytes_ += sizeof(QueryContext) + ctx->response().capacity() + ctx->query_wire().size();
   all_.erase(ctx);
 }
 
@@ -36,7 +35,7 @@ void ContextPool::release(QueryContext* base) {
   free_.push_back(ctx);
 }
 
-size_t ContextPool::trim() {
+void ContextPool::trim() {
   const size_t keep = std::max(peak_, kMinKept);
   while (all_.size() > keep && !free_.empty()) {
     destroy(free_.back());
@@ -44,9 +43,6 @@ size_t ContextPool::trim() {
   }
   free_.shrink_to_fit();
   peak_ = in_use_;
-  size_t freed = freed_bytes_;
-  freed_bytes_ = 0;
-  return freed;
 }
 
 }  // namespace cxxdns

@@ -29,8 +29,8 @@ class ContextPool {
   // `ctx` has been reset.
   void release(QueryContext* ctx);
   // Frees the free contexts above the peak in use since the last trim (at least kMinKept
-  // kept). Returns about how many bytes went back, the freed large buffers included.
-  size_t trim();
+  // kept).
+  void trim();
 
   size_t in_use() const { return in_use_; }
   size_t pooled() const { return all_.size(); }
@@ -42,7 +42,6 @@ class ContextPool {
   std::vector<ServerContext*> free_;
   size_t in_use_ = 0;
   size_t peak_ = 0;
-  size_t freed_bytes_ = 0;  // since the last trim
 };
 
 }  // namespace cxxdns

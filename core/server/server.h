@@ -44,6 +44,7 @@ class Server {
   void finish();  // after the lameduck wait, if any plugin asked for one
 
   uv_timer_t lameduck_timer_;
+  uv_timer_t heap_trim_timer_;
 
   std::unique_ptr<Config> config_;
   std::unique_ptr<Config> retiring_;  // the previous configuration, until every worker drained it

@@ -168,7 +168,6 @@ uint64_t loop_now(TcpConnection* c) {
 
 void maybe_free(TcpConnection* c) {
   if (!c->closing || c->open_handles != 0 || !c->owes_nothing()) return;
-  c->owner->worker->note_freed(c->buf.capacity());
   delete c;
 }
 
@@ -246,7 +245,6 @@ void on_written(uv_write_t* req, int status) {
   c->writes = wr->next;
   if (!c->writes) c->writes_tail = nullptr;
   c->queued_bytes -= wr->bytes.size();
-  c->owner->worker->note_freed(wr->bytes.capacity());
   delete wr;
   if (status < 0) close_connection(c);
   touch(c);
@@ -349,10 +347,7 @@ void process(TcpConnection* c) {
   }
   c->buf.erase(c->buf.begin(), c->buf.begin() + static_cast<ptrdiff_t>(off));
   if (c->buf.empty()) {
-    if (c->buf.capacity() > kKeptBufferCapacity) {
-      w->note_freed(c->buf.capacity());
-      std::vector<uint8_t>().swap(c->buf);
-    }
+    if (c->buf.capacity() > kKeptBufferCapacity) std::vector<uint8_t>().swap(c->buf);
     c->msg_timed = false;
   } else if (completed || !c->msg_timed) {
     c->msg_started = loop_now(c);  // a new message has begun

@@ -1,6 +1,5 @@
 #include "core/server/worker.h"
 
-#include <malloc.h>
 #include <unistd.h>
 
 #include "core/dns/response.h"
@@ -15,10 +14,8 @@ namespace {
 // How long a reload waits for queries begun under the old configuration before it stops the
 // old plugins anyway (their stop_worker answers what they still hold).
 constexpr uint64_t kDrainTimeoutMs = 10000;
-// How often a worker gives back the contexts its recent peak did not need, and how much must
-// have been freed for the heap to be trimmed as well.
+// How often a worker gives back the contexts its recent peak did not need.
 constexpr uint64_t kTrimIntervalMs = 10000;
-constexpr size_t kTrimThresholdBytes = 256 * 1024;
 // On SIGTERM/SIGINT, how long queries already taken may take to be answered (CoreDNS's
 // grace timeout for its servers' shutdown), and how often that is checked.
 constexpr uint64_t kStopGraceMs = 5000;
@@ -237,11 +234,8 @@ void Worker::release(QueryContext* ctx) {
 }
 
 void Worker::trim_memory() {
-  size_t freed = contexts_.trim() + freed_bytes_;
-  freed_bytes_ = 0;
-  // free() keeps pages for reuse; what a burst (a flood of big answers, clients that never
-  // read) made the heap grow by goes back to the system here, not at exit.
-  if (freed >= kTrimThresholdBytes) malloc_trim(0);
+  // What this frees goes back to the system at the server's next heap trim.
+  contexts_.trim();
 }
 
 bool Worker::handle_query(std::span<const uint8_t> packet, Transport t, const ClientAddress& from,

@@ -76,9 +76,6 @@ class Worker {
                     const LocalAddress& to = LocalAddress{});
   ServerContext* acquire();
   void release(QueryContext* ctx);
-  // Large buffers given back (a TCP connection's unread answers): counted so that the next
-  // trim returns the freed pages to the system.
-  void note_freed(size_t bytes) { freed_bytes_ += bytes; }
 
   // UDP replies wait here until the next flush, which sends them with one sendmmsg.
   void queue_udp(QueryContext* ctx);
@@ -111,7 +108,6 @@ class Worker {
   uv_timer_t stop_timer_;
   uint64_t stop_deadline_ = 0;
   bool stopping_ = false;
-  size_t freed_bytes_ = 0;  // large buffers freed since the last trim (note_freed)
   std::vector<QueryContext*> pending_udp_;
   WorkerAssignment first_;
   // Queries in flight under the current and the previous configuration.
