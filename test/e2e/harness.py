@@ -1000,6 +1000,40 @@ class Cxxdns(_Process):
         return None
 
 
+def is_sanitized(binary: Optional[str] = None) -> bool:
+    """Whether the cxxdns binary is built with AddressSanitizer: its allocator keeps freed
+    memory in quarantine, so tests about memory given back cannot judge it."""
+    binary = binary or cxxdns_bin()
+    try:
+        out = subprocess.run(["ldd", binary], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "libasan" in out
+
+
+def free_wildcard_port() -> int:
+    """A port free on every address (0.0.0.0 and ::, UDP and TCP), for a listener with no
+    bind: free_port() only checks 127.0.0.1."""
+    for _ in range(50):
+        port = free_port()
+        socks = []
+        try:
+            for fam, addr in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
+                for typ in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                    s = socket.socket(fam, typ)
+                    socks.append(s)
+                    if fam == socket.AF_INET6:
+                        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                    s.bind((addr, port))
+            return port
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise ServerError("no port free on every address")
+
+
 def run_cxxdns(args: Sequence[str], cwd: os.PathLike, timeout: float = 15.0,
                binary: Optional[str] = None) -> subprocess.CompletedProcess:
     """Run cxxdns to completion (for -version, -plugins, bad Corefiles). If it is still

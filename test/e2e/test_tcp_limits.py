@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import (build_query, frame, kdig, tcp_connect, tcp_read_reply,
+from harness import (build_query, frame, is_sanitized, kdig, tcp_connect, tcp_read_reply,
                      wait_until)
 
 WHOAMI = """
@@ -240,11 +240,16 @@ def test_clients_that_never_read_cannot_pin_memory(start_cxxdns):
     time.sleep(2)
     during = rss_kb(srv.pid)
     close_all(socks)
-    # The worker gives back contexts and trims the heap every 10 s.
+    assert srv.query("big.example", "A", tcp=True).rcode == "NOERROR"
+    if is_sanitized():
+        # ASan's allocator keeps freed memory in quarantine: nothing to judge, but the
+        # attack ran under it (a report fails the test at teardown).
+        assert srv.stop() == 0
+        return
+    # The workers give back contexts, and the server trims the heap, every 10 s.
     after = wait_until(lambda: (v := rss_kb(srv.pid)) <= warm * 1.1 + 2048 and v, timeout=25,
                        what=f"RSS back near {warm} kB")
     assert during - warm < 60 * 1024, (warm, during)
-    assert srv.query("big.example", "A", tcp=True).rcode == "NOERROR"
     print(f"RSS warm {warm} kB, with 40 never-reading clients {during} kB, after {after} kB")
     assert srv.stop() == 0
 

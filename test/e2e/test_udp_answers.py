@@ -2,7 +2,7 @@
 size (issue 19)."""
 import pytest
 
-from harness import build_query, dig, kdig, parse_message, udp_query
+from harness import build_query, dig, free_wildcard_port, kdig, parse_message, udp_query
 
 
 @pytest.mark.parametrize("bind", [None, "0.0.0.0", "::"])
@@ -12,7 +12,7 @@ def test_a_wildcard_listener_answers_from_the_address_asked(start_cxxdns, bind, 
     127.0.0.1, and the client dropped it (any host with secondary addresses lost DNS on
     them). kdig and dig accept only an answer from the address they asked."""
     bind_line = f"    bind {bind}\n" if bind else ""
-    srv = start_cxxdns(".:{PORT} {\n" + bind_line + "    whoami\n}\n")
+    srv = start_cxxdns(".:{PORT} {\n" + bind_line + "    whoami\n}\n", port=free_wildcard_port())
     ask = kdig if client == "kdig" else dig
     for server in ("127.0.0.5", "127.0.0.1", "127.1.2.3"):
         r = ask("a.example", "A", srv.port, server=server, timeout=2, check=False)
