@@ -2,7 +2,7 @@
 """Soak test: cxxdns under dnsperf load while things around it change (make soak).
 
 cxxdns runs cache + kubernetes (state file) + forward to a real unbound, all on 127.0.0.1.
-For DURATION seconds (default 170):
+For DURATION seconds (default 240):
   * dnsperf sends a steady mix of upstream, cluster and NXDOMAIN names (-Q QPS);
   * a Python probe sends one query every 20 ms and records each query's fate
     (rcode, or lost = no answer within 2 s) with its send time;
@@ -12,14 +12,14 @@ For DURATION seconds (default 170):
     Corefile is changed and reloaded with SIGUSR1, and the kubernetes state file is
     rewritten (a service appears and disappears);
   * cxxdns's RSS is read from /proc every second.
-  * from 0.45 to 0.7 of the run, attackers: 1,000 slowloris TCP connections (one byte every
-    2.5 s), 40 connections every 10 s that ask for 64 KB answers and never read, and a flood
-    of new fakeip names from 40 addresses; a TCP probe opens a connection and asks once a
-    second throughout.
+  * then, once the outages and reloads are over, attackers for 30 s: 1,000 slowloris TCP
+    connections (one byte every 2.5 s), 40 connections every 10 s that ask for 64 KB answers
+    and never read, and a flood of new fakeip names from 40 addresses; a TCP probe opens a
+    connection and asks once a second throughout the run.
 Then it reports each query's fate, lost queries inside / outside the upstream outages,
 RSS over time, and whether the server stayed up. Exit 1 if the server died, a probe
 query was lost outside an outage, a TCP probe query went unanswered, or RSS at the end is
-more than 10% above its warm level (before the attacks), floor against floor.
+more than 10% above its warm level (before the attacks), median against median.
 """
 
 import argparse
@@ -384,7 +384,7 @@ def parse_dnsperf(text):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=os.environ.get("CXXDNS_BIN", str(ROOT / "build/cxxdns")))
-    ap.add_argument("--duration", type=int, default=170)
+    ap.add_argument("--duration", type=int, default=240)
     ap.add_argument("--qps", type=int, default=3000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", help="write the result here too")
@@ -434,13 +434,15 @@ def main():
     tcp_probe.start()
 
     # (seconds from start, action); outages are [kill, restart).
-    # The attacks (slowloris, clients that never read, a fakeip pool flood) run from 0.45
-    # to 0.7 of the run: memory is compared before them and after.
+    # On a 240 s timeline: outages, reloads and state rewrites until 155 s; then, with the
+    # load going on and nothing else changing (memory moves with each reload and outage:
+    # forward's buffers, a new configuration), the attacks from 185 s to 215 s (slowloris,
+    # clients that never read, a fakeip pool flood): memory is compared before and after.
     schedule = [(25, "kill"), (35, "restart"), (45, "reload"), (55, "state"),
-                (70, "kill"), (75, "restart"), (76.5, "attack"), (85, "reload"), (95, "state"),
-                (105, "state"), (110, "reload"), (119, "calm"), (120, "kill"), (140, "restart"),
-                (150, "state"), (155, "reload")]
-    schedule = [(t * D / 170, a) for t, a in schedule]
+                (70, "kill"), (75, "restart"), (85, "reload"), (95, "state"),
+                (105, "state"), (110, "reload"), (120, "kill"), (140, "restart"),
+                (150, "state"), (155, "reload"), (185, "attack"), (215, "calm")]
+    schedule = [(t * D / 240, a) for t, a in schedule]
     events, outages, rss = [], [], []
     reloads, states = 0, 0
     server_died_at = None
@@ -524,16 +526,13 @@ def main():
     perf_text = (tmp / "dnsperf.txt").read_text()
     perf_r = parse_dnsperf(perf_text)
     rss_vals = [(t, v) for t, v in rss if v]
-    # Warm-up takes the cache fill and the first reload (a second configuration is built
-    # while the first drains). Warm: after it, before the attacks (0.45 of the run); during
-    # them; after: the last fifth, once the attackers are gone.
-    # RSS swings with what forward holds for queries in flight (upstream outages) and with
-    # each worker's heap trim every 10 s: a window's floor (its lowest sample) is the memory
-    # that stays allocated, and it is what must come back; medians are reported too.
-    warm = [v for t, v in rss_vals if D * 0.30 <= t <= D * 0.44]
-    during = [v for t, v in rss_vals if D * 0.46 <= t <= D * 0.7]
-    tail = [v for t, v in rss_vals if t >= D * 0.8]
-    growth = (min(tail) / min(warm) - 1) if warm and tail else None
+    # Warm: the 15 s before the attacks (the last reload 30 s behind); during them; after:
+    # the last 15 s, once the attackers have been gone 10 s (a heap trim is every 10 s).
+    # RSS is compared median against median.
+    warm = [v for t, v in rss_vals if D * 170 / 240 <= t <= D * 184 / 240]
+    during = [v for t, v in rss_vals if D * 186 / 240 <= t <= D * 214 / 240]
+    tail = [v for t, v in rss_vals if t >= D * 225 / 240]
+    growth = (statistics.median(tail) / statistics.median(warm) - 1) if warm and tail else None
     tcp_lost = [round(t - t_start, 1) for t, fate in tcp_probe.records if fate != "NOERROR"]
     slow, never, flood = attackers
     # Each configuration built (start, every reload) and each state file rewrite loads the
@@ -573,8 +572,7 @@ def main():
                    "end_floor": min(tail) if tail else None,
                    "end_median": statistics.median(tail) if tail else None,
                    "max": max(v for _, v in rss_vals) if rss_vals else None,
-                   "end_floor_over_warm_floor": round(growth, 4) if growth is not None
-                   else None},
+                   "end_over_warm": round(growth, 4) if growth is not None else None},
         "kubernetes_state_loads": {"seen": k8s_loads, "expected": 1 + reloads + states},
     }
     text = json.dumps(result, indent=1)
