@@ -82,8 +82,9 @@ fuzz: deps
 	ninja -C build-fuzz -j$(JOBS) fuzz_targets
 	test/fuzz/run build-fuzz $(FUZZ_SECONDS)
 
-# About three minutes of dnsperf load while the upstream dies, the Corefile reloads and
-# the kubernetes state changes (test/soak); not part of `make test`.
+# Four minutes of dnsperf load while the upstream dies, the Corefile reloads, the kubernetes
+# state changes, then attackers (slowloris, clients that never read, a fakeip flood) come
+# and go (test/soak); not part of `make test`.
 soak: test-deps build
 	/usr/bin/python3 test/soak/soak.py --bin $(BUILD)/cxxdns
 

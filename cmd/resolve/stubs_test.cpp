@@ -131,7 +131,7 @@ TEST_CASE("stubs: NODATA walks on in glibc, and is the error when nothing has an
   CHECK(g.asked.size() == 4);  // the whole list, then the name as given
 }
 
-TEST_CASE("stubs: ndots dots or more: the name first; musl asks nothing else", "[resolve]") {
+TEST_CASE("stubs: ndots dots or more: the name first, musl asks nothing else", "[resolve]") {
   StubConfig c = pod();
   c.ndots = 2;
   ScriptedAsker a;
