@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/dns/response.h"
+#include "core/log/log.h"
 
 namespace cxxdns {
 
@@ -58,6 +59,19 @@ size_t ClientAddress::format_ip(char* buf, size_t cap) const {
 std::string ClientAddress::ip() const {
   char buf[INET6_ADDRSTRLEN];
   return std::string(buf, format_ip(buf, sizeof buf));
+}
+
+void debug_refused_query(std::span<const uint8_t> wire, const ClientAddress& from,
+                         dns::QueryCheck why) {
+  if (!log::debug_enabled()) return;
+  std::string_view outcome = "malformed, answered FORMERR";
+  if (why == dns::QueryCheck::drop) {
+    outcome = wire.size() < dns::kHeaderSize ? "shorter than a header, dropped"
+                                             : "not a query (QR set), dropped";
+  }
+  log::debug_hexdump(fmt::format("Bad DNS message from {}:{} ({} bytes): {}", from.ip(),
+                                 from.port(), wire.size(), outcome),
+                     wire);
 }
 
 uint64_t QueryContext::now_ns() {

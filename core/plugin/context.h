@@ -72,6 +72,12 @@ struct QueryError {
   void clear() { text.clear(); }
 };
 
+// With debug output on (log::debug_enabled), logs a message that load() refused (dropped, or
+// answered FORMERR) and its bytes in the form text2pcap reads back: what CoreDNS's debug
+// plugin shows of packets it cannot read. The server and the test API both call it.
+void debug_refused_query(std::span<const uint8_t> wire, const ClientAddress& from,
+                         dns::QueryCheck why);
+
 class QueryContext {
  public:
   // --- Set up by the server (or a test) before the chain runs.
