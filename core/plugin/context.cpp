@@ -89,6 +89,19 @@ dns::QueryCheck QueryContext::load(std::span<const uint8_t> wire, Transport t,
   return dns::parse_query(query_, q_);
 }
 
+void QueryContext::set_query_flags(uint16_t set, uint16_t clear) {
+  q_.hdr.flags = static_cast<uint16_t>((q_.hdr.flags & ~clear) | set);
+  dns::put16(query_.data() + 2, q_.hdr.flags);
+}
+
+bool QueryContext::set_query_udp_size(uint16_t size) {
+  if (!q_.edns.present) return false;
+  q_.edns.udp_size = size;
+  // The OPT record's CLASS field: TYPE, CLASS, TTL and RDLENGTH come before its data.
+  dns::put16(query_.data() + q_.edns.rdata_offset - 8, size);
+  return true;
+}
+
 void QueryContext::bind(WorkerInfo* worker, ReplySink* sink, void* sink_data) {
   worker_ = worker;
   sink_ = sink;

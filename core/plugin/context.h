@@ -105,6 +105,13 @@ class QueryContext {
   uint8_t depth() const { return depth_; }
   void set_depth(uint8_t d) { depth_ = d; }
 
+  // --- Changing the query for the plugins after this one, as CoreDNS's plugins edit the
+  // request in place: both patch the wire they send on (forward) and the view q().
+  // Header flags (header's query rules): `set` bits set, then `clear` bits cleared.
+  void set_query_flags(uint16_t set, uint16_t clear);
+  // The EDNS UDP size of the OPT record (bufsize); false when the query has none.
+  bool set_query_udp_size(uint16_t size);
+
   // --- What a plugin does with the query (see Plugin::serve): each returns its verdict.
   Verdict next();
   // The answer: written into writable_response() (dns::MessageWriter), or given.
