@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/plugin/context.h"
 #include "plugins/pkg/ip.h"
 
 namespace cxxdns::pkg {
@@ -27,19 +28,21 @@ struct ExternalService {
 
 class ExternalSource {
  public:
+  // Each is asked while answering `ctx` (on its worker).
   // The services of `rel`, the query's name below the external zone (lower case, no final
   // dot: "web.prod", "_http._tcp.web.prod", "web-0.web.prod"). `headless`: endpoints of
   // headless services count too (k8s_external's `headless`). When `out` stays empty the
   // return is the rcode to answer: NXDOMAIN, or NOERROR for a name without data.
-  virtual uint8_t external(std::string_view rel, bool headless,
+  virtual uint8_t external(QueryContext& ctx, std::string_view rel, bool headless,
                            std::vector<ExternalService>& out) = 0;
   // The services ("web.prod") one of whose external addresses is `ip`, for PTR queries.
-  virtual void external_reverse(const IpAddress& ip, std::vector<std::string>& out) = 0;
+  virtual void external_reverse(QueryContext& ctx, const IpAddress& ip,
+                                std::vector<std::string>& out) = 0;
   // The addresses of the external zone's name server (the apex NS's glue): the external
   // addresses of the services whose endpoints are this server, else this server's own.
-  virtual void external_addresses(std::vector<IpAddress>& out) = 0;
+  virtual void external_addresses(QueryContext& ctx, std::vector<IpAddress>& out) = 0;
   // The serial of the zone's SOA.
-  virtual uint32_t external_serial() = 0;
+  virtual uint32_t external_serial(QueryContext& ctx) = 0;
 
  protected:
   ~ExternalSource() = default;
