@@ -70,7 +70,7 @@ ExternalName split(std::string_view rel) {
 // The records kubernetes itself answers `data` (a name of the cluster zone) with, as
 // k8s_external's services: each SRV record's port with each address of its target, then the
 // addresses no SRV record reaches (endpoints without ports). Targets lose their ".svc".
-void from_cluster_name(const NameData& data, std::vector<pkg::ExternalService>& out) {
+void from_cluster_name(const NameData& data, uint32_t ttl, std::vector<pkg::ExternalService>& out) {
   auto target = [](std::string_view t) {
     if (t.ends_with(".svc")) t.remove_suffix(4);
     return std::string(t);
@@ -82,6 +82,7 @@ void from_cluster_name(const NameData& data, std::vector<pkg::ExternalService>& 
       svc.ip.len = e.v6 ? 16 : 4;
       std::copy(e.addr.begin(), e.addr.begin() + svc.ip.len, svc.ip.bytes.begin());
       svc.port = s.port;
+      svc.ttl = ttl;
       svc.target = target(s.target);
       out.push_back(std::move(svc));
     }
@@ -92,6 +93,7 @@ void from_cluster_name(const NameData& data, std::vector<pkg::ExternalService>& 
     });
     if (seen) return;
     pkg::ExternalService svc;
+    svc.ttl = ttl;
     svc.ip.len = static_cast<uint8_t>(addr.size());
     std::copy(addr.begin(), addr.end(), svc.ip.bytes.begin());
     out.push_back(std::move(svc));
@@ -145,7 +147,7 @@ uint8_t Kubernetes::external(QueryContext& ctx, std::string_view rel, bool headl
     } else if (!n.port.empty()) {
       name = "_" + std::string(n.port) + "._" + std::string(n.protocol) + "." + name;
     }
-    if (const NameData* data = x->find_name(name)) from_cluster_name(*data, out);
+    if (const NameData* data = x->find_name(name)) from_cluster_name(*data, opts_.ttl, out);
     return out.empty() ? dns::rcode::NXDOMAIN : dns::rcode::NOERROR;
   }
   if (!rec) return dns::rcode::NXDOMAIN;
@@ -157,6 +159,7 @@ uint8_t Kubernetes::external(QueryContext& ctx, std::string_view rel, bool headl
       if (h.is_ip) s.ip = address_of(h.ip);
       s.hostname = std::string(h.hostname);
       s.port = p.port;
+      s.ttl = opts_.ttl;
       s.target = svc_ns;
       out.push_back(std::move(s));
     }

@@ -21,6 +21,7 @@ struct ExternalService {
   IpAddress ip;          // when is_ip
   std::string hostname;  // otherwise: a load balancer's host name, absolute ("lb.example.com.")
   int32_t port = -1;     // -1: none (an address record only, no SRV)
+  uint32_t ttl = 5;      // the provider's TTL (CoreDNS gives CNAME and SRV records this one)
   // The name SRV records point at for an address, relative to the external zone, lower case
   // ("web.prod", or "web-0.web.prod" for an endpoint of a headless service).
   std::string target;
