@@ -208,7 +208,11 @@ Answer ChainTest::query_wire(std::span<const uint8_t> wire, const QueryOptions& 
   Recorder& sink = *sink_owner;
   auto ctx = std::make_unique<QueryContext>();
   ctx->bind(&worker_, &sink, nullptr);
-  switch (ctx->load(wire, o.tcp ? Transport::tcp : Transport::udp, client)) {
+  const dns::QueryCheck check = ctx->load(wire, o.tcp ? Transport::tcp : Transport::udp, client);
+  if (check == dns::QueryCheck::drop || check == dns::QueryCheck::formerr) {
+    debug_refused_query(wire, client, check);
+  }
+  switch (check) {
     case dns::QueryCheck::drop:
       return Answer{};
     case dns::QueryCheck::formerr:
