@@ -23,6 +23,11 @@ struct TcpConnection {
 
 namespace {
 
+struct TcpPartialWrite {
+  uv_write_t req;
+  std::vector<uint8_t> bytes;  // length prefix and message
+};
+
 struct TcpWrite {
   uv_write_t req;
   QueryContext* ctx;
@@ -92,6 +97,40 @@ class TcpSink final : public ReplySink {
       close_connection(c);
       maybe_free(c);
     }
+  }
+
+  // One message of a multi-message answer: copied (the plugin reuses its buffer) with its
+  // length prefix and queued on the connection ahead of the final answer, which deliver()
+  // queues later: uv_write keeps the order. The copy is freed when written.
+  bool send_partial(QueryContext& ctx, std::span<const uint8_t> msg) override {
+    auto* c = static_cast<TcpConnection*>(ctx.sink_data());
+    if (c->closing) return false;
+    auto* wr = new TcpPartialWrite;
+    wr->req.data = wr;
+    wr->bytes.resize(2 + msg.size());
+    dns::put16(wr->bytes.data(), static_cast<uint16_t>(msg.size()));
+    std::memcpy(wr->bytes.data() + 2, msg.data(), msg.size());
+    uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(wr->bytes.data()),
+                               static_cast<unsigned>(wr->bytes.size()));
+    // The callback runs before the connection can be freed: a closing handle cancels its
+    // writes (status < 0) before its close callback.
+    int rc = uv_write(&wr->req, reinterpret_cast<uv_stream_t*>(&c->handle), &buf, 1,
+                      [](uv_write_t* req, int status) {
+                        auto* wr = static_cast<TcpPartialWrite*>(req->data);
+                        auto* c = static_cast<TcpConnection*>(req->handle->data);
+                        delete wr;
+                        if (status < 0) {
+                          close_connection(c);
+                        } else if (!c->closing) {
+                          arm_idle(c);  // the write timeout counts from the last progress
+                        }
+                      });
+    if (rc != 0) {
+      delete wr;
+      close_connection(c);
+      return false;
+    }
+    return true;
   }
 };
 TcpSink g_tcp_sink;
