@@ -17,6 +17,7 @@
 #include "plugins/pkg/fall.h"
 #include "plugins/pkg/file_watch.h"
 #include "plugins/pkg/timer.h"
+#include "plugins/pkg/transfer.h"
 #include "plugins/pkg/zones.h"
 
 namespace cxxdns::plugins::k8s {
@@ -39,19 +40,22 @@ struct KubernetesOptions {
 // What a query found in the index.
 struct Lookup {
   enum Result { answer, nodata, nxdomain } result = nxdomain;
-  const NameData* data = nullptr;                  // a service or endpoint name
-  PodAnswer pod;                                   // a pod name
-  Span<PtrName> ptrs;                              // a reverse name
-  bool version = false;                            // dns-version TXT
-  bool apex = false;                               // the zone itself (SOA, NS)
+  const NameData* data = nullptr;  // a service or endpoint name
+  PodAnswer pod;                   // a pod name
+  Span<PtrName> ptrs;              // a reverse name
+  bool version = false;            // dns-version TXT
+  bool apex = false;               // the zone itself (SOA, NS)
 };
 
-class Kubernetes final : public Plugin {
+class Kubernetes final : public Plugin, public pkg::Transferer {
  public:
   Kubernetes(KubernetesOptions opts, int workers);
   ~Kubernetes() override;
   std::string_view name() const override { return "kubernetes"; }
   Verdict serve(QueryContext& ctx) override;
+  // The records of a cluster zone for the transfer plugin, as CoreDNS's kubernetes gives
+  // them (transfer.cpp); reverse zones are not transferred.
+  Result transfer(std::string_view zone, uint32_t serial, const pkg::XfrEmit& emit) override;
   // On the control loop: the API source's first sync, and a timer for the state file and
   // for freeing old versions.
   void start(ControlInfo& control);

@@ -8,6 +8,7 @@
 #include "core/plugin/config.h"
 #include "core/plugin/registry.h"
 #include "plugins/kubernetes/kubernetes.h"
+#include "plugins/pkg/transfer.h"
 
 namespace {
 
@@ -155,6 +156,7 @@ void cxxdns_register_kubernetes(cxxdns::Registry& r) {
     sc.on_startup([p = p.get()](cxxdns::ControlInfo& c) { p->start(c); });
     sc.on_shutdown([p = p.get()] { p->stop(); });
     sc.readiness([p = p.get()] { return p->ready(); });
+    cxxdns::pkg::transfer_hub(sc).transferers.push_back(p.get());  // the transfer plugin's
     return p;
   });
 }
