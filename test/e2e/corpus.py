@@ -222,12 +222,13 @@ class Mover:
 
 
 def move(name: str, upstream_port: int, extra_files: Optional[dict] = None,
-         env: Optional[dict] = None, tls_port: Optional[int] = None) -> Moved:
+         env: Optional[dict] = None, tls_port: Optional[int] = None,
+         state: Path = STATE) -> Moved:
     """The corpus Corefile `name` moved onto loopback, with the files it reads."""
     text = (CORPUS / name).read_text()
     for var, value in (env or {}).items():
         text = text.replace("{$" + var + "}", value)
-    m = Mover(upstream_port, tls_port)
+    m = Mover(upstream_port, tls_port, state)
     # First the keys' own ports, so forward lines that name them can follow them.
     for port in re.findall(r"^[^#\s({][^{\n]*?:(\d+)\b[^\n]*\{", text, flags=re.M):
         m.port(port)

@@ -124,7 +124,8 @@ def start(name, start_cxxdns, start_unbound, tls_certificate):
     env["DNS_UPSTREAM"] = "127.0.0.53"
     files = {"NodeHosts": NODE_HOSTS, "hosts": KUBESPRAY_HOSTS}
     tls_port = harness.free_port()
-    moved = corpus.move(name, up_port, files, env=env, tls_port=tls_port)
+    moved = corpus.move(name, up_port, files, env=env, tls_port=tls_port,
+                        state=STATES.get(name, corpus.STATE))
     for b in moved.blocks:
         for line in b.body:
             if line.split()[:1] == ["file"]:
@@ -176,7 +177,7 @@ def test_starts_and_answers(name, start_cxxdns, start_unbound, tls_certificate):
                 continue
             if "kubernetes" in b.directives and ("cluster.local".endswith(zone.rstrip(".")) or
                                                  zone in (".", "svc")):
-                if zone.rstrip(".") in ("", "cluster.local"):
+                if zone.rstrip(".") in ("", "cluster.local") and name not in STATES:
                     r = harness.kdig("kubernetes.default.svc.cluster.local", "A", port,
                                      server=b.listen)
                     assert r.rdatas("A") == ["10.96.0.1"], (name, zone, r.raw)
@@ -237,9 +238,24 @@ def intent_33(moved):
     assert [rr[3] for rr in any_.answer] == ["HINFO"], any_.raw
 
 
+def intent_28(moved):
+    """k8s_external's README: services' external addresses under example.org, SOA at the
+    apex (the cluster state has externalIPs and a load balancer)."""
+    assert ask(moved, ".", "ext1.prod.example.org").rdatas("A") == ["192.0.2.1"]
+    assert ask(moved, ".", "ext1.prod.example.org", "AAAA").rdatas("AAAA") == ["2001:db8::1"]
+    assert "203.0.113.10" in ask(moved, ".", "lb.prod.example.org").rdatas("A")
+    soa = ask(moved, ".", "example.org", "SOA")
+    assert [rr[3] for rr in soa.answer] == ["SOA"] and "aa" in soa.flags, soa.raw
+    assert ask(moved, ".", "nothing.prod.example.org").rcode == "NXDOMAIN"
+
+
+# State files other than the default cluster's.
+STATES = {"28-readme-k8s-external-transfer.Corefile": corpus.STATE.parent / "external.json"}
+
 # What each Corefile is there for, beyond the answers every block gives.
 INTENTS = {"13-openshift-forward-tls.Corefile": intent_13,
            "26-readme-hosts-wildcard.Corefile": intent_26,
+           "28-readme-k8s-external-transfer.Corefile": intent_28,
            "29-readme-file-transfer.Corefile": intent_29,
            "33-wolfyangfan-dn42.Corefile": intent_33}
 
