@@ -1,5 +1,6 @@
 #include "core/server/worker.h"
 
+
 #include <unistd.h>
 
 #include "core/dns/response.h"
@@ -37,7 +38,12 @@ Worker::Worker(int index, int count, WorkerAssignment first, const TcpLimits& tc
 Worker::~Worker() = default;
 
 void Worker::start() {
-  thread_ = std::thread([this] { run(); });
+  // Returns once the worker's loop and its async handles exist: a stop or swap requested
+  // right after start (a SIGTERM at startup) must not reach handles not made yet.
+  std::promise<void> ready;
+  std::future<void> made = ready.get_future();
+  thread_ = std::thread([this, &ready] { run(ready); });
+  made.wait();
 }
 
 void Worker::request_stop() {
@@ -58,7 +64,7 @@ void Worker::request_swap(WorkerAssignment next, std::function<void()> drained) 
   uv_async_send(&swap_async_);
 }
 
-void Worker::run() {
+void Worker::run(std::promise<void>& ready) {
   uv_loop_init(&loop_);
   tcp_conns_ = make_tcp_connections(this, tcp_limits_);
   uv_async_init(&loop_, &stop_async_,
@@ -77,6 +83,7 @@ void Worker::run() {
     w->apply(std::move(next));
   });
   swap_async_.data = this;
+  ready.set_value();  // `ready` is gone after this: start() returns
   uv_check_init(&loop_, &flush_check_);
   flush_check_.data = this;
   uv_check_start(&flush_check_, [](uv_check_t* c) { static_cast<Worker*>(c->data)->flush_udp(); });

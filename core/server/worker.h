@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -82,7 +83,7 @@ class Worker {
   void flush_udp();
 
  private:
-  void run();
+  void run(std::promise<void>& ready);
   void apply(WorkerAssignment a);
   void begin_stop();     // stop taking queries, answer those taken
   void check_stopped();  // all answered (or the grace time over): close_handles

@@ -130,7 +130,7 @@ TEST_CASE("loop: sends an HINFO probe for <random>.<random>.<zone> to its server
   WithNext n;
   ChainTest t("example.org:" + std::to_string(server.port()) + " {\n  loop\n  next\n}\n",
               n.options());
-  auto probe = server.wait(t, 500ms);
+  auto probe = server.wait(t, 3000ms);
   REQUIRE(!probe.empty());
   cxxdns::dns::QueryView q;
   REQUIRE(cxxdns::dns::parse_query(probe, q) == cxxdns::dns::QueryCheck::ok);
@@ -152,7 +152,7 @@ TEST_CASE("loop: the probe goes to the block's first bound IPv4 address", "[loop
   ChainTest t(
       ".:" + std::to_string(server.port()) + " {\n  bind ::1 127.0.0.5\n  loop\n  next\n}\n",
       n.options());
-  auto probe = server.wait(t, 500ms);
+  auto probe = server.wait(t, 3000ms);
   REQUIRE(!probe.empty());
   cxxdns::dns::QueryView q;
   REQUIRE(cxxdns::dns::parse_query(probe, q) == cxxdns::dns::QueryCheck::ok);
@@ -165,7 +165,7 @@ TEST_CASE("loop: the probe passes to the next plugin, a third pass is a loop", "
   const std::string port = std::to_string(server.port());
   ChainTest t(".:" + port + " {\n  loop\n  next\n}\n", n.options());
   const std::string probe = probe_name(t);
-  REQUIRE(!server.wait(t, 500ms).empty());  // the first probe is out; the next one is 1 s away
+  REQUIRE(!server.wait(t, 3000ms).empty());  // the first probe is out; the next one is 1 s away
   // Seen twice: answered by the next plugin each time.
   CHECK(t.query(probe, "HINFO").rcode == "NOERROR");
   CHECK(t.query(probe, "HINFO").rcode == "NOERROR");
@@ -189,7 +189,7 @@ TEST_CASE("loop: once the probe is answered, detection stays on 2 s, then stops"
   WithNext n;
   ChainTest t(".:" + std::to_string(server.port()) + " {\n  loop\n  next\n}\n", n.options());
   const std::string probe = probe_name(t);
-  auto sent = server.wait(t, 500ms);
+  auto sent = server.wait(t, 3000ms);
   REQUIRE(!sent.empty());
   server.answer(sent);
   t.run_for(100ms);
@@ -211,7 +211,7 @@ TEST_CASE("loop: an unanswered probe is sent again each second and counted afres
   ChainTest t(".:" + std::to_string(server.port()) + " {\n  loop\n  next\n}\n", n.options());
   const std::string probe = probe_name(t);
   const auto start = std::chrono::steady_clock::now();
-  REQUIRE(!server.wait(t, 500ms).empty());
+  REQUIRE(!server.wait(t, 3000ms).empty());
   REQUIRE(t.query(probe, "HINFO").rcode == "NOERROR");
   // The next probe is due 1 s after the first; the wait allows a loaded CI machine (ASan,
   // tests in parallel) to be late with it without letting a missing retry pass.
