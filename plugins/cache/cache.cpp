@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/plugin/internal_query.h"
+#include "plugins/cache/stored_names.h"
 #include "plugins/pkg/trace.h"
 
 namespace cxxdns::plugins::cache {
@@ -105,7 +106,7 @@ Verdict Cache::serve(QueryContext& ctx) {
   return answer(ctx, r, r.found == Found::stale ? 0 : r.remaining);
 }
 
-const dns::AnswerShape& Cache::copy_shape(QueryContext& ctx, const Lookup& r) {
+dns::AnswerShape& Cache::copy_shape(QueryContext& ctx, const Lookup& r) {
   // The shape stored with the entry: the copy is not walked (a cache hit's largest cost).
   const uint32_t question_end = dns::kHeaderSize + ctx.q().qname.len + 4;
   dns::AnswerShape& shape = ctx.fill_shape();
@@ -115,7 +116,7 @@ const dns::AnswerShape& Cache::copy_shape(QueryContext& ctx, const Lookup& r) {
 }
 
 Verdict Cache::answer(QueryContext& ctx, const Lookup& r, uint32_t ttl) {
-  const dns::AnswerShape& shape = copy_shape(ctx, r);
+  dns::AnswerShape& shape = copy_shape(ctx, r);
   if (!patch(ctx.response_bytes(), shape, ctx.q(), ttl, cfg_.keepttl)) {
     return ctx.reply_rcode(
         dns::rcode::SERVFAIL);  // cannot happen: only walkable answers are stored
@@ -137,6 +138,14 @@ void Cache::on_reply(QueryContext& ctx, uint64_t cookie) {
   // jump from the upstream's TTL to the capped one on the next query.
   uint32_t ttl;
   if (store(ctx, &ttl) && !cfg_.keepttl) dns::rewrite_ttls(ctx.response_bytes(), ctx.shape(), ttl);
+  // As CoreDNS: no AD to a client that did not ask for DNSSEC (DO) nor for AD (RFC 6840 5.7).
+  const dns::QueryView& q = ctx.q();
+  if (!q.edns.do_bit && !(q.hdr.flags & dns::flag::AD) && ctx.shape().valid &&
+      (ctx.shape().hdr.flags & dns::flag::AD)) {
+    dns::AnswerShape& shape = ctx.fill_shape();  // the shape just read: the header changes only
+    shape.hdr.flags &= static_cast<uint16_t>(~dns::flag::AD);
+    dns::put16(ctx.response_bytes().data() + 2, shape.hdr.flags);
+  }
 }
 
 bool Cache::serve_stale_copy(QueryContext& ctx) {
@@ -178,11 +187,25 @@ bool Cache::store(QueryContext& ctx, uint32_t* ttl_out) {
       if (c.mismatch) drops_.inc(ctx.worker().index);
       return false;
   }
+  // A hit writes the asker's name over the question: names other than owners equal to it
+  // must not read those bytes (stored_names.h).
+  std::span<const uint8_t> wire = ctx.response();
+  const dns::AnswerShape* shape = &ctx.shape();
+  std::vector<uint8_t> rewritten;
+  dns::AnswerShape rewritten_shape;
+  if (names_need_rewrite(wire, *shape, q)) {
+    if (!rewrite_names(wire, *shape, q, rewritten) || !dns::read_shape(rewritten, rewritten_shape)) {
+      drops_.inc(ctx.worker().index);
+      return false;
+    }
+    wire = rewritten;
+    shape = &rewritten_shape;
+  }
   // One answer per question: a newer one of the other kind replaces the old. Its shape is
   // kept with it, so that a hit does not read it again.
   uint8_t packed[dns::kPackedShapeMax];
-  const size_t packed_len = dns::pack_shape(ctx.shape(), packed);
-  store_.insert(pool, Key::of(q), ctx.response(), ttl, clock_(), {packed, packed_len});
+  const size_t packed_len = dns::pack_shape(*shape, packed);
+  store_.insert(pool, Key::of(q), wire, ttl, clock_(), {packed, packed_len});
   if (ttl_out) *ttl_out = ttl;
   return true;
 }
