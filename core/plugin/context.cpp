@@ -99,6 +99,14 @@ void QueryContext::reset() {
   slots_.clear();
 }
 
+void QueryContext::limit_udp_size(uint16_t size) {
+  if (!q_.edns.present || q_.edns.udp_size <= size) return;
+  q_.edns.udp_size = size;
+  // The OPT's owner is the root (one byte), then TYPE, then CLASS: the UDP size.
+  const size_t at = q_.edns.opt_offset + 3;
+  if (at + 2 <= query_.size()) dns::put16(query_.data() + at, size);
+}
+
 std::string_view QueryContext::qname_text() {
   if (qname_text_len_ == 0) {
     qname_text_len_ =

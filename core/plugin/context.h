@@ -95,6 +95,10 @@ class QueryContext {
   uint64_t start_ns() const { return start_ns_; }
   // Lower-case presentation form of the query name ("www.example.org."), made on first use.
   std::string_view qname_text();
+  // Lowers the EDNS UDP size the client announced to `size` when it is larger, in the view
+  // and in the query's OPT record (so plugins that pass the query on pass the lower size):
+  // answers are then truncated to it (CoreDNS's bufsize).
+  void limit_udp_size(uint16_t size);
   // How deep in internal queries this one is (0: a client's); a guard against loops.
   uint8_t depth() const { return depth_; }
   void set_depth(uint8_t d) { depth_ = d; }

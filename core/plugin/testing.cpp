@@ -1,5 +1,7 @@
 #include "core/plugin/testing.h"
 
+#include "core/plugin/setup.h"
+
 #include <arpa/inet.h>
 #include <ldns/ldns.h>
 #include <netinet/in.h>
@@ -53,6 +55,15 @@ Verdict NextHandler::serve(QueryContext& ctx) {
   }
   if (!error_.empty()) return ctx.fail(rcode_, error_);
   return ctx.reply_rcode(rcode_);
+}
+
+std::string setup_error(std::string_view corefile, const BuildOptions& opt) {
+  try {
+    ChainTest t(corefile, opt);
+  } catch (const SetupError& e) {
+    return e.what();
+  }
+  return "no error";
 }
 
 Registry with_next_handler(const Registry& base, std::string_view anchor, std::string name,
