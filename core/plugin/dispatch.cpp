@@ -20,6 +20,9 @@ void reply_badvers(QueryContext& ctx) {
 }  // namespace
 
 bool dispatch(QueryContext& ctx, dns::QueryCheck check, const ListenerSpec* listener) {
+  if (check == dns::QueryCheck::drop || check == dns::QueryCheck::formerr) {
+    debug_refused_query(ctx.query_wire(), ctx.client(), check);
+  }
   switch (check) {
     case dns::QueryCheck::drop:
       return false;

@@ -25,6 +25,7 @@ constexpr uint64_t kStopCheckMs = 10;
 bool same_listener(const ListenerSpec& a, const ListenerSpec& b) {
   return a.address == b.address && a.port == b.port;
 }
+
 }  // namespace
 
 Worker::Worker(int index, int count, WorkerAssignment first, const TcpLimits& tcp_limits)
