@@ -4,11 +4,13 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <optional>
 
 #include "core/dns/writer.h"
 #include "core/log/log.h"
 #include "plugins/kubernetes/api_metrics.h"
 #include "plugins/kubernetes/heap_trim.h"
+#include "plugins/kubernetes/records.h"
 #include "plugins/kubernetes/state_file.h"
 #include "plugins/pkg/trace.h"
 
@@ -20,24 +22,6 @@ constexpr uint32_t kVersionTtl = 28800;  // CoreDNS's TTL for dns-version
 
 bool is_reverse(std::string_view name) {
   return dns::is_subdomain(name, "in-addr.arpa.") || dns::is_subdomain(name, "ip6.arpa.");
-}
-
-// `rel` + "." + `zone` as a wire name, without touching the heap (the query path).
-bool join(std::string_view rel, std::string_view zone, dns::Name& out) {
-  char buf[dns::kMaxNameWire * 4 + 2];
-  if (zone == ".") zone = {};
-  if (rel.size() + zone.size() + 2 > sizeof buf) return false;
-  size_t n = 0;
-  if (!rel.empty()) {
-    std::memcpy(buf, rel.data(), rel.size());
-    n = rel.size();
-    if (rel.back() == '.') return dns::from_text(rel, out);  // already absolute
-    buf[n++] = '.';
-  }
-  std::memcpy(buf + n, zone.data(), zone.size());
-  n += zone.size();
-  if (n == 0) buf[n++] = '.';
-  return dns::from_text(std::string_view(buf, n), out);
 }
 
 }  // namespace
@@ -140,6 +124,14 @@ Lookup Kubernetes::lookup(QueryContext& ctx, const ClusterIndex& x, std::string_
   } else if (q.qtype == dns::type::TXT && rel == "dns-version") {
     l.version = true;
     l.result = Lookup::answer;
+  } else if (rel == "ns.dns") {
+    // The name this server gives as its SOA's MNAME and its NS: its own addresses, as
+    // CoreDNS's isDefaultNS answers them (NODATA when it has none, or for other types).
+    l.ns_name = true;
+    if (q.qtype == dns::type::A || q.qtype == dns::type::AAAA) ns_addresses(x, l.ns_addrs);
+    const int family = q.qtype == dns::type::A ? 4 : 6;
+    std::erase_if(l.ns_addrs, [&](const pkg::IpAddress& a) { return a.family() != family; });
+    l.result = l.ns_addrs.empty() ? Lookup::nodata : Lookup::answer;
   } else if (rel.ends_with(".pod")) {
     l.pod = x.pod(rel);
     if (l.pod.kind == PodAnswer::nxdomain) return l;
@@ -160,7 +152,8 @@ Lookup Kubernetes::lookup(QueryContext& ctx, const ClusterIndex& x, std::string_
         has = !d.cname.empty();
         break;
       case dns::type::SRV:
-        has = !d.srv.empty();
+        // An ExternalName has no SRV: CoreDNS answers NODATA.
+        has = !d.srv.empty() && d.cname.empty();
         break;
     }
     l.result = has ? Lookup::answer : Lookup::nodata;
@@ -175,8 +168,19 @@ Verdict Kubernetes::serve(QueryContext& ctx) {
     pkg::note(ctx, "kubernetes", "not a cluster zone, next");
     return ctx.next();
   }
-  auto reading = index_.read(ctx.worker().index);  // this version until the answer is written
-  const ClusterIndex* x = reading.get();
+  dns::Name chase;
+  {
+    auto reading = index_.read(ctx.worker().index);  // this version until the answer is written
+    if (std::optional<Verdict> v = serve_version(ctx, reading.get(), zone, chase)) return *v;
+  }
+  // An ExternalName: its target is looked up through the chain, which may come back here, so
+  // the version is let go first (a reader holds one of a few slots while it reads).
+  return answer_external(ctx, zone, chase);
+}
+
+std::optional<Verdict> Kubernetes::serve_version(QueryContext& ctx, const ClusterIndex* x, int zone,
+                                                 dns::Name& chase) const {
+  const dns::QueryView& q = ctx.q();
   if (!x) {
     // Before the first state CoreDNS answers SERVFAIL (it has not synced).
     if (opts_.fallthrough.through(q.qname_lower)) return ctx.next();
@@ -198,27 +202,13 @@ Verdict Kubernetes::serve(QueryContext& ctx) {
               : found.result == Lookup::nodata ? "NODATA"
                                                : "answer");
   }
+  const bool external = found.result == Lookup::answer && found.data &&
+                        !found.data->cname.empty() && q.qtype != dns::type::CNAME;
+  if (external && join(found.data->cname, "", chase)) return std::nullopt;
   return answer(ctx, *x, zone, found);
 }
 
 namespace {
-
-// The zone's SOA, as CoreDNS's kubernetes plugin makes it.
-void write_soa(dns::MessageWriter& w, const ClusterIndex& x, std::string_view zone, uint32_t ttl) {
-  dns::Name zname, ns, mbox;
-  join("", zone, zname);
-  join("ns.dns", zone, ns);
-  join("hostmaster", zone, mbox);
-  w.begin_rr(zname, dns::type::SOA, dns::cls::IN, std::min<uint32_t>(ttl, 300));
-  w.rd_name(ns);
-  w.rd_name(mbox);
-  w.rd_u32(static_cast<uint32_t>(x.serial));
-  w.rd_u32(7200);
-  w.rd_u32(1800);
-  w.rd_u32(86400);
-  w.rd_u32(ttl);
-  w.end_rr();
-}
 
 void write_srv(dns::MessageWriter& w, const dns::QueryView& q, const NameData& data,
                std::string_view zone, uint32_t ttl) {
@@ -246,7 +236,7 @@ void write_srv(dns::MessageWriter& w, const dns::QueryView& q, const NameData& d
 void write_name_data(dns::MessageWriter& w, const dns::QueryView& q, const NameData& data,
                      std::string_view zone, uint32_t ttl) {
   dns::Name target;
-  if (!data.cname.empty() && q.qtype != dns::type::SRV) {
+  if (!data.cname.empty()) {
     if (join(data.cname, "", target)) w.name_rr(q.qname, dns::type::CNAME, ttl, target);
   } else if (q.qtype == dns::type::A) {
     for (auto& a : data.a) w.a(q.qname, ttl, a.data());
@@ -272,7 +262,7 @@ Verdict Kubernetes::answer(QueryContext& ctx, const ClusterIndex& x, int zone_in
     write_soa(w, x, zone, ttl);
     return ctx.reply();
   }
-  w.set_flags(dns::flag::RA);  // as CoreDNS sets on its answers
+  // No RA: CoreDNS's kubernetes answers never carry it.
   dns::Name target;
   if (found.apex) {
     if (q.qtype == dns::type::SOA) {
@@ -290,6 +280,13 @@ Verdict Kubernetes::answer(QueryContext& ctx, const ClusterIndex& x, int zone_in
     w.begin_rr(q.qname, dns::type::TXT, dns::cls::IN, kVersionTtl);
     w.rd_text("1.1.0");
     w.end_rr();
+  } else if (found.ns_name) {
+    for (const pkg::IpAddress& a : found.ns_addrs) {
+      if (a.len == 4)
+        w.a(q.qname, ttl, a.bytes.data());
+      else
+        w.aaaa(q.qname, ttl, a.bytes.data());
+    }
   } else if (found.data) {
     write_name_data(w, q, *found.data, zone, ttl);
   } else if (found.pod.kind == PodAnswer::v4) {
