@@ -5,6 +5,16 @@
 
 namespace cxxdns::plugins {
 
+namespace {
+
+template <typename Map>
+const typename Map::mapped_type* find_in(const Map& m, std::string_view key) {
+  auto it = m.find(key);
+  return it == m.end() ? nullptr : &it->second;
+}
+
+}  // namespace
+
 Hosts::Hosts(HostsOptions opts, int workers)
     : opts_(std::move(opts)),
       zones_(opts_.zones),
@@ -28,8 +38,8 @@ std::shared_ptr<const HostsTable> Hosts::table() const {
 bool Hosts::load(const std::string& file_text) {
   auto t = std::make_shared<HostsTable>();
   // Inline entries first: they win over the file, as in CoreDNS.
-  t->add_text(opts_.inline_text, opts_.zones, opts_.reverse);
-  t->add_text(file_text, opts_.zones, opts_.reverse);
+  t->add_text(opts_.inline_text, opts_.zones, opts_.reverse, "Corefile (inline)");
+  t->add_text(file_text, opts_.zones, opts_.reverse, opts_.path);
   table_.publish(std::move(t));
   return true;
 }
@@ -56,6 +66,10 @@ Verdict Hosts::answer(QueryContext& ctx, const HostsTable& t) {
   dns::MessageWriter w(ctx.writable_response());
   w.start_reply(q, dns::rcode::NOERROR, true);
   int answers = 0;
+  // A name's own entries, else the closest wildcard above it.
+  const bool exact = t.v4.contains(qname) || t.v6.contains(qname);
+  const std::string_view wild = exact ? std::string_view{} : t.wildcard_for(qname);
+  const std::string_view key = wild.empty() ? qname : wild;
   switch (q.qtype) {
     case dns::type::PTR: {
       auto it = t.ptr.find(qname);
@@ -72,17 +86,17 @@ Verdict Hosts::answer(QueryContext& ctx, const HostsTable& t) {
       break;
     }
     case dns::type::A:
-      if (auto it = t.v4.find(qname); it != t.v4.end()) {
-        for (auto& a : it->second) w.a(q.qname, opts_.ttl, a.data()), ++answers;
+      if (const auto* v = find_in(wild.empty() ? t.v4 : t.wild4, key)) {
+        for (auto& a : *v) w.a(q.qname, opts_.ttl, a.data()), ++answers;
       }
       break;
     case dns::type::AAAA:
-      if (auto it = t.v6.find(qname); it != t.v6.end()) {
-        for (auto& a : it->second) w.aaaa(q.qname, opts_.ttl, a.data()), ++answers;
+      if (const auto* v = find_in(wild.empty() ? t.v6 : t.wild6, key)) {
+        for (auto& a : *v) w.aaaa(q.qname, opts_.ttl, a.data()), ++answers;
       }
       break;
   }
-  if (answers == 0 && !t.v4.contains(qname) && !t.v6.contains(qname)) {
+  if (answers == 0 && !exact && wild.empty()) {
     if (opts_.fallthrough.through(q.qname_lower)) {
       pkg::note(ctx, "hosts", "not found, fallthrough");
       return ctx.next();
