@@ -116,8 +116,7 @@ TEST_CASE("cache: a hit keeps the stored rcode and RA clear when the answer had 
   CHECK((flags_of(a) & flag::AA) != 0);
 }
 
-TEST_CASE("cache: the miss's answer loses AD when the asker asked neither DO nor AD",
-          "[cache]") {
+TEST_CASE("cache: the miss's answer loses AD when the asker asked neither DO nor AD", "[cache]") {
   Fixture f("cache");
   script.custom = answer_with_all_bits;
   auto a = f.q("a.example.org.");
@@ -172,8 +171,7 @@ TEST_CASE("cache: an owner equal to the question but spelled out takes the asker
   CHECK(hit.answer[0] == "Www.Example.Org.\t300\tIN\tA\t10.0.0.9");
 }
 
-TEST_CASE("cache: a denial after a CNAME is kept for the CNAME's TTL, not the SOA's",
-          "[cache]") {
+TEST_CASE("cache: a denial after a CNAME is kept for the CNAME's TTL, not the SOA's", "[cache]") {
   Fixture f("cache");
   script.custom = [](cxxdns::QueryContext& ctx) {
     dns::MessageWriter w(ctx.writable_response());
