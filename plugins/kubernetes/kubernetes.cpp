@@ -20,6 +20,23 @@ namespace {
 constexpr uint16_t kAxfr = 252, kIxfr = 251;
 constexpr uint32_t kVersionTtl = 28800;  // CoreDNS's TTL for dns-version
 
+// Whether a service or endpoint name has records of `qtype` (an ExternalName's CNAME stands
+// for A and AAAA; it has no SRV, as in CoreDNS).
+bool has_type(const NameData& d, uint16_t qtype) {
+  switch (qtype) {
+    case dns::type::A:
+      return !d.a.empty() || !d.cname.empty();
+    case dns::type::AAAA:
+      return !d.aaaa.empty() || !d.cname.empty();
+    case dns::type::CNAME:
+      return !d.cname.empty();
+    case dns::type::SRV:
+      return !d.srv.empty() && d.cname.empty();
+    default:
+      return false;
+  }
+}
+
 bool is_reverse(std::string_view name) {
   return dns::is_subdomain(name, "in-addr.arpa.") || dns::is_subdomain(name, "ip6.arpa.");
 }
@@ -125,13 +142,7 @@ Lookup Kubernetes::lookup(QueryContext& ctx, const ClusterIndex& x, std::string_
     l.version = true;
     l.result = Lookup::answer;
   } else if (rel == "ns.dns") {
-    // The name this server gives as its SOA's MNAME and its NS: its own addresses, as
-    // CoreDNS's isDefaultNS answers them (NODATA when it has none, or for other types).
-    l.ns_name = true;
-    if (q.qtype == dns::type::A || q.qtype == dns::type::AAAA) ns_addresses(x, l.ns_addrs);
-    const int family = q.qtype == dns::type::A ? 4 : 6;
-    std::erase_if(l.ns_addrs, [&](const pkg::IpAddress& a) { return a.family() != family; });
-    l.result = l.ns_addrs.empty() ? Lookup::nodata : Lookup::answer;
+    lookup_ns(x, q.qtype, l);
   } else if (rel.ends_with(".pod")) {
     l.pod = x.pod(rel);
     if (l.pod.kind == PodAnswer::nxdomain) return l;
@@ -139,26 +150,19 @@ Lookup Kubernetes::lookup(QueryContext& ctx, const ClusterIndex& x, std::string_
                        (q.qtype == dns::type::AAAA && l.pod.kind == PodAnswer::v6);
     l.result = match ? Lookup::answer : Lookup::nodata;
   } else if ((l.data = x.find_name(rel))) {
-    const NameData& d = *l.data;
-    bool has = false;
-    switch (q.qtype) {
-      case dns::type::A:
-        has = !d.a.empty() || !d.cname.empty();
-        break;
-      case dns::type::AAAA:
-        has = !d.aaaa.empty() || !d.cname.empty();
-        break;
-      case dns::type::CNAME:
-        has = !d.cname.empty();
-        break;
-      case dns::type::SRV:
-        // An ExternalName has no SRV: CoreDNS answers NODATA.
-        has = !d.srv.empty() && d.cname.empty();
-        break;
-    }
-    l.result = has ? Lookup::answer : Lookup::nodata;
+    l.result = has_type(*l.data, q.qtype) ? Lookup::answer : Lookup::nodata;
   }
   return l;
+}
+
+void Kubernetes::lookup_ns(const ClusterIndex& x, uint16_t qtype, Lookup& l) const {
+  // The name this server gives as its SOA's MNAME and its NS: its own addresses, as
+  // CoreDNS's isDefaultNS answers them (NODATA when it has none, or for other types).
+  l.ns_name = true;
+  if (qtype == dns::type::A || qtype == dns::type::AAAA) ns_addresses(x, l.ns_addrs);
+  const int family = qtype == dns::type::A ? 4 : 6;
+  std::erase_if(l.ns_addrs, [&](const pkg::IpAddress& a) { return a.family() != family; });
+  l.result = l.ns_addrs.empty() ? Lookup::nodata : Lookup::answer;
 }
 
 Verdict Kubernetes::serve(QueryContext& ctx) {

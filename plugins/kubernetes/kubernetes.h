@@ -96,6 +96,8 @@ class Kubernetes final : public Plugin, public pkg::SearchPathSource, public pkg
   // The API source changed the store: commit and publish (under the source's lock).
   void publish_api();
   Lookup lookup(QueryContext& ctx, const ClusterIndex& x, std::string_view rel) const;
+  // ns.dns.ZONE: this server's addresses of `qtype` into `l`.
+  void lookup_ns(const ClusterIndex& x, uint16_t qtype, Lookup& l) const;
   Verdict answer(QueryContext& ctx, const ClusterIndex& x, int zone, const Lookup& found) const;
   // An ExternalName service asked A or AAAA: its CNAME and the target's records, looked up
   // through the block's chain (external_name.cpp).
