@@ -52,6 +52,12 @@ bool note_opt(std::span<const uint8_t> msg, const RecordRef& r, QueryView& q) {
   return true;
 }
 
+// QUERY, and NOTIFY for the plugins that keep secondary zones (RFC 1996); as miekg/dns's
+// default accept function, which CoreDNS uses.
+bool served_opcode(uint8_t op) {
+  return op == opcode::QUERY || op == opcode::NOTIFY;
+}
+
 // A query refused before its question is read (an opcode we do not serve, not one
 // question): its OPT is still looked for, so that the refusal carries one (RFC 6891 7).
 QueryCheck refuse(std::span<const uint8_t> msg, QueryView& q) {
@@ -61,7 +67,7 @@ QueryCheck refuse(std::span<const uint8_t> msg, QueryView& q) {
     detail::walk_records_from(msg, off, first_name_end,
                               [&](const RecordRef& r) { return r.type != type::OPT || note_opt(msg, r, q); });
   }
-  return q.hdr.opcode() != 0 ? QueryCheck::notimp : QueryCheck::formerr;
+  return served_opcode(q.hdr.opcode()) ? QueryCheck::formerr : QueryCheck::notimp;
 }
 
 }  // namespace
@@ -73,7 +79,7 @@ QueryCheck parse_query(std::span<const uint8_t> msg, QueryView& q) {
   q.edns = Edns{};
   // One question, as every server does in practice (RFC 9619); an opcode we do not serve is
   // NOTIMP whatever its question section holds (as miekg/dns, which CoreDNS uses).
-  if (q.hdr.qdcount != 1 || q.hdr.opcode() != 0) return refuse(msg, q);
+  if (q.hdr.qdcount != 1 || !served_opcode(q.hdr.opcode())) return refuse(msg, q);
   size_t pos = kHeaderSize;
   if (!read_name(msg, pos, q.qname) || pos + 4 > msg.size()) return QueryCheck::formerr;
   q.qtype = get16(&msg[pos]);
