@@ -61,6 +61,7 @@ struct QueryView {
   uint16_t qtype = 0;
   uint16_t qclass = 0;
   uint32_t question_end = 0;  // offset just past the question
+  uint32_t end = 0;           // offset just past the last record (bytes after it are ignored)
   Edns edns;
 
   // The client's UDP payload size: 512 without EDNS, never less than 512.
@@ -76,12 +77,14 @@ struct QueryView {
 enum class QueryCheck {
   ok,
   drop,     // no header, or a response (QR set): answer nothing
-  formerr,  // header readable, body not: answer FORMERR
+  formerr,  // header readable, body not, or not one question: answer FORMERR
   notimp,   // an opcode we do not serve (all but QUERY and NOTIFY)
 };
 
 // Reads header, question and OPT; walks every record so that a bad body is caught here,
-// once, and plugins may trust the question. Does not allocate.
+// once, and plugins may trust the question. Bytes after the last record are ignored (q.end
+// says where the message ends). For FORMERR and NOTIMP q.edns still holds the OPT when one
+// could be read, for the refusal to carry one. Does not allocate.
 QueryCheck parse_query(std::span<const uint8_t> msg, QueryView& q);
 
 // Section of a record while walking a message.

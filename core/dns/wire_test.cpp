@@ -93,10 +93,22 @@ TEST_CASE("malformed queries", "[wire]") {
     dns::put16(m.data() + 4, 2);
     CHECK(dns::parse_query(m, q) == dns::QueryCheck::formerr);
   }
-  SECTION("garbage after the question: FORMERR") {
+  SECTION("bytes after the question: ignored, as CoreDNS and unbound ignore them") {
     auto m = make_query("example.org.", dns::type::A);
+    const size_t size = m.size();
     m.insert(m.end(), {1, 2, 3});
-    CHECK(dns::parse_query(m, q) == dns::QueryCheck::formerr);
+    REQUIRE(dns::parse_query(m, q) == dns::QueryCheck::ok);
+    CHECK(q.end == size);
+    CHECK(dns::to_text(q.qname) == "example.org.");
+  }
+  SECTION("bytes after the OPT: ignored, the OPT read") {
+    cxxdns::testing::QueryOptions o;
+    o.bufsize = 1400;
+    auto m = make_query("example.org.", dns::type::A, o);
+    m.insert(m.end(), {0, 0, 0});
+    REQUIRE(dns::parse_query(m, q) == dns::QueryCheck::ok);
+    CHECK(q.edns.present);
+    CHECK(q.udp_size() == 1400);
   }
   SECTION("record counts larger than the message: FORMERR") {
     auto m = make_query("example.org.", dns::type::A);
@@ -123,6 +135,22 @@ TEST_CASE("malformed queries", "[wire]") {
     auto m = make_query("example.org.", dns::type::A);
     m[2] |= 0x10;  // opcode 2 (STATUS)
     CHECK(dns::parse_query(m, q) == dns::QueryCheck::notimp);
+  }
+  SECTION("an unknown opcode without a question: NOTIMP, not FORMERR") {
+    auto m = header(1, 0x7800, 0);  // opcode 15, no question
+    CHECK(dns::parse_query(m, q) == dns::QueryCheck::notimp);
+  }
+  SECTION("FORMERR and NOTIMP still read the OPT, for the refusal to carry one") {
+    auto m = header(1, 0x7800, 0);
+    dns::MessageWriter::append_opt(m, 1232, true);
+    REQUIRE(dns::parse_query(m, q) == dns::QueryCheck::notimp);
+    CHECK(q.edns.present);
+    CHECK(q.edns.do_bit);
+    auto none = header(1, 0, 0);  // a QUERY without a question
+    dns::MessageWriter::append_opt(none, 1400, false);
+    REQUIRE(dns::parse_query(none, q) == dns::QueryCheck::formerr);
+    CHECK(q.edns.present);
+    CHECK(q.udp_size() == 1400);
   }
   SECTION("NOTIFY goes to the plugins (secondary zones take it)") {
     auto m = make_query("example.org.", dns::type::SOA);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/dns/rdata.h"
+
 namespace cxxdns::dns {
 
 MessageWriter::MessageWriter(std::vector<uint8_t>& out) : out_(out) {
@@ -61,6 +63,42 @@ void MessageWriter::begin_rr(const Name& owner, uint16_t type, uint16_t klass, u
 
 void MessageWriter::rd_name(const Name& n, bool compress) {
   write_name(n, compress);
+}
+
+bool MessageWriter::copy_rr(std::span<const uint8_t> src, const RecordRef& r, int owner_at) {
+  RdataPart parts[kMaxRdataParts];
+  const int n = rdata_parts(src, r, parts);
+  Name owner;
+  size_t at = r.offset;
+  if (n < 0 || (owner_at < 0 && !read_name(src, at, owner))) return false;
+  const size_t start = out_.size();
+  const int targets = ntargets_;
+  if (owner_at >= 0) {
+    out_.push_back(static_cast<uint8_t>(0xc0 | (owner_at >> 8)));
+    out_.push_back(static_cast<uint8_t>(owner_at));
+    rd_u16(r.type), rd_u16(r.klass), rd_u32(r.ttl);
+    rr_len_pos_ = out_.size();
+    rd_u16(0);
+  } else {
+    begin_rr(owner, r.type, r.klass, r.ttl);
+  }
+  const bool compress = rdata_names_compressible(r.type);
+  for (int i = 0; i < n; ++i) {
+    if (!parts[i].name) {
+      rd_bytes(src.subspan(parts[i].offset, parts[i].len));
+      continue;
+    }
+    Name name;
+    size_t p = parts[i].offset;
+    if (!read_name(src, p, name)) {
+      out_.resize(start);
+      ntargets_ = targets;
+      return false;
+    }
+    rd_name(name, compress);
+  }
+  end_rr();
+  return true;
 }
 
 void MessageWriter::end_rr() {

@@ -40,6 +40,16 @@ class MessageWriter {
   void rd_text(std::string_view s);
   void end_rr();
 
+  // Appends record `r` of another message `src` to the current section: its owner and the
+  // names in its RDATA (rdata.h) read out of `src` and written here again, compressed against
+  // this message where their type allows. `owner_at` >= 0: the owner is written as a pointer
+  // to that offset of this message instead (a name known to be there). False, and nothing
+  // written, when the record does not read.
+  bool copy_rr(std::span<const uint8_t> src, const RecordRef& r, int owner_at = -1);
+  // Names written so far stop being compression targets (the question, when later names
+  // must not change with it).
+  void forget_names() { ntargets_ = 0; }
+
   // Common records.
   void a(const Name& owner, uint32_t ttl, const uint8_t addr[4], uint16_t klass = cls::IN);
   void aaaa(const Name& owner, uint32_t ttl, const uint8_t addr[16], uint16_t klass = cls::IN);

@@ -70,6 +70,7 @@ void build_block(BlockConfig& block, const Registry& reg, Services& services,
     names[rank] = d.name.text;
   }
   for (auto& [rank, dirs] : by_rank) {
+    if (reg.any_class(names[rank])) block.any_class = true;
     SetupContext sc(names[rank], dirs, block, services, lifecycle);
     std::unique_ptr<Plugin> p = (*reg.find(names[rank]))(sc);
     if (p) block.plugins.push_back(std::move(p));
@@ -123,6 +124,7 @@ std::vector<ListenerSpec> listeners_of(const std::vector<std::unique_ptr<BlockCo
         if (l.routes.empty()) l.tcp_timeouts = b->tcp_timeouts;
         l.address = a;
         l.port = *k.port;
+        l.any_class = l.any_class || b->any_class;
         add_route(l, k, *b);
       }
     }

@@ -49,6 +49,7 @@ struct BlockConfig {
   corefile::ServerBlock source;
   TcpTimeouts tcp_timeouts;                      // the timeouts plugin sets them
   std::vector<std::string> bind_addresses;       // empty: every address
+  bool any_class = false;  // a plugin of the block answers classes other than IN (forward)
   std::vector<std::unique_ptr<Plugin>> plugins;  // in the global order
   Chain chain;
 };
@@ -72,6 +73,9 @@ struct ListenerSpec {
   uint16_t port = 53;
   std::vector<Route> routes;
   TcpTimeouts tcp_timeouts;  // the first block on this address that sets them wins
+  // Some block here answers classes other than IN: without one, such queries are REFUSED
+  // before any plugin runs (CoreDNS decides this per address, as here).
+  bool any_class = false;
 
   // The block whose zone is the longest suffix of `qname` (lower-case), or nullptr.
   const Route* route(const dns::Name& qname) const;

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/dns/response.h"
+#include "core/dns/writer.h"
 #include "core/log/log.h"
 
 namespace cxxdns {
@@ -86,7 +87,11 @@ dns::QueryCheck QueryContext::load(std::span<const uint8_t> wire, Transport t,
   transport_ = t;
   client_ = client;
   start_ns_ = now_ns();
-  return dns::parse_query(query_, q_);
+  const dns::QueryCheck check = dns::parse_query(query_, q_);
+  // Bytes after the last record are not part of the query: plugins that pass it on
+  // (forward, a cache refresh) send the message only.
+  if (check == dns::QueryCheck::ok && q_.end < query_.size()) query_.resize(q_.end);
+  return check;
 }
 
 void QueryContext::set_query_flags(uint16_t set, uint16_t clear) {
@@ -240,6 +245,8 @@ void QueryContext::reply_unparsed(uint8_t rc) {
                                   (in.flags & (dns::flag::OPCODE_MASK | dns::flag::RD)) | rc);
   response_.resize(dns::kHeaderSize);
   h.write(response_.data());
+  // RFC 6891 7: an answer to a query with an OPT carries one, FORMERR and NOTIMP included.
+  if (q_.edns.present) dns::MessageWriter::append_opt(response_, q_.udp_size(), q_.edns.do_bit);
   shape_read_ = false;
   sink_->deliver(*this);
 }

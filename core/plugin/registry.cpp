@@ -36,6 +36,10 @@ int Registry::rank(std::string_view name) const {
   return -1;
 }
 
+bool Registry::any_class(std::string_view name) const {
+  return std::find(any_class_.begin(), any_class_.end(), name) != any_class_.end();
+}
+
 std::vector<std::string> Registry::names() const {
   std::vector<std::string> out;
   out.reserve(entries_.size());

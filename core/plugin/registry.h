@@ -34,6 +34,11 @@ class Registry {
   // Every name, in chain order.
   std::vector<std::string> names() const;
 
+  // Plugins that answer classes other than IN (CoreDNS's dnsserver.EnableChaos): a listener
+  // with none of them answers REFUSED to such queries before any plugin runs.
+  void serves_any_class(std::string name) { any_class_.push_back(std::move(name)); }
+  bool any_class(std::string_view name) const;
+
   // What BuildOptions without a registry use: set by main() (and by test mains) to the
   // plugins built in; none until then.
   static void set_default(const Registry* r);
@@ -45,6 +50,7 @@ class Registry {
     SetupFunction setup;
   };
   std::vector<Entry> entries_;
+  std::vector<std::string> any_class_;
 };
 
 }  // namespace cxxdns

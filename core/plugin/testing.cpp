@@ -18,6 +18,7 @@
 #include "core/dns/response.h"
 #include "core/dns/text.h"
 #include "core/dns/writer.h"
+#include "core/plugin/dispatch.h"
 #include "core/server/loop.h"
 
 namespace cxxdns::testing {
@@ -94,10 +95,14 @@ std::vector<uint8_t> make_query(std::string_view name, uint16_t type, const Quer
   dns::MessageWriter w(out);
   dns::Header h;
   h.id = o.id;
-  h.flags = dns::flag::RD | (o.cd ? dns::flag::CD : 0);
+  h.flags = (o.rd ? dns::flag::RD : 0) | (o.cd ? dns::flag::CD : 0);
   w.start(h);
-  w.question(n, type, dns::cls::IN);
-  if (o.bufsize > 0) w.opt(static_cast<uint16_t>(o.bufsize), o.do_bit);
+  w.question(n, type, o.qclass);
+  if (o.bufsize > 0) {
+    w.opt(static_cast<uint16_t>(o.bufsize), o.do_bit);
+    // The version is the TTL field's second byte: after the OPT's name (1), type and class.
+    out[out.size() - 11 + 1 + 4 + 1] = o.edns_version;
+  }
   return out;
 }
 
@@ -124,6 +129,7 @@ Answer parse_answer(std::span<const uint8_t> wire) {
   char buf[16];
   a.rcode = std::string(dns::rcode_name(dns::response_rcode(wire), buf));
   a.has_opt = ldns_pkt_edns(pkt);
+  if (a.has_opt) a.edns_version = ldns_pkt_edns_version(pkt);
   a.answer = rr_lines(ldns_pkt_answer(pkt));
   a.authority = rr_lines(ldns_pkt_authority(pkt));
   a.additional = rr_lines(ldns_pkt_additional(pkt));
@@ -214,25 +220,9 @@ Answer ChainTest::query_wire(std::span<const uint8_t> wire, const QueryOptions& 
   Recorder& sink = *sink_owner;
   auto ctx = std::make_unique<QueryContext>();
   ctx->bind(&worker_, &sink, nullptr);
-  const dns::QueryCheck check = ctx->load(wire, o.tcp ? Transport::tcp : Transport::udp, client);
-  if (check == dns::QueryCheck::drop || check == dns::QueryCheck::formerr) {
-    debug_refused_query(wire, client, check);
-  }
-  switch (check) {
-    case dns::QueryCheck::drop:
-      return Answer{};
-    case dns::QueryCheck::formerr:
-      ctx->reply_unparsed(dns::rcode::FORMERR);
-      break;
-    case dns::QueryCheck::notimp:
-      ctx->reply_unparsed(dns::rcode::NOTIMP);
-      break;
-    case dns::QueryCheck::ok:
-      if (const Route* r = listener->route(ctx->q().qname_lower)) {
-        ctx->run(r->chain);
-      } else {
-        (void)ctx->reply_rcode(dns::rcode::REFUSED);
-      }
+  if (!dispatch(*ctx, ctx->load(wire, o.tcp ? Transport::tcp : Transport::udp, client),
+                listener)) {
+    return Answer{};
   }
   uv_timer_t timer;
   bool timed_out = false;

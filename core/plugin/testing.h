@@ -29,6 +29,9 @@ struct QueryOptions {
   int bufsize = 0;  // EDNS UDP size; 0 = no OPT
   bool do_bit = false;
   bool cd = false;
+  bool rd = true;
+  uint16_t qclass = 1;       // IN
+  uint8_t edns_version = 0;  // with bufsize > 0
   std::string client_ip = "127.0.0.1";
   uint16_t client_port = 40000;
   uint16_t id = 0x1234;
@@ -44,6 +47,7 @@ struct Answer {
   uint16_t flags = 0;
   uint16_t id = 0;
   bool has_opt = false;
+  int edns_version = -1;  // the OPT's version; -1 without OPT
   std::vector<std::string> answer, authority, additional;
   std::vector<uint8_t> wire;
   // The messages sent ahead of this one for the same query (QueryContext::send_partial: a

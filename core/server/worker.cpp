@@ -5,6 +5,7 @@
 
 #include "core/dns/response.h"
 #include "core/log/log.h"
+#include "core/plugin/dispatch.h"
 #include "core/server/loop.h"
 #include "core/server/tcp.h"
 #include "core/server/udp.h"
@@ -251,29 +252,11 @@ bool Worker::handle_query(std::span<const uint8_t> packet, Transport t, const Cl
   ServerContext* ctx = acquire();
   ctx->local = to;
   ctx->bind(&info_, sink, sink_data);
-  switch (ctx->load(packet, t, from)) {
-    case dns::QueryCheck::drop:
-      if (log::debug_enabled()) debug_refused_query(packet, from, dns::QueryCheck::drop);
-      release(ctx);
-      return false;
-    case dns::QueryCheck::formerr:
-      if (log::debug_enabled()) debug_refused_query(packet, from, dns::QueryCheck::formerr);
-      ctx->reply_unparsed(dns::rcode::FORMERR);
-      return true;
-    case dns::QueryCheck::notimp:
-      ctx->reply_unparsed(dns::rcode::NOTIMP);
-      return true;
-    case dns::QueryCheck::ok:
-      break;
-  }
-  const Route* r =
-      listener >= 0 ? config_->listeners[listener].route(ctx->q().qname_lower) : nullptr;
-  if (!r) {
-    (void)ctx->reply_rcode(dns::rcode::REFUSED);
-    return true;
-  }
-  ctx->run(r->chain);
-  return true;
+  const dns::QueryCheck check = ctx->load(packet, t, from);
+  const ListenerSpec* spec = listener >= 0 ? &config_->listeners[listener] : nullptr;
+  if (dispatch(*ctx, check, spec)) return true;
+  release(ctx);
+  return false;
 }
 
 void Worker::queue_udp(QueryContext* ctx) {

@@ -1,8 +1,11 @@
 #include "plugins/cache/cache.h"
 
 #include <algorithm>
+#include <mutex>
+#include <set>
 
 #include "core/plugin/internal_query.h"
+#include "plugins/cache/stored_names.h"
 #include "plugins/pkg/trace.h"
 
 namespace cxxdns::plugins::cache {
@@ -15,30 +18,43 @@ uint32_t clamp_ttl(uint32_t ttl, const TypeConfig& t) {
   return std::min(std::max(ttl, t.min_ttl), t.max_ttl);
 }
 
-metrics::Counter& registered(const char* name, const char* help, const char* type = nullptr) {
-  auto& reg = metrics::Registry::global();
-  if (!type) return reg.counter(name, help).with(std::vector<std::string>{});
-  return reg.counter(name, help, {"type"}).with({type});
+// CoreDNS's cache metrics carry server, zones (the plugin's, comma-separated) and view
+// (always empty: there is no view plugin), and type for those split by pool.
+std::vector<std::string> labels_of(const CacheConfig& c, const char* type = nullptr) {
+  std::string zones;
+  for (const auto& z : c.zones) zones += (zones.empty() ? "" : ",") + z;
+  if (type) return {c.server_label, type, zones, ""};
+  return {c.server_label, zones, ""};
 }
 
+metrics::Counter& registered(const CacheConfig& c, const char* name, const char* help,
+                             const char* type = nullptr) {
+  auto& reg = metrics::Registry::global();
+  if (!type) return reg.counter(name, help, {"server", "zones", "view"}).with(labels_of(c));
+  return reg.counter(name, help, {"server", "type", "zones", "view"}).with(labels_of(c, type));
+}
+
+constexpr const char* kHitsHelp = "The count of cache hits.";
+constexpr const char* kMissesHelp =
+    "The count of cache misses. Deprecated, derive misses from cache hits/requests counters.";
+
 // coredns_cache_requests_total is every hit and miss: summed at scrape time from those
-// counters rather than counted a third time on the query path.
-void register_requests_total() {
-  static const bool once = [] {
-    auto& reg = metrics::Registry::global();
-    auto& requests =
-        reg.gauge("coredns_cache_requests_total", "The count of cache requests.", {}, true);
-    metrics::Counter& hs =
-        registered("coredns_cache_hits_total", "The count of cache hits.", "success");
-    metrics::Counter& hd =
-        registered("coredns_cache_hits_total", "The count of cache hits.", "denial");
-    metrics::Counter& m = registered("coredns_cache_misses_total", "The count of cache misses.");
-    reg.on_collect([&] {
-      requests.with(std::vector<std::string>{}).set(double(hs.value() + hd.value() + m.value()));
-    });
-    return true;
-  }();
-  (void)once;
+// counters rather than counted a third time on the query path. Once per label set (caches
+// of a reload share their counters).
+void register_requests_total(const CacheConfig& c) {
+  static std::mutex mu;
+  static std::set<std::vector<std::string>> done;
+  std::lock_guard lock(mu);
+  if (!done.insert(labels_of(c)).second) return;
+  auto& reg = metrics::Registry::global();
+  metrics::Gauge& requests =
+      reg.gauge("coredns_cache_requests_total", "The count of cache requests.",
+                {"server", "zones", "view"}, true)
+          .with(labels_of(c));
+  metrics::Counter& hs = registered(c, "coredns_cache_hits_total", kHitsHelp, "success");
+  metrics::Counter& hd = registered(c, "coredns_cache_hits_total", kHitsHelp, "denial");
+  metrics::Counter& m = registered(c, "coredns_cache_misses_total", kMissesHelp);
+  reg.on_collect([&] { requests.set(double(hs.value() + hd.value() + m.value())); });
 }
 }  // namespace
 
@@ -49,31 +65,33 @@ Cache::Cache(CacheConfig cfg)
       denial_off_(cfg_.denial.disabled_zones),
       store_(cfg_.success.capacity, cfg_.denial.capacity, cfg_.max_bytes),
       prefetch_rule_{cfg_.prefetch_amount, cfg_.prefetch_duration_ns, cfg_.prefetch_percentage},
-      hits_success_(registered("coredns_cache_hits_total", "The count of cache hits.", "success")),
-      hits_denial_(registered("coredns_cache_hits_total", "The count of cache hits.", "denial")),
-      misses_(registered("coredns_cache_misses_total", "The count of cache misses.")),
-      prefetch_(registered("coredns_cache_prefetch_total",
+      hits_success_(registered(cfg_, "coredns_cache_hits_total", kHitsHelp, "success")),
+      hits_denial_(registered(cfg_, "coredns_cache_hits_total", kHitsHelp, "denial")),
+      misses_(registered(cfg_, "coredns_cache_misses_total", kMissesHelp)),
+      prefetch_(registered(cfg_, "coredns_cache_prefetch_total",
                            "The number of times the cache has prefetched a cached item.")),
-      served_stale_(registered("coredns_cache_served_stale_total",
+      served_stale_(registered(cfg_, "coredns_cache_served_stale_total",
                                "The number of requests served from stale cache entries.")),
-      drops_(registered("coredns_cache_drops_total",
+      drops_(registered(cfg_, "coredns_cache_drops_total",
                         "The number responses that are not cached, because the reply is "
                         "malformed.")) {
-  register_requests_total();
+  register_requests_total(cfg_);
   auto& reg = metrics::Registry::global();
-  auto& entries = reg.collected_gauge("coredns_cache_entries",
-                                      "The number of elements in the cache.", {"type"});
+  const std::vector<std::string> by_type = {"server", "type", "zones", "view"};
+  auto& entries =
+      reg.collected_gauge("coredns_cache_entries", "The number of elements in the cache.", by_type);
   auto& evictions = reg.collected_gauge("coredns_cache_evictions_total",
-                                        "The count of cache evictions.", {"type"}, true);
+                                        "The count of cache evictions.", by_type, true);
   auto& bytes = reg.collected_gauge("cxxdns_cache_size_bytes",
-                                    "Bytes the entries of the cache take.", {"type"});
+                                    "Bytes the entries of the cache take.", by_type);
   gauges_ = reg.collector([this, &entries, &evictions, &bytes] {
-    entries.with({"success"}).add(double(entries_success()));
-    entries.with({"denial"}).add(double(entries_denial()));
-    bytes.with({"success"}).add(double(bytes_success()));
-    bytes.with({"denial"}).add(double(bytes_denial()));
-    evictions.with({"success"}).add(double(evictions_success()));
-    evictions.with({"denial"}).add(double(evictions_denial()));
+    const auto success = labels_of(cfg_, "success"), denial = labels_of(cfg_, "denial");
+    entries.with(success).add(double(entries_success()));
+    entries.with(denial).add(double(entries_denial()));
+    bytes.with(success).add(double(bytes_success()));
+    bytes.with(denial).add(double(bytes_denial()));
+    evictions.with(success).add(double(evictions_success()));
+    evictions.with(denial).add(double(evictions_denial()));
   });
 }
 
@@ -109,7 +127,7 @@ Verdict Cache::serve(QueryContext& ctx) {
   return answer(ctx, r, r.found == Found::stale ? 0 : r.remaining);
 }
 
-const dns::AnswerShape& Cache::copy_shape(QueryContext& ctx, const Lookup& r) {
+dns::AnswerShape& Cache::copy_shape(QueryContext& ctx, const Lookup& r) {
   // The shape stored with the entry: the copy is not walked (a cache hit's largest cost).
   const uint32_t question_end = dns::kHeaderSize + ctx.q().qname.len + 4;
   dns::AnswerShape& shape = ctx.fill_shape();
@@ -119,7 +137,7 @@ const dns::AnswerShape& Cache::copy_shape(QueryContext& ctx, const Lookup& r) {
 }
 
 Verdict Cache::answer(QueryContext& ctx, const Lookup& r, uint32_t ttl) {
-  const dns::AnswerShape& shape = copy_shape(ctx, r);
+  dns::AnswerShape& shape = copy_shape(ctx, r);
   if (!patch(ctx.response_bytes(), shape, ctx.q(), ttl, cfg_.keepttl)) {
     return ctx.reply_rcode(
         dns::rcode::SERVFAIL);  // cannot happen: only walkable answers are stored
@@ -141,6 +159,14 @@ void Cache::on_reply(QueryContext& ctx, uint64_t cookie) {
   // jump from the upstream's TTL to the capped one on the next query.
   uint32_t ttl;
   if (store(ctx, &ttl) && !cfg_.keepttl) dns::rewrite_ttls(ctx.response_bytes(), ctx.shape(), ttl);
+  // As CoreDNS: no AD to a client that did not ask for DNSSEC (DO) nor for AD (RFC 6840 5.7).
+  const dns::QueryView& q = ctx.q();
+  if (!q.edns.do_bit && !(q.hdr.flags & dns::flag::AD) && ctx.shape().valid &&
+      (ctx.shape().hdr.flags & dns::flag::AD)) {
+    dns::AnswerShape& shape = ctx.fill_shape();  // the shape just read: the header changes only
+    shape.hdr.flags &= static_cast<uint16_t>(~dns::flag::AD);
+    dns::put16(ctx.response_bytes().data() + 2, shape.hdr.flags);
+  }
 }
 
 bool Cache::serve_stale_copy(QueryContext& ctx) {
@@ -182,11 +208,26 @@ bool Cache::store(QueryContext& ctx, uint32_t* ttl_out) {
       if (c.mismatch) drops_.inc(ctx.worker().index);
       return false;
   }
+  // A hit writes the asker's name over the question: names other than owners equal to it
+  // must not read those bytes (stored_names.h).
+  std::span<const uint8_t> wire = ctx.response();
+  const dns::AnswerShape* shape = &ctx.shape();
+  std::vector<uint8_t> rewritten;
+  dns::AnswerShape rewritten_shape;
+  if (names_need_rewrite(wire, *shape, q)) {
+    if (!rewrite_names(wire, *shape, q, rewritten) ||
+        !dns::read_shape(rewritten, rewritten_shape)) {
+      drops_.inc(ctx.worker().index);
+      return false;
+    }
+    wire = rewritten;
+    shape = &rewritten_shape;
+  }
   // One answer per question: a newer one of the other kind replaces the old. Its shape is
   // kept with it, so that a hit does not read it again.
   uint8_t packed[dns::kPackedShapeMax];
-  const size_t packed_len = dns::pack_shape(ctx.shape(), packed);
-  if (!store_.insert(pool, Key::of(q), ctx.response(), ttl, clock_(), {packed, packed_len})) {
+  const size_t packed_len = dns::pack_shape(*shape, packed);
+  if (!store_.insert(pool, Key::of(q), wire, ttl, clock_(), {packed, packed_len})) {
     return false;  // over the byte bound
   }
   if (ttl_out) *ttl_out = ttl;

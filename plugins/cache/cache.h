@@ -60,7 +60,7 @@ class Cache final : public Plugin, public ReplyHook {
   // when the lookup asks for one.
   Verdict answer(QueryContext& ctx, const Lookup& r, uint32_t ttl);
   // The shape of the copy just made, from what the entry keeps.
-  static const dns::AnswerShape& copy_shape(QueryContext& ctx, const Lookup& r);
+  static dns::AnswerShape& copy_shape(QueryContext& ctx, const Lookup& r);
 
   CacheConfig cfg_;
   pkg::Zones zones_, success_off_, denial_off_;

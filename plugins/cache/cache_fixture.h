@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <string>
 
 #include "core/dns/writer.h"
@@ -26,6 +27,8 @@ struct Script {
   bool tc = false;
   bool other_question = false;  // answer with a question that is not the query's
   int records = 1;              // A records in an answer
+  // When set: writes the whole answer instead (ctx.writable_response()).
+  std::function<void(cxxdns::QueryContext&)> custom;
 };
 inline Script script;
 inline std::atomic<uint64_t> now{1000 * kSec};
@@ -36,6 +39,7 @@ inline uint64_t fake_clock() {
 // Writes what `script` says, as an upstream would answer.
 inline void answer_as_scripted(cxxdns::QueryContext& ctx) {
   ++script.calls;
+  if (script.custom) return script.custom(ctx);
   namespace dns = cxxdns::dns;
   dns::MessageWriter w(ctx.writable_response());
   w.start_reply(ctx.q(), script.rcode, true);

@@ -18,6 +18,8 @@ struct TypeConfig {
 
 struct CacheConfig {
   std::vector<std::string> zones;  // canonical
+  // The metrics' server label, as CoreDNS's: "dns://[BIND]:PORT" of the block's first key.
+  std::string server_label = "dns://:53";
   TypeConfig success{9984, 3600, 5, {}};
   TypeConfig denial{9984, 1800, 5, {}};
   uint32_t prefetch_amount = 0;  // 0: prefetch off

@@ -21,15 +21,22 @@ struct Classified {
 
 // Answers to `q` that may be cached: one question equal to q's (any case), no TC, opcode
 // QUERY; NOERROR with answers or a referral is success, NXDOMAIN and NOERROR/NODATA are
-// denial (TTL from the SOA: min of its TTL and MINIMUM), SERVFAIL is servfail. Everything
-// else (other rcodes, malformed messages, zone transfers) is none. `shape` is msg's.
+// denial, SERVFAIL is servfail. Everything else (other rcodes, malformed messages, zone
+// transfers) is none. The TTL is the smallest in the message (a CNAME's too), at most an
+// hour, and for a denial at most its SOA's MINIMUM. `shape` is msg's.
 Classified classify(std::span<const uint8_t> msg, const dns::AnswerShape& shape,
                     const dns::QueryView& q);
 
-// Rewrites a cached copy for the query `q`: its ID, the question name's case, and (unless
-// `keep_ttl`) every record's TTL except OPT's to `ttl`, by the copy's `shape`. False when
-// the copy does not walk.
-bool patch(std::span<uint8_t> msg, const dns::AnswerShape& shape, const dns::QueryView& q,
-           uint32_t ttl, bool keep_ttl);
+// The header flags of a hit on an answer stored with `stored`, for `q`, as CoreDNS's cache
+// makes them: QR, AA (always: some clients drop non-authoritative answers), opcode, RD and
+// CD from the query, RA and the rcode from the stored answer, and its AD only for a query
+// with DO or AD set.
+uint16_t hit_flags(uint16_t stored, const dns::QueryView& q);
+
+// Rewrites a cached copy for the query `q`: its ID and flags (hit_flags), the question
+// name's case, and (unless `keep_ttl`) every record's TTL except OPT's to `ttl`, by the
+// copy's `shape`, whose header it updates. False when the copy does not walk.
+bool patch(std::span<uint8_t> msg, dns::AnswerShape& shape, const dns::QueryView& q, uint32_t ttl,
+           bool keep_ttl);
 
 }  // namespace cxxdns::plugins::cache

@@ -5,6 +5,37 @@
 
 namespace cxxdns::plugins {
 
+namespace {
+
+template <typename Map>
+const typename Map::mapped_type* find_in(const Map& m, std::string_view key) {
+  auto it = m.find(key);
+  return it == m.end() ? nullptr : &it->second;
+}
+
+// The A or AAAA records of `qname`: its own entries, else the closest wildcard above it.
+// `known`: the name has entries (its own or a star's) of some type.
+int write_addresses(dns::MessageWriter& w, const dns::QueryView& q, const HostsTable& t,
+                    std::string_view qname, uint32_t ttl, bool& known) {
+  const bool exact = t.v4.contains(qname) || t.v6.contains(qname);
+  const std::string_view wild = exact ? std::string_view{} : t.wildcard_for(qname);
+  const std::string_view key = wild.empty() ? qname : wild;
+  known = exact || !wild.empty();
+  int answers = 0;
+  if (q.qtype == dns::type::A) {
+    if (const auto* v = find_in(wild.empty() ? t.v4 : t.wild4, key)) {
+      for (auto& a : *v) w.a(q.qname, ttl, a.data()), ++answers;
+    }
+  } else if (q.qtype == dns::type::AAAA) {
+    if (const auto* v = find_in(wild.empty() ? t.v6 : t.wild6, key)) {
+      for (auto& a : *v) w.aaaa(q.qname, ttl, a.data()), ++answers;
+    }
+  }
+  return answers;
+}
+
+}  // namespace
+
 Hosts::Hosts(HostsOptions opts, int workers)
     : opts_(std::move(opts)),
       zones_(opts_.zones),
@@ -28,8 +59,8 @@ std::shared_ptr<const HostsTable> Hosts::table() const {
 bool Hosts::load(const std::string& file_text) {
   auto t = std::make_shared<HostsTable>();
   // Inline entries first: they win over the file, as in CoreDNS.
-  t->add_text(opts_.inline_text, opts_.zones, opts_.reverse);
-  t->add_text(file_text, opts_.zones, opts_.reverse);
+  t->add_text(opts_.inline_text, opts_.zones, opts_.reverse, "Corefile (inline)");
+  t->add_text(file_text, opts_.zones, opts_.reverse, opts_.path);
   table_.publish(std::move(t));
   return true;
 }
@@ -56,33 +87,23 @@ Verdict Hosts::answer(QueryContext& ctx, const HostsTable& t) {
   dns::MessageWriter w(ctx.writable_response());
   w.start_reply(q, dns::rcode::NOERROR, true);
   int answers = 0;
-  switch (q.qtype) {
-    case dns::type::PTR: {
-      auto it = t.ptr.find(qname);
-      if (it == t.ptr.end()) {
-        pkg::note(ctx, "hosts", "no PTR, next");
-        return ctx.next();
-      }
-      for (auto& n : it->second) {
-        dns::Name target;
-        if (!dns::from_text(n, target)) continue;
-        w.name_rr(q.qname, dns::type::PTR, opts_.ttl, target);
-        ++answers;
-      }
-      break;
+  bool known = false;  // the name has entries, of some type
+  if (q.qtype == dns::type::PTR) {
+    auto it = t.ptr.find(qname);
+    if (it == t.ptr.end()) {
+      pkg::note(ctx, "hosts", "no PTR, next");
+      return ctx.next();
     }
-    case dns::type::A:
-      if (auto it = t.v4.find(qname); it != t.v4.end()) {
-        for (auto& a : it->second) w.a(q.qname, opts_.ttl, a.data()), ++answers;
-      }
-      break;
-    case dns::type::AAAA:
-      if (auto it = t.v6.find(qname); it != t.v6.end()) {
-        for (auto& a : it->second) w.aaaa(q.qname, opts_.ttl, a.data()), ++answers;
-      }
-      break;
+    for (auto& n : it->second) {
+      dns::Name target;
+      if (!dns::from_text(n, target)) continue;
+      w.name_rr(q.qname, dns::type::PTR, opts_.ttl, target);
+      ++answers;
+    }
+  } else {
+    answers = write_addresses(w, q, t, qname, opts_.ttl, known);
   }
-  if (answers == 0 && !t.v4.contains(qname) && !t.v6.contains(qname)) {
+  if (answers == 0 && !known) {
     if (opts_.fallthrough.through(q.qname_lower)) {
       pkg::note(ctx, "hosts", "not found, fallthrough");
       return ctx.next();

@@ -7,6 +7,7 @@
 
 #include "core/dns/name.h"
 #include "core/dns/reverse.h"
+#include "core/log/log.h"
 
 namespace cxxdns::plugins {
 
@@ -64,37 +65,74 @@ bool add_once(std::vector<T>& list, const T& v) {
   return true;
 }
 
+// Why a line or a name of it is ignored, for the warning.
+void warn(std::string_view source, size_t line, std::string_view what) {
+  log::warning("plugin/hosts: {}:{}: {}, ignored", source, line, what);
+}
+
+// Adds `name` (canonical) for address `a`: a wildcard goes to the wild maps. False when the
+// pair was there already.
+bool add_name(HostsTable& table, const std::string& name, const HostAddress& a) {
+  if (name.starts_with("*.")) {
+    const std::string below = name.substr(2);
+    return a.is4 ? add_once(table.wild4[below], a.a4) : add_once(table.wild6[below], a.a6);
+  }
+  return a.is4 ? add_once(table.v4[name], a.a4) : add_once(table.v6[name], a.a6);
+}
+
 // One line's fields, `ADDRESS NAME...`, into the table.
 void add_line(HostsTable& table, const std::vector<std::string>& fields,
-              const std::vector<std::string>& zones, bool reverse) {
-  if (fields.size() < 2) return;
+              const std::vector<std::string>& zones, bool reverse, std::string_view source,
+              size_t line) {
+  if (fields.empty()) return;
   HostAddress a;
-  if (!parse_address(fields[0], a)) return;
+  if (fields.size() < 2) return warn(source, line, "an address without a name");
+  if (!parse_address(fields[0], a)) return warn(source, line, "'" + fields[0] + "' is no address");
   std::string rev = a.is4 ? dns::reverse_name(a.a4.data(), 4) : dns::reverse_name(a.a6.data(), 16);
   for (size_t f = 1; f < fields.size(); ++f) {
     std::string name = dns::canonical(fields[f]);
-    if (!in_any_zone(name, zones)) continue;
-    bool added = a.is4 ? add_once(table.v4[name], a.a4) : add_once(table.v6[name], a.a6);
-    if (!added) continue;
+    if (name.find('*', name.starts_with("*.") ? 1 : 0) != std::string::npos) {
+      warn(source, line, "'" + fields[f] + "': a star only as the whole first label");
+      continue;
+    }
+    if (!in_any_zone(name, zones)) {
+      warn(source, line, "'" + fields[f] + "' is outside the plugin's zones");
+      continue;
+    }
+    if (!add_name(table, name, a)) continue;
     ++table.entries;
-    if (reverse) add_once(table.ptr[rev], name);
+    if (reverse && !name.starts_with("*.")) add_once(table.ptr[rev], name);
   }
 }
 
 }  // namespace
 
 void HostsTable::add_text(std::string_view text, const std::vector<std::string>& zones,
-                          bool reverse) {
+                          bool reverse, std::string_view source) {
   std::vector<std::string> fields;
   size_t pos = 0;
+  size_t line = 0;
   while (pos < text.size()) {
+    ++line;
     size_t eol = text.find('\n', pos);
     if (eol == std::string_view::npos) eol = text.size();
     fields.clear();
     split_fields(text.substr(pos, eol - pos), fields);
     pos = eol + 1;
-    add_line(*this, fields, zones, reverse);
+    add_line(*this, fields, zones, reverse, source, line);
   }
+}
+
+std::string_view HostsTable::wildcard_for(std::string_view qname) const {
+  if (wild4.empty() && wild6.empty()) return {};
+  // Each suffix of qname below its first label, the closest first.
+  for (size_t dot = qname.find('.'); dot != std::string_view::npos && dot + 1 < qname.size();
+       dot = qname.find('.', dot + 1)) {
+    const std::string_view below = qname.substr(dot + 1);
+    if (auto it = wild4.find(below); it != wild4.end()) return it->first;
+    if (auto it = wild6.find(below); it != wild6.end()) return it->first;
+  }
+  return {};
 }
 
 }  // namespace cxxdns::plugins

@@ -176,6 +176,22 @@ void Kubernetes::external_reverse(QueryContext& ctx, const pkg::IpAddress& ip,
   for (const PtrName& n : x->external_reverse(key_of(ip.span()))) out.emplace_back(n.name());
 }
 
+void Kubernetes::ns_addresses(const ClusterIndex& x, std::vector<pkg::IpAddress>& out) const {
+  out.clear();
+  for (const pkg::IpAddress& local : opts_.local_ips) {
+    for (const PtrName& p : x.ptr_names(key_of(local.span()))) {
+      std::string_view n = p.name();  // ENDPOINT.SERVICE.NAMESPACE.svc
+      const size_t dot = n.find('.');
+      if (p.service || dot == std::string_view::npos) continue;
+      const NameData* svc = x.find_name(n.substr(dot + 1));
+      if (!svc) continue;
+      for (const auto& a : svc->a) out.push_back(address_of(key_of(a)));
+      for (const auto& a : svc->aaaa) out.push_back(address_of(key_of(a)));
+    }
+  }
+  if (out.empty()) out = opts_.local_ips;
+}
+
 void Kubernetes::external_addresses(QueryContext& ctx, std::vector<pkg::IpAddress>& out) {
   out.clear();
   auto reading = index_.read(ctx.worker().index);

@@ -4,11 +4,13 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <optional>
 
 #include "core/dns/writer.h"
 #include "core/log/log.h"
 #include "plugins/kubernetes/api_metrics.h"
 #include "plugins/kubernetes/heap_trim.h"
+#include "plugins/kubernetes/records.h"
 #include "plugins/kubernetes/state_file.h"
 #include "plugins/pkg/trace.h"
 
@@ -18,26 +20,25 @@ namespace {
 constexpr uint16_t kAxfr = 252, kIxfr = 251;
 constexpr uint32_t kVersionTtl = 28800;  // CoreDNS's TTL for dns-version
 
-bool is_reverse(std::string_view name) {
-  return dns::is_subdomain(name, "in-addr.arpa.") || dns::is_subdomain(name, "ip6.arpa.");
+// Whether a service or endpoint name has records of `qtype` (an ExternalName's CNAME stands
+// for A and AAAA; it has no SRV, as in CoreDNS).
+bool has_type(const NameData& d, uint16_t qtype) {
+  switch (qtype) {
+    case dns::type::A:
+      return !d.a.empty() || !d.cname.empty();
+    case dns::type::AAAA:
+      return !d.aaaa.empty() || !d.cname.empty();
+    case dns::type::CNAME:
+      return !d.cname.empty();
+    case dns::type::SRV:
+      return !d.srv.empty() && d.cname.empty();
+    default:
+      return false;
+  }
 }
 
-// `rel` + "." + `zone` as a wire name, without touching the heap (the query path).
-bool join(std::string_view rel, std::string_view zone, dns::Name& out) {
-  char buf[dns::kMaxNameWire * 4 + 2];
-  if (zone == ".") zone = {};
-  if (rel.size() + zone.size() + 2 > sizeof buf) return false;
-  size_t n = 0;
-  if (!rel.empty()) {
-    std::memcpy(buf, rel.data(), rel.size());
-    n = rel.size();
-    if (rel.back() == '.') return dns::from_text(rel, out);  // already absolute
-    buf[n++] = '.';
-  }
-  std::memcpy(buf + n, zone.data(), zone.size());
-  n += zone.size();
-  if (n == 0) buf[n++] = '.';
-  return dns::from_text(std::string_view(buf, n), out);
+bool is_reverse(std::string_view name) {
+  return dns::is_subdomain(name, "in-addr.arpa.") || dns::is_subdomain(name, "ip6.arpa.");
 }
 
 }  // namespace
@@ -140,6 +141,8 @@ Lookup Kubernetes::lookup(QueryContext& ctx, const ClusterIndex& x, std::string_
   } else if (q.qtype == dns::type::TXT && rel == "dns-version") {
     l.version = true;
     l.result = Lookup::answer;
+  } else if (rel == "ns.dns") {
+    lookup_ns(x, q.qtype, l);
   } else if (rel.ends_with(".pod")) {
     l.pod = x.pod(rel);
     if (l.pod.kind == PodAnswer::nxdomain) return l;
@@ -147,25 +150,19 @@ Lookup Kubernetes::lookup(QueryContext& ctx, const ClusterIndex& x, std::string_
                        (q.qtype == dns::type::AAAA && l.pod.kind == PodAnswer::v6);
     l.result = match ? Lookup::answer : Lookup::nodata;
   } else if ((l.data = x.find_name(rel))) {
-    const NameData& d = *l.data;
-    bool has = false;
-    switch (q.qtype) {
-      case dns::type::A:
-        has = !d.a.empty() || !d.cname.empty();
-        break;
-      case dns::type::AAAA:
-        has = !d.aaaa.empty() || !d.cname.empty();
-        break;
-      case dns::type::CNAME:
-        has = !d.cname.empty();
-        break;
-      case dns::type::SRV:
-        has = !d.srv.empty();
-        break;
-    }
-    l.result = has ? Lookup::answer : Lookup::nodata;
+    l.result = has_type(*l.data, q.qtype) ? Lookup::answer : Lookup::nodata;
   }
   return l;
+}
+
+void Kubernetes::lookup_ns(const ClusterIndex& x, uint16_t qtype, Lookup& l) const {
+  // The name this server gives as its SOA's MNAME and its NS: its own addresses, as
+  // CoreDNS's isDefaultNS answers them (NODATA when it has none, or for other types).
+  l.ns_name = true;
+  if (qtype == dns::type::A || qtype == dns::type::AAAA) ns_addresses(x, l.ns_addrs);
+  const int family = qtype == dns::type::A ? 4 : 6;
+  std::erase_if(l.ns_addrs, [&](const pkg::IpAddress& a) { return a.family() != family; });
+  l.result = l.ns_addrs.empty() ? Lookup::nodata : Lookup::answer;
 }
 
 Verdict Kubernetes::serve(QueryContext& ctx) {
@@ -175,8 +172,19 @@ Verdict Kubernetes::serve(QueryContext& ctx) {
     pkg::note(ctx, "kubernetes", "not a cluster zone, next");
     return ctx.next();
   }
-  auto reading = index_.read(ctx.worker().index);  // this version until the answer is written
-  const ClusterIndex* x = reading.get();
+  dns::Name chase;
+  {
+    auto reading = index_.read(ctx.worker().index);  // this version until the answer is written
+    if (std::optional<Verdict> v = serve_version(ctx, reading.get(), zone, chase)) return *v;
+  }
+  // An ExternalName: its target is looked up through the chain, which may come back here, so
+  // the version is let go first (a reader holds one of a few slots while it reads).
+  return answer_external(ctx, zone, chase);
+}
+
+std::optional<Verdict> Kubernetes::serve_version(QueryContext& ctx, const ClusterIndex* x, int zone,
+                                                 dns::Name& chase) const {
+  const dns::QueryView& q = ctx.q();
   if (!x) {
     // Before the first state CoreDNS answers SERVFAIL (it has not synced).
     if (opts_.fallthrough.through(q.qname_lower)) return ctx.next();
@@ -198,27 +206,13 @@ Verdict Kubernetes::serve(QueryContext& ctx) {
               : found.result == Lookup::nodata ? "NODATA"
                                                : "answer");
   }
+  const bool external = found.result == Lookup::answer && found.data &&
+                        !found.data->cname.empty() && q.qtype != dns::type::CNAME;
+  if (external && join(found.data->cname, "", chase)) return std::nullopt;
   return answer(ctx, *x, zone, found);
 }
 
 namespace {
-
-// The zone's SOA, as CoreDNS's kubernetes plugin makes it.
-void write_soa(dns::MessageWriter& w, const ClusterIndex& x, std::string_view zone, uint32_t ttl) {
-  dns::Name zname, ns, mbox;
-  join("", zone, zname);
-  join("ns.dns", zone, ns);
-  join("hostmaster", zone, mbox);
-  w.begin_rr(zname, dns::type::SOA, dns::cls::IN, std::min<uint32_t>(ttl, 300));
-  w.rd_name(ns);
-  w.rd_name(mbox);
-  w.rd_u32(static_cast<uint32_t>(x.serial));
-  w.rd_u32(7200);
-  w.rd_u32(1800);
-  w.rd_u32(86400);
-  w.rd_u32(ttl);
-  w.end_rr();
-}
 
 void write_srv(dns::MessageWriter& w, const dns::QueryView& q, const NameData& data,
                std::string_view zone, uint32_t ttl) {
@@ -246,7 +240,7 @@ void write_srv(dns::MessageWriter& w, const dns::QueryView& q, const NameData& d
 void write_name_data(dns::MessageWriter& w, const dns::QueryView& q, const NameData& data,
                      std::string_view zone, uint32_t ttl) {
   dns::Name target;
-  if (!data.cname.empty() && q.qtype != dns::type::SRV) {
+  if (!data.cname.empty()) {
     if (join(data.cname, "", target)) w.name_rr(q.qname, dns::type::CNAME, ttl, target);
   } else if (q.qtype == dns::type::A) {
     for (auto& a : data.a) w.a(q.qname, ttl, a.data());
@@ -272,7 +266,7 @@ Verdict Kubernetes::answer(QueryContext& ctx, const ClusterIndex& x, int zone_in
     write_soa(w, x, zone, ttl);
     return ctx.reply();
   }
-  w.set_flags(dns::flag::RA);  // as CoreDNS sets on its answers
+  // No RA: CoreDNS's kubernetes answers never carry it.
   dns::Name target;
   if (found.apex) {
     if (q.qtype == dns::type::SOA) {
@@ -290,6 +284,13 @@ Verdict Kubernetes::answer(QueryContext& ctx, const ClusterIndex& x, int zone_in
     w.begin_rr(q.qname, dns::type::TXT, dns::cls::IN, kVersionTtl);
     w.rd_text("1.1.0");
     w.end_rr();
+  } else if (found.ns_name) {
+    for (const pkg::IpAddress& a : found.ns_addrs) {
+      if (a.len == 4)
+        w.a(q.qname, ttl, a.bytes.data());
+      else
+        w.aaaa(q.qname, ttl, a.bytes.data());
+    }
   } else if (found.data) {
     write_name_data(w, q, *found.data, zone, ttl);
   } else if (found.pod.kind == PodAnswer::v4) {

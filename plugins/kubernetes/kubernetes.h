@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,8 @@ struct KubernetesOptions {
   std::vector<pkg::IpAddress> local_ips;
 };
 
+struct ExternalChase;
+
 // What a query found in the index.
 struct Lookup {
   enum Result { answer, nodata, nxdomain } result = nxdomain;
@@ -54,6 +57,8 @@ struct Lookup {
   Span<PtrName> ptrs;              // a reverse name
   bool version = false;            // dns-version TXT
   bool apex = false;               // the zone itself (SOA, NS)
+  bool ns_name = false;            // ns.dns.ZONE: ns_addrs of the type asked
+  std::vector<pkg::IpAddress> ns_addrs;
 };
 
 class Kubernetes final : public Plugin,
@@ -98,11 +103,26 @@ class Kubernetes final : public Plugin,
   // The API source changed the store: commit and publish (under the source's lock).
   void publish_api();
   Lookup lookup(QueryContext& ctx, const ClusterIndex& x, std::string_view rel) const;
+  // ns.dns.ZONE: this server's addresses of `qtype` into `l`.
+  void lookup_ns(const ClusterIndex& x, uint16_t qtype, Lookup& l) const;
   Verdict answer(QueryContext& ctx, const ClusterIndex& x, int zone, const Lookup& found) const;
+  // An ExternalName service asked A or AAAA: its CNAME and the target's records, looked up
+  // through the block's chain (external_name.cpp).
+  Verdict answer_external(QueryContext& ctx, int zone, const dns::Name& target) const;
+  // serve() on version `x` of the index (null before the first); nothing when the query
+  // asks an ExternalName's addresses: `chase` then holds its target.
+  std::optional<Verdict> serve_version(QueryContext& ctx, const ClusterIndex* x, int zone,
+                                       dns::Name& chase) const;
+  // This server's addresses for ns.dns.ZONE, as CoreDNS's nsAddrs: the cluster addresses of
+  // the services whose endpoints are this server's addresses, else those addresses.
+  void ns_addresses(const ClusterIndex& x, std::vector<pkg::IpAddress>& out) const;
+  void finish_external(ExternalChase& c, QueryContext& answered) const;
+  // Writes NODATA with the zone's SOA; false before any cluster state.
+  bool write_nodata(QueryContext& ctx, int zone) const;
 
   KubernetesOptions opts_;
   pkg::Zones zones_;
-  Published<ClusterIndex> index_;
+  mutable Published<ClusterIndex> index_;     // reading a version is not a change
   std::unique_ptr<ClusterStore> store_;       // the API source's, changed per object
   std::unique_ptr<ClusterStore> file_store_;  // the state file's, made whole on each load
   std::atomic<bool> loaded_{false};

@@ -312,7 +312,6 @@ std::unique_ptr<ServiceBlock> build_block(const BlockInput& in) {
     Built d;
     d.cname = lower(s.external_name);
     if (d.cname.back() != '.') d.cname += '.';
-    d.srv.push_back({100, 0, d.cname});
     c.fixed[base] = d;
     collect_external(in, c);
     return pack(c, s.seq);

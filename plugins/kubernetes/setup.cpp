@@ -67,6 +67,16 @@ void resolve_source(cxxdns::SetupContext& sc, const cxxdns::corefile::Token& plu
   }
 }
 
+// The zone arguments with a leading dot dropped: CoreDNS takes `kubernetes .svc ...` (its
+// normalization makes ".svc." of it, which then matches the names under svc.).
+std::vector<cxxdns::corefile::Token> zone_args(std::span<const cxxdns::corefile::Token> args) {
+  std::vector<cxxdns::corefile::Token> out(args.begin(), args.end());
+  for (auto& t : out) {
+    while (t.text.size() > 1 && t.text.front() == '.') t.text.erase(0, 1);
+  }
+  return out;
+}
+
 // What parsing the block collects besides the options themselves.
 struct Parsing {
   cxxdns::SetupContext& sc;
@@ -187,7 +197,7 @@ KubernetesOptions parse(cxxdns::SetupContext& sc) {
   }
   const auto& d = sc.directives()[0];
   KubernetesOptions o;
-  o.zones = sc.zones_from(d.args);
+  o.zones = sc.zones_from(zone_args(d.args));
   o.index.primary_zone = o.zones.front();
   for (auto& z : o.zones) {
     if (!reverse_zone(z)) {

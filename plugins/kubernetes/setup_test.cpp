@@ -161,3 +161,9 @@ TEST_CASE("kubernetes: label selectors", "[kubernetes]") {
   CHECK_FALSE(s.parse("=x", err));
   CHECK_FALSE(s.parse("a=b,", err));
 }
+
+TEST_CASE("kubernetes: a zone with a leading dot is taken, as CoreDNS takes it", "[kubernetes]") {
+  ChainTest t(". {\n  kubernetes cluster.local .svc {\n    state " + kState + "\n  }\n}\n");
+  CHECK(plugin(t).options().zones == std::vector<std::string>{"cluster.local.", "svc."});
+  CHECK(t.query("web.prod.svc.cluster.local.", "A").answer.size() == 1);
+}

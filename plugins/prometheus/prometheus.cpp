@@ -98,7 +98,7 @@ void Prometheus::start(ControlInfo& control) {
     }
   }
   requests_ = make_slots<metrics::Counter>(nz * 2 * 2 * kTypes);
-  duration_ = make_slots<metrics::Histogram>(nz * kTypes);
+  duration_ = make_slots<metrics::Histogram>(nz);
   request_size_ = make_slots<metrics::Histogram>(nz * 2);
   response_size_ = make_slots<metrics::Histogram>(nz * 2);
   responses_ = make_slots<metrics::Counter>(nz * kRcodes * positions_);
@@ -173,8 +173,8 @@ void Prometheus::on_reply(QueryContext& ctx, uint64_t) {
     return m.response_size.with({server, zone, "", proto_label(proto)});
   }).observe(shard, static_cast<double>(resp.size()));
   double seconds = static_cast<double>(QueryContext::now_ns() - ctx.start_ns()) / 1e9;
-  resolve(duration_[z * kTypes + ti], [&]() -> metrics::Histogram& {
-    return m.duration.with({server, zone, "", type});
+  resolve(duration_[z], [&]() -> metrics::Histogram& {
+    return m.duration.with({server, zone, ""});
   }).observe(shard, seconds);
 }
 

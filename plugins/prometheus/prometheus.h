@@ -57,7 +57,7 @@ class Prometheus final : public Plugin, public ReplyHook {
 
   // Children resolved once, then read with one atomic load: no lock on the query path.
   Slots<metrics::Counter> requests_;         // [zone][proto][family][type]
-  Slots<metrics::Histogram> duration_;       // [zone][type]
+  Slots<metrics::Histogram> duration_;       // [zone]
   Slots<metrics::Histogram> request_size_;   // [zone][proto]
   Slots<metrics::Histogram> response_size_;  // [zone][proto]
   Slots<metrics::Counter> responses_;        // [zone][rcode][plugin position + 1]

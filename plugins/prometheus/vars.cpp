@@ -28,7 +28,7 @@ DnsMetrics make() {
                 {"server", "zone", "view", "proto", "family", "type"}),
       r.histogram("coredns_dns_request_duration_seconds",
                   "Histogram of the time (in seconds) each request took per zone.",
-                  {"server", "zone", "view", "type"}, metrics::exponential_buckets(0.00025, 2, 16)),
+                  {"server", "zone", "view"}, metrics::exponential_buckets(0.00025, 2, 16)),
       r.histogram("coredns_dns_request_size_bytes",
                   "Size of the EDNS0 UDP buffer in bytes (64K for TCP) per zone and protocol.",
                   {"server", "zone", "view", "proto"}, kSizeBuckets),

@@ -8,7 +8,7 @@ namespace cxxdns::plugins::vars {
 
 struct DnsMetrics {
   metrics::CounterFamily& requests;         // {server,zone,view,proto,family,type}
-  metrics::HistogramFamily& duration;       // {server,zone,view,type}
+  metrics::HistogramFamily& duration;       // {server,zone,view}, as CoreDNS 1.12
   metrics::HistogramFamily& request_size;   // {server,zone,view,proto}
   metrics::HistogramFamily& response_size;  // {server,zone,view,proto}
   metrics::CounterFamily& responses;        // {server,zone,view,rcode,plugin}

@@ -165,8 +165,9 @@ def test_metrics_count_real_queries(start_cxxdns, workers):
     assert set(label_sets(text, req)) == {("server", "zone", "view", "proto", "family", "type")}
     assert set(label_sets(text, "coredns_dns_responses_total")) == {
         ("server", "zone", "view", "rcode", "plugin")}
+    # CoreDNS 1.12's histogram has no type label.
     assert set(label_sets(text, "coredns_dns_request_duration_seconds_bucket")) == {
-        ("server", "zone", "view", "type", "le")}
+        ("server", "zone", "view", "le")}
     for h in ("coredns_dns_request_size_bytes_bucket", "coredns_dns_response_size_bytes_bucket"):
         assert set(label_sets(text, h)) == {("server", "zone", "view", "proto", "le")}
     assert set(label_sets(text, "coredns_plugin_enabled")) == {("server", "zone", "view", "name")}
@@ -174,10 +175,9 @@ def test_metrics_count_real_queries(start_cxxdns, workers):
         assert metric_value(text, "coredns_plugin_enabled", {"name": name}) == 1
 
     # CoreDNS's buckets.
-    les = re.findall(r'coredns_dns_request_duration_seconds_bucket\{[^}]*type="A",le="([^"]+)"',
-                     text)
-    assert les[:3] == ["0.00025", "0.0005", "0.001"] and les[-2:] == ["8.192", "+Inf"]
-    assert len(les) == 17
+    les = re.findall(r'coredns_dns_request_duration_seconds_bucket\{[^}]*,le="([^"]+)"', text)
+    assert les[:3] == ["0.00025", "0.0005", "0.001"] and les[15:17] == ["8.192", "+Inf"]
+    assert len(les) % 17 == 0  # 17 per series (one per server and zone)
     les = re.findall(r'coredns_dns_request_size_bytes_bucket\{[^}]*proto="udp",le="([^"]+)"', text)
     assert les == ["0", "100", "200", "300", "400", "511", "1023", "2047", "4095", "8291",
                    "16000", "32000", "48000", "64000", "+Inf"]

@@ -57,10 +57,15 @@ def test_stock_kube_system_corefile(start_cxxdns, start_unbound, tmp_path):
     # The plugins' own counters: the outside name went through cache (a miss) to forward.
     assert re.search(r'^coredns_forward_requests_total\{to="127\.0\.0\.77:53"\} [1-9]', metrics,
                      re.M), metrics
-    assert re.search(r'^coredns_cache_misses_total [1-9]', metrics, re.M), metrics
+    # CoreDNS's labels: server, zones (the cache's, comma-separated), view.
+    assert re.search(r'^coredns_cache_misses_total\{server="dns://:' + str(port) +
+                     r'",zones="\.",view=""\} [1-9]', metrics, re.M), metrics
     assert re.search(r'^coredns_forward_request_duration_seconds_count\{to="127\.0\.0\.77:53"\} '
                      r'[1-9]', metrics, re.M), metrics
     assert 'coredns_forward_request_duration_seconds_bucket{to="127.0.0.77:53",le="0.00025"}' \
         in metrics
-    assert re.search(r'^coredns_cache_entries\{type="success"\} [1-9]', metrics, re.M), metrics
+    assert re.search(r'^coredns_cache_entries\{server="dns://:' + str(port) +
+                     r'",type="success",zones="\.",view=""\} [1-9]', metrics, re.M), metrics
+    assert re.search(r'^coredns_cache_requests_total\{server="dns://:' + str(port) +
+                     r'",zones="\.",view=""\} [1-9]', metrics, re.M), metrics
     assert srv.stop() == 0
