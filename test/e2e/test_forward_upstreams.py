@@ -206,7 +206,8 @@ def metric(text, name, **labels):
 
 def test_proxy_metrics(start_cxxdns, unbound):
     mport = free_port()
-    srv = start_cxxdns(corefile(f"127.0.0.1:{unbound.port}", metrics_port=mport))
+    # One worker: connections are pooled per worker, and the two TCP queries must meet.
+    srv = start_cxxdns(corefile(f"127.0.0.1:{unbound.port}", metrics_port=mport), workers=1)
     to = f"127.0.0.1:{unbound.port}"
     series = {
         "noerror": ("coredns_proxy_request_duration_seconds_count",
