@@ -124,7 +124,7 @@ void Exchange::begin_udp(uint64_t now) {
     try_failed("cannot open a UDP socket");
     return;
   }
-  if (pending_) count_conn(*up_, Proto::udp, !fresh, w_.index);
+  if (pending_) count_conn(up_->metrics, *up_, Proto::udp, !fresh, w_.index);
   // Unique among the socket's queries in flight, so an answer has one possible owner.
   while (usock_->has_id(id_)) id_ = w_.ids.next16();
   dns::put16(wire_.data(), id_);
@@ -158,10 +158,6 @@ void Exchange::resume_tcp() {
   take_tcp_slot(w_.take_tcp(up_, now_ms(w_.loop), expire_ms()));
 }
 
-void Exchange::trim() {
-  if (rbuf_.capacity() > 4096) std::vector<uint8_t>().swap(rbuf_);
-}
-
 void Exchange::retire() {
   dying_ = true;
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_close);
@@ -173,7 +169,7 @@ void Exchange::take_tcp_slot(TcpConn* c) {
   if (pending_) {
     // A miss is a connection opened for this try; a try that waited for one is a hit.
     (conn_ ? up_->tcp_conn_hits : up_->tcp_conn_misses).fetch_add(1, std::memory_order_relaxed);
-    count_conn(*up_, up_->tls ? Proto::tls : Proto::tcp, conn_ != nullptr, w_.index);
+    count_conn(up_->metrics, *up_, up_->tls ? Proto::tls : Proto::tcp, conn_ != nullptr, w_.index);
   }
   ++open_handles_;
   if (conn_) {
@@ -315,7 +311,9 @@ bool Exchange::matches(const uint8_t* msg, size_t len) const {
 }
 
 void Exchange::complete() {
-  dns::AnswerShape shape;
+  // Read straight into the client's context (no copy); a probe's into a local.
+  dns::AnswerShape probe_shape;
+  dns::AnswerShape& shape = pending_ ? pending_->fill_shape() : probe_shape;
   const char* fault = answer_fault({answer_, answer_len_}, dns::get16(wire_.data() + 2), shape);
   if (fault) {
     // What a client's parser would reject is this upstream's failure, not an answer.
@@ -349,8 +347,8 @@ void Exchange::complete() {
   const uint64_t took_ns = QueryContext::now_ns() - try_start_ns_;
   up_->duration_ns_sum.fetch_add(took_ns, std::memory_order_relaxed);
   up_->duration_count.fetch_add(1, std::memory_order_relaxed);
-  observe_request(*up_, rc, double(took_ns) / 1e9, w_.index);
-  if (fail_over(rc)) return;
+  observe_request(up_->metrics, *up_, rc, double(took_ns) / 1e9, w_.index);
+  if (!blk_->opts.failover_rcodes.empty() && fail_over(rc)) return;
 
   PendingQuery query = std::move(pending_);
   QueryContext& ctx = query.ctx();
@@ -359,7 +357,7 @@ void Exchange::complete() {
   dns::put16(resp.data(), ctx.q().hdr.id);
   // The walk answer_fault made describes the copy: the server does not walk it again.
   shape.hdr.id = ctx.q().hdr.id;
-  ctx.set_shape(shape);
+  ctx.fill_shape();  // writable_response() took it for unread; it describes the copy
   finished_ = true;
   uv_timer_stop(&timer_);
   // Once released this exchange may serve the next block's query: keep what is needed.

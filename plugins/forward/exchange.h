@@ -39,7 +39,9 @@ class Exchange {
   // This try waited for a TCP connection to its upstream, and one is free or may be opened.
   void resume_tcp();
   // Frees what a large answer grew, before the exchange waits in the pool.
-  void trim();
+  void trim() {
+    if (rbuf_.capacity() > 4096) std::vector<uint8_t>().swap(rbuf_);
+  }
   // Closes the timer; the object deletes itself (a pool with enough exchanges).
   void retire();
   // Answers the client with SERVFAIL (server stopping) and closes the handles; the

@@ -79,7 +79,7 @@ void Forward::start(PendingQuery query, size_t bi) {
     size_t k = (start + i) % total;
     if (!o.upstreams[k]->down(o.max_fails)) order[n++] = static_cast<uint8_t>(k);
   }
-  if (o.policy == Policy::random) std::shuffle(order, order + n, w.ids);
+  if (o.policy == Policy::random && n > 1) std::shuffle(order, order + n, w.ids);
   if (n == 0) {
     if (o.failfast_all_unhealthy) {
       b.inflight.fetch_sub(1, std::memory_order_relaxed);

@@ -84,7 +84,7 @@ void Probe::done(bool ok) {
     return;
   }
   up->healthcheck_failures.fetch_add(1, std::memory_order_relaxed);
-  count_healthcheck_failure(*up, worker->index);
+  count_healthcheck_failure(up->metrics, *up, worker->index);
   if (up->fails.fetch_add(1, std::memory_order_relaxed) + 1 == block->opts.max_fails) {
     log::warning("plugin/forward: upstream {} is down after {} failed health checks", up->to,
                  block->opts.max_fails);

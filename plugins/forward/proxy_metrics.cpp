@@ -36,16 +36,12 @@ metrics::CounterFamily& conn_family(bool hit) {
   return hit ? hits : misses;
 }
 
-// The child in `slot`, made (under the family's lock) the first time. Two workers may both
-// make it: with() returns the same child to both.
-template <typename Child, typename Make>
-Child& child(std::atomic<Child*>& slot, Make make) {
-  Child* c = slot.load(std::memory_order_acquire);
-  if (!c) {
-    c = &make();
-    slot.store(c, std::memory_order_release);
-  }
-  return *c;
+// Stores the child made for `slot`. Two workers may both make it: with() returns the same
+// child to both.
+template <typename Child>
+Child& keep(std::atomic<Child*>& slot, Child& c) {
+  slot.store(&c, std::memory_order_release);
+  return c;
 }
 
 const char* proto_name(Proto p) {
@@ -62,28 +58,21 @@ const char* proto_name(Proto p) {
 
 }  // namespace
 
-void observe_request(Upstream& up, uint16_t rcode, double seconds, int shard) {
-  const size_t i = rcode < 16 ? rcode : 16;
-  auto& h = child(up.metrics.duration[i], [&]() -> metrics::Histogram& {
-    char buf[16];
-    std::string name = rcode < 16 ? std::string(dns::rcode_name(rcode, buf)) : "OTHER";
-    return duration_family().with({kProxyName, up.to, name});
-  });
-  h.observe(shard, seconds);
+metrics::Histogram& make_duration(Upstream& up, uint16_t rcode) {
+  char buf[16];
+  std::string name = rcode < 16 ? std::string(dns::rcode_name(rcode, buf)) : "OTHER";
+  return keep(up.metrics.duration[rcode < 16 ? rcode : 16],
+              duration_family().with({kProxyName, up.to, name}));
 }
 
-void count_healthcheck_failure(Upstream& up, int shard) {
-  child(up.metrics.healthcheck_failures, [&]() -> metrics::Counter& {
-    return healthcheck_family().with({kProxyName, up.to});
-  }).inc(shard);
+metrics::Counter& make_healthcheck_failures(Upstream& up) {
+  return keep(up.metrics.healthcheck_failures, healthcheck_family().with({kProxyName, up.to}));
 }
 
-void count_conn(Upstream& up, Proto proto, bool hit, int shard) {
+metrics::Counter& make_conn(Upstream& up, Proto proto, bool hit) {
   const auto p = static_cast<size_t>(proto);
-  auto& slot = hit ? up.metrics.conn_hits[p] : up.metrics.conn_misses[p];
-  child(slot, [&]() -> metrics::Counter& {
-    return conn_family(hit).with({kProxyName, up.to, proto_name(proto)});
-  }).inc(shard);
+  return keep(hit ? up.metrics.conn_hits[p] : up.metrics.conn_misses[p],
+              conn_family(hit).with({kProxyName, up.to, proto_name(proto)}));
 }
 
 }  // namespace cxxdns::plugins::forward

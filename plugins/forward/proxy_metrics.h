@@ -28,10 +28,32 @@ struct ProxyMetrics {
   std::atomic<metrics::Counter*> conn_misses[3] = {};
 };
 
+// Makes the child of a series (under the family's lock), the first time it is used.
+metrics::Histogram& make_duration(Upstream& up, uint16_t rcode);
+metrics::Counter& make_healthcheck_failures(Upstream& up);
+metrics::Counter& make_conn(Upstream& up, Proto proto, bool hit);
+
 // The upstream answered with `rcode` after `seconds`.
-void observe_request(Upstream& up, uint16_t rcode, double seconds, int shard);
-void count_healthcheck_failure(Upstream& up, int shard);
-// A try found a pooled connection (hit) or had to open one (miss).
-void count_conn(Upstream& up, Proto proto, bool hit, int shard);
+inline void observe_request(ProxyMetrics& m, Upstream& up, uint16_t rcode, double seconds,
+                            int shard) {
+  metrics::Histogram* h = m.duration[rcode < 16 ? rcode : 16].load(std::memory_order_acquire);
+  if (!h) h = &make_duration(up, rcode);
+  h->observe(shard, seconds);
+}
+
+inline void count_healthcheck_failure(ProxyMetrics& m, Upstream& up, int shard) {
+  metrics::Counter* c = m.healthcheck_failures.load(std::memory_order_acquire);
+  if (!c) c = &make_healthcheck_failures(up);
+  c->inc(shard);
+}
+
+// A try found a pooled connection or socket (hit) or had to open one (miss).
+inline void count_conn(ProxyMetrics& m, Upstream& up, Proto proto, bool hit, int shard) {
+  auto& slot =
+      hit ? m.conn_hits[static_cast<size_t>(proto)] : m.conn_misses[static_cast<size_t>(proto)];
+  metrics::Counter* c = slot.load(std::memory_order_acquire);
+  if (!c) c = &make_conn(up, proto, hit);
+  c->inc(shard);
+}
 
 }  // namespace cxxdns::plugins::forward

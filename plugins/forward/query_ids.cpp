@@ -4,7 +4,6 @@
 #include <sys/random.h>
 
 #include <cerrno>
-#include <cstring>
 
 namespace cxxdns::plugins::forward {
 
@@ -22,22 +21,6 @@ void RandomIds::refill() {
     }
   }
   pos_ = 0;
-}
-
-uint16_t RandomIds::next16() {
-  if (pos_ + 2 > kBatch) refill();
-  uint16_t v;
-  std::memcpy(&v, buf_ + pos_, 2);
-  pos_ += 2;
-  return v;
-}
-
-uint32_t RandomIds::next32() {
-  if (pos_ + 4 > kBatch) refill();
-  uint32_t v;
-  std::memcpy(&v, buf_ + pos_, 4);
-  pos_ += 4;
-  return v;
 }
 
 }  // namespace cxxdns::plugins::forward
