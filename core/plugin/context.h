@@ -63,6 +63,12 @@ class ReplySink {
   // Sends ctx.response() (empty: the query was dropped, send nothing) and, when done with
   // it, releases the context.
   virtual void deliver(QueryContext& ctx) = 0;
+  // Sends `msg` at once, as it stands, ahead of the answer deliver() will send: one message
+  // of an answer that takes several (a zone transfer over TCP, RFC 5936 2.2). Only a stream
+  // can carry that; a sink that cannot (UDP, internal queries) refuses with false.
+  virtual bool send_partial(QueryContext& /*ctx*/, std::span<const uint8_t> /*msg*/) {
+    return false;
+  }
 };
 
 // The error a plugin gave with its answer (ctx.fail), for the errors plugin: CoreDNS's
@@ -71,6 +77,12 @@ struct QueryError {
   std::string text;
   void clear() { text.clear(); }
 };
+
+// With debug output on (log::debug_enabled), logs a message that load() refused (dropped, or
+// answered FORMERR) and its bytes in the form text2pcap reads back: what CoreDNS's debug
+// plugin shows of packets it cannot read. The server and the test API both call it.
+void debug_refused_query(std::span<const uint8_t> wire, const ClientAddress& from,
+                         dns::QueryCheck why);
 
 class QueryContext {
  public:
@@ -95,13 +107,16 @@ class QueryContext {
   uint64_t start_ns() const { return start_ns_; }
   // Lower-case presentation form of the query name ("www.example.org."), made on first use.
   std::string_view qname_text();
-  // Lowers the EDNS UDP size the client announced to `size` when it is larger, in the view
-  // and in the query's OPT record (so plugins that pass the query on pass the lower size):
-  // answers are then truncated to it (CoreDNS's bufsize).
-  void limit_udp_size(uint16_t size);
   // How deep in internal queries this one is (0: a client's); a guard against loops.
   uint8_t depth() const { return depth_; }
   void set_depth(uint8_t d) { depth_ = d; }
+
+  // --- Changing the query for the plugins after this one, as CoreDNS's plugins edit the
+  // request in place: both patch the wire they send on (forward) and the view q().
+  // Header flags (header's query rules): `set` bits set, then `clear` bits cleared.
+  void set_query_flags(uint16_t set, uint16_t clear);
+  // The EDNS UDP size of the OPT record (bufsize); false when the query has none.
+  bool set_query_udp_size(uint16_t size);
 
   // --- What a plugin does with the query (see Plugin::serve): each returns its verdict.
   Verdict next();
@@ -115,6 +130,12 @@ class QueryContext {
   Verdict drop();
   // Keeps the query to answer later through the PendingQuery.
   Deferral defer();
+
+  // For an answer of several messages (AXFR over TCP): sends `msg`, a whole message the
+  // plugin wrote (the query's ID, QR set), now; the last message is the answer given by
+  // reply() as usual. False when the transport cannot carry more than one message (UDP,
+  // internal queries): the plugin then answers otherwise (CoreDNS's transfer: REFUSED).
+  bool send_partial(std::span<const uint8_t> msg);
 
   // To see the final answer of the plugins after this one (before next()).
   void on_reply(ReplyHook* hook, uint64_t cookie = 0);

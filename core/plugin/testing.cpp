@@ -46,6 +46,12 @@ void Recorder::deliver(QueryContext& ctx) {
   done = true;
 }
 
+bool Recorder::send_partial(QueryContext& ctx, std::span<const uint8_t> msg) {
+  if (ctx.transport() != Transport::tcp) return false;
+  partials.emplace_back(msg.begin(), msg.end());
+  return true;
+}
+
 Verdict NextHandler::serve(QueryContext& ctx) {
   ++calls;
   if (write) {
@@ -208,7 +214,11 @@ Answer ChainTest::query_wire(std::span<const uint8_t> wire, const QueryOptions& 
   Recorder& sink = *sink_owner;
   auto ctx = std::make_unique<QueryContext>();
   ctx->bind(&worker_, &sink, nullptr);
-  switch (ctx->load(wire, o.tcp ? Transport::tcp : Transport::udp, client)) {
+  const dns::QueryCheck check = ctx->load(wire, o.tcp ? Transport::tcp : Transport::udp, client);
+  if (check == dns::QueryCheck::drop || check == dns::QueryCheck::formerr) {
+    debug_refused_query(wire, client, check);
+  }
+  switch (check) {
     case dns::QueryCheck::drop:
       return Answer{};
     case dns::QueryCheck::formerr:
@@ -241,7 +251,9 @@ Answer ChainTest::query_wire(std::span<const uint8_t> wire, const QueryOptions& 
     return Answer{};
   }
   if (sink.dropped) return Answer{};
-  return parse_answer(sink.reply);
+  Answer a = parse_answer(sink.reply);
+  for (auto& p : sink.partials) a.partials.push_back(parse_answer(p));
+  return a;
 }
 
 ChainRunner::ChainRunner(const Chain* chain) : chain_(chain) {

@@ -24,6 +24,7 @@ constexpr uint64_t kStopCheckMs = 10;
 bool same_listener(const ListenerSpec& a, const ListenerSpec& b) {
   return a.address == b.address && a.port == b.port;
 }
+
 }  // namespace
 
 Worker::Worker(int index, int count, WorkerAssignment first, const TcpLimits& tcp_limits)
@@ -245,9 +246,11 @@ bool Worker::handle_query(std::span<const uint8_t> packet, Transport t, const Cl
   ctx->bind(&info_, sink, sink_data);
   switch (ctx->load(packet, t, from)) {
     case dns::QueryCheck::drop:
+      if (log::debug_enabled()) debug_refused_query(packet, from, dns::QueryCheck::drop);
       release(ctx);
       return false;
     case dns::QueryCheck::formerr:
+      if (log::debug_enabled()) debug_refused_query(packet, from, dns::QueryCheck::formerr);
       ctx->reply_unparsed(dns::rcode::FORMERR);
       return true;
     case dns::QueryCheck::notimp:

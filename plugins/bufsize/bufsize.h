@@ -1,5 +1,4 @@
-// bufsize: lowers the EDNS UDP size a client announces to SIZE, as CoreDNS's bufsize, so
-// that UDP answers are truncated to SIZE (no IP fragmentation; a bounded amplification).
+// bufsize: caps the EDNS0 UDP size of queries for the plugins after it, as CoreDNS's bufsize.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +12,8 @@ class Bufsize final : public Plugin {
   explicit Bufsize(uint16_t size) : size_(size) {}
   std::string_view name() const override { return "bufsize"; }
   Verdict serve(QueryContext& ctx) override {
-    ctx.limit_udp_size(size_);
+    // Lowered, never raised; a query without OPT is left as it is.
+    if (ctx.q().edns.present && ctx.q().edns.udp_size > size_) ctx.set_query_udp_size(size_);
     return ctx.next();
   }
   uint16_t size() const { return size_; }
