@@ -59,6 +59,22 @@ void write_rcode_reply(std::vector<uint8_t>& out, const QueryView& q, uint8_t rc
   if (q.edns.present) w.opt(q.udp_size(), q.edns.do_bit);
 }
 
+namespace {
+
+// An answer's own OPT (a forwarded or cached one carries its upstream's) made to say what
+// the client asked for, as CoreDNS's SizeAndDo: the client's UDP size, version 0, the DO bit
+// the client set and no other flag; the extended RCODE and the options stay.
+void mirror_opt(uint8_t* opt, const QueryView& q) {
+  // The OPT's owner is the root (one zero byte): TYPE at 1, CLASS at 3, TTL at 5. Any other
+  // owner is a malformed OPT, left alone (forward refuses such answers).
+  if (opt[0] != 0) return;
+  put16(opt + 3, q.edns.udp_size);
+  opt[6] = 0;  // version
+  put16(opt + 7, q.edns.do_bit ? 0x8000 : 0);
+}
+
+}  // namespace
+
 bool finalize_response(std::vector<uint8_t>& msg, AnswerShape& shape, const QueryView& q,
                        bool udp) {
   if (!shape.valid) {
@@ -79,6 +95,7 @@ bool finalize_response(std::vector<uint8_t>& msg, AnswerShape& shape, const Quer
     put16(msg.data() + 10, --shape.hdr.arcount);
     relaid = true;
   }
+  if (shape.has_opt && q.edns.present) mirror_opt(msg.data() + shape.opt_begin, q);
   if (!shape.has_opt && q.edns.present) {
     MessageWriter::append_opt(msg, q.udp_size(), q.edns.do_bit);
     relaid = true;

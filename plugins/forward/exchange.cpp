@@ -8,6 +8,7 @@
 
 #include "core/dns/message.h"
 #include "core/dns/text.h"
+#include "plugins/forward/answer_check.h"
 #include "plugins/forward/udp_pool.h"
 #include "plugins/pkg/trace.h"
 
@@ -25,8 +26,6 @@ Exchange::Exchange(Forward::Worker& w) : w_(w) {
   uv_timer_init(w_.loop, &timer_);
   timer_.data = this;
   open_handles_ = 1;
-  // Room for the largest UDP datagram or TCP message plus its length prefix.
-  rbuf_.resize(65535 + 2);
 }
 
 void Exchange::start_query(Forward* fw, PendingQuery query, size_t block, const uint8_t* order,
@@ -40,6 +39,8 @@ void Exchange::start_query(Forward* fw, PendingQuery query, size_t block, const 
   std::memcpy(order_, order, n);
   norder_ = n;
   tried_ = 0;
+  pass_ = 0;
+  timed_out_in_pass_ = false;
   retry_tcp_ = false;
   finished_ = false;
   last_error_.clear();
@@ -70,21 +71,34 @@ void Exchange::start_probe(Probe* probe) {
   begin(blk_->opts.force_tcp || up_->tls);
 }
 
+bool Exchange::out_of_tries() const {
+  return now_ms(w_.loop) >= deadline_ms_ || (tried_ >= norder_ && !timed_out_in_pass_);
+}
+
 void Exchange::next_try() {
-  if (tried_ >= norder_ || now_ms(w_.loop) >= deadline_ms_) {
-    all_failed();
+  // CoreDNS goes round its list until the deadline; a pass that only met fast failures
+  // (refused, reset, malformed) ends it, as asking again would only spin.
+  while (!out_of_tries()) {
+    if (tried_ >= norder_) {
+      tried_ = 0;
+      timed_out_in_pass_ = false;
+      ++pass_;
+    }
+    Upstream* up = blk_->opts.upstreams[order_[tried_++]].get();
+    // Later passes skip what health checks found down meanwhile.
+    if (pass_ > 0 && up->down(blk_->opts.max_fails)) continue;
+    up_ = up;
+    begin(up_->tls || blk_->opts.force_tcp ||
+          (!blk_->opts.prefer_udp && pending_->transport() == Transport::tcp));
     return;
   }
-  up_ = blk_->opts.upstreams[order_[tried_++]].get();
-  bool tcp = up_->tls || blk_->opts.force_tcp ||
-             (!blk_->opts.prefer_udp && pending_->transport() == Transport::tcp);
-  begin(tcp);
+  all_failed();
 }
 
 void Exchange::begin(bool tcp) {
   tcp_ = tcp;
   // A fresh random ID per try: an answer to an earlier try, or a spoofed one, is ignored.
-  id_ = static_cast<uint16_t>(w_.rng());
+  id_ = w_.ids.next16();
   dns::put16(wire_.data(), id_);
   try_start_ns_ = QueryContext::now_ns();
   rlen_ = 0;
@@ -95,32 +109,69 @@ void Exchange::begin(bool tcp) {
   uv_timer_start(&timer_, on_timer,
                  std::min<uint64_t>(left, probe_ ? kHealthTimeoutMs : kTryTimeoutMs), 0);
 
-  if (!tcp) {
-    sock_ = Sock::udp;
-    usock_ = w_.udp_socket(up_, now);
-    if (!usock_) {
-      try_failed("cannot open a UDP socket");
-      return;
-    }
-    // Unique among the socket's queries in flight, so an answer has one possible owner.
-    while (usock_->has_id(id_)) id_ = static_cast<uint16_t>(w_.rng());
-    dns::put16(wire_.data(), id_);
-    usock_->waiting.push_back({id_, this});
-    ++usock_->uses;
-    uv_buf_t b =
-        uv_buf_init(reinterpret_cast<char*>(wire_.data()), static_cast<unsigned>(wire_.size()));
-    int sent = uv_udp_try_send(&usock_->h, &b, 1, nullptr);
-    if (sent < 0) try_failed(uv_strerror(sent));
+  if (tcp) {
+    begin_tcp(now);
+  } else {
+    begin_udp(now);
+  }
+}
+
+void Exchange::begin_udp(uint64_t now) {
+  sock_ = Sock::udp;
+  bool fresh = false;
+  usock_ = w_.udp_socket(up_, now, fresh);
+  if (!usock_) {
+    try_failed("cannot open a UDP socket");
     return;
   }
+  if (pending_) count_conn(up_->metrics, *up_, Proto::udp, !fresh, w_.index);
+  // Unique among the socket's queries in flight, so an answer has one possible owner.
+  while (usock_->has_id(id_)) id_ = w_.ids.next16();
+  dns::put16(wire_.data(), id_);
+  usock_->waiting.push_back({id_, this});
+  ++usock_->uses;
+  uv_buf_t b =
+      uv_buf_init(reinterpret_cast<char*>(wire_.data()), static_cast<unsigned>(wire_.size()));
+  int sent = uv_udp_try_send(&usock_->h, &b, 1, nullptr);
+  if (sent < 0) try_failed(uv_strerror(sent));
+}
+
+void Exchange::begin_tcp(uint64_t now) {
   sock_ = Sock::tcp;
   reused_ = false;
-  uint64_t expire_ms =
-      uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(blk_->opts.expire).count());
-  if (!fresh_tcp_) conn_ = w_.take_tcp(up_, now, expire_ms);
+  if (!fresh_tcp_) conn_ = w_.take_tcp(up_, now, expire_ms());
   fresh_tcp_ = false;
+  if (!conn_ && w_.slots(up_).open >= kTcpMaxConns) {
+    // All this worker's connections to the upstream are busy: wait for one.
+    sock_ = Sock::tcp_wait;
+    w_.slots(up_).waiting.push_back(this);
+    return;
+  }
+  take_tcp_slot(conn_);
+}
+
+uint64_t Exchange::expire_ms() const {
+  return uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(blk_->opts.expire).count());
+}
+
+void Exchange::resume_tcp() {
+  take_tcp_slot(w_.take_tcp(up_, now_ms(w_.loop), expire_ms()));
+}
+
+void Exchange::retire() {
+  dying_ = true;
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_close);
+}
+
+void Exchange::take_tcp_slot(TcpConn* c) {
+  sock_ = Sock::tcp;
+  conn_ = c;
+  if (pending_) {
+    // A miss is a connection opened for this try; a try that waited for one is a hit.
+    (conn_ ? up_->tcp_conn_hits : up_->tcp_conn_misses).fetch_add(1, std::memory_order_relaxed);
+    count_conn(up_->metrics, *up_, up_->tls ? Proto::tls : Proto::tcp, conn_ != nullptr, w_.index);
+  }
   ++open_handles_;
-  (conn_ ? up_->tcp_conn_hits : up_->tcp_conn_misses).fetch_add(1, std::memory_order_relaxed);
   if (conn_) {
     reused_ = true;
     conn_->owner = this;
@@ -131,6 +182,7 @@ void Exchange::begin(bool tcp) {
 }
 
 void Exchange::connect_tcp() {
+  ++w_.slots(up_).open;  // TcpConn::on_close gives it back
   conn_ = new TcpConn;
   conn_->w = &w_;
   conn_->up = up_;
@@ -197,9 +249,19 @@ void Exchange::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
     *buf = uv_buf_init(c->scratch, sizeof c->scratch);
     return;
   }
-  Exchange* ex = c->owner;
-  *buf = uv_buf_init(reinterpret_cast<char*>(ex->rbuf_.data() + ex->rlen_),
-                     static_cast<unsigned>(ex->rbuf_.size() - ex->rlen_));
+  size_t room = 0;
+  uint8_t* p = c->owner->read_room(room);
+  *buf = uv_buf_init(reinterpret_cast<char*>(p), static_cast<unsigned>(room));
+}
+
+uint8_t* Exchange::read_room(size_t& room) {
+  // The length prefix first (with room for a small answer), then the whole message: the
+  // buffer holds what arrives, not 64 KiB per query.
+  size_t need = rlen_ >= 2 ? 2 + size_t(dns::get16(rbuf_.data())) : 2 + 512;
+  if (need <= rlen_) need = rlen_ + 512;  // a message not ours is being skipped
+  if (rbuf_.size() < need) rbuf_.resize(need);
+  room = rbuf_.size() - rlen_;
+  return rbuf_.data() + rlen_;
 }
 
 void Exchange::udp_failed(UdpSock* s, const char* reason) {
@@ -222,10 +284,7 @@ void Exchange::on_tcp_data(size_t n) {
   // Messages are length-prefixed; one that does not match is skipped and reading goes on.
   while (rlen_ >= 2) {
     size_t mlen = dns::get16(rbuf_.data());
-    if (rlen_ < mlen + 2) {
-      if (rlen_ == rbuf_.size()) try_failed("message too large");
-      return;
-    }
+    if (rlen_ < mlen + 2) return;
     if (matches(rbuf_.data() + 2, mlen)) {
       answer_ = rbuf_.data() + 2;
       answer_len_ = mlen;
@@ -252,8 +311,15 @@ bool Exchange::matches(const uint8_t* msg, size_t len) const {
 }
 
 void Exchange::complete() {
-  const uint8_t* msg = answer_;
-  dns::Header h = dns::Header::read(msg);
+  // Read straight into the client's context (no copy); a probe's into a local.
+  dns::AnswerShape probe_shape;
+  dns::AnswerShape& shape = pending_ ? pending_->fill_shape() : probe_shape;
+  const char* fault = answer_fault({answer_, answer_len_}, dns::get16(wire_.data() + 2), shape);
+  if (fault) {
+    // What a client's parser would reject is this upstream's failure, not an answer.
+    try_failed(fault, false);
+    return;
+  }
   if (probe_) {
     // Any answer, whatever its rcode, means the upstream is up.
     finished_ = true;
@@ -270,24 +336,28 @@ void Exchange::complete() {
   }
   // A truncated UDP answer to a client that can take more (TCP, prefer_udp): ask again
   // over TCP, same upstream.
-  if (!tcp_ && (h.flags & dns::flag::TC) && pending_->transport() != Transport::udp) {
+  if (!tcp_ && (shape.hdr.flags & dns::flag::TC) && pending_->transport() != Transport::udp) {
     retry_tcp_ = true;
     uv_timer_stop(&timer_);
     if (close_socket()) on_socket_closed();
     return;
   }
-  uint8_t rc = h.rcode();
-  up_->responses[rc].fetch_add(1, std::memory_order_relaxed);
+  const uint16_t rc = shape.rcode;
+  up_->responses[rc < 16 ? rc : 16].fetch_add(1, std::memory_order_relaxed);
   const uint64_t took_ns = QueryContext::now_ns() - try_start_ns_;
   up_->duration_ns_sum.fetch_add(took_ns, std::memory_order_relaxed);
   up_->duration_count.fetch_add(1, std::memory_order_relaxed);
-  if (up_->duration) up_->duration->observe(w_.index, double(took_ns) / 1e9);
+  observe_request(up_->metrics, *up_, rc, double(took_ns) / 1e9, w_.index);
+  if (!blk_->opts.failover_rcodes.empty() && fail_over(rc)) return;
 
   PendingQuery query = std::move(pending_);
   QueryContext& ctx = query.ctx();
   auto& resp = ctx.writable_response();
-  resp.assign(msg, msg + answer_len_);
+  resp.assign(answer_, answer_ + answer_len_);
   dns::put16(resp.data(), ctx.q().hdr.id);
+  // The walk answer_fault made describes the copy: the server does not walk it again.
+  shape.hdr.id = ctx.q().hdr.id;
+  ctx.fill_shape();  // writable_response() took it for unread; it describes the copy
   finished_ = true;
   uv_timer_stop(&timer_);
   // Once released this exchange may serve the next block's query: keep what is needed.
@@ -300,13 +370,30 @@ void Exchange::complete() {
     on_socket_closed();
   }  // else the close callback returns this exchange to the pool
   if (pkg::tracing(ctx)) {
-    char rc[16];
+    char rcb[16];
     pkg::note(
         ctx, "forward",
-        up->to + " " + std::string(dns::rcode_name(ctx.shape().rcode, rc)) +
+        up->to + " " + std::string(dns::rcode_name(ctx.shape().rcode, rcb)) +
             fmt::format(" in {:.3f}ms", double(QueryContext::now_ns() - ctx.start_ns()) / 1e6));
   }
   fw->finish(std::move(query), block);
+}
+
+bool Exchange::fail_over(uint16_t rcode) {
+  const auto& codes = blk_->opts.failover_rcodes;
+  // The last upstream's answer stands, whatever its rcode (CoreDNS's README).
+  if (tried_ >= norder_ || std::find(codes.begin(), codes.end(), rcode) == codes.end()) {
+    return false;
+  }
+  uv_timer_stop(&timer_);
+  char rcb[16];
+  last_error_ = up_->to + ": " + std::string(dns::rcode_name(rcode, rcb));
+  if (park_connection()) {
+    next_try();
+  } else if (close_socket()) {
+    on_socket_closed();
+  }  // else the close callback goes on with the next try
+  return true;
 }
 
 void Exchange::try_failed(const char* reason, bool network_error) {
@@ -331,11 +418,13 @@ void Exchange::try_failed(const char* reason, bool network_error) {
   last_error_.assign(up_->to);
   last_error_.append(": ");
   last_error_.append(reason);
+  // Is it the upstream? Health checks from now until it answers (max_fails 0: never).
+  fw_->health_check(w_, *blk_, *up_);
   bool closed = close_socket();  // else the next try starts when the socket is closed
   // The last try: answer now, from this I/O or timer callback. A reply queued from a close
   // callback would wait for the worker's next loop turn (its UDP flush runs before close
   // callbacks), which may be a long time on an idle server.
-  if (!retry_tcp_ && (tried_ >= norder_ || now_ms(w_.loop) >= deadline_ms_)) {
+  if (!retry_tcp_ && out_of_tries()) {
     all_failed();
     return;
   }
@@ -343,11 +432,19 @@ void Exchange::try_failed(const char* reason, bool network_error) {
 }
 
 void Exchange::on_timer(uv_timer_t* t) {
-  static_cast<Exchange*>(t->data)->try_failed("i/o timeout", false);
+  auto* ex = static_cast<Exchange*>(t->data);
+  ex->timed_out_in_pass_ = true;
+  ex->try_failed("i/o timeout", false);
 }
 
 bool Exchange::close_socket() {
   if (sock_ == Sock::none) return false;
+  if (sock_ == Sock::tcp_wait) {
+    sock_ = Sock::none;
+    auto& q = w_.slots(up_).waiting;
+    q.erase(std::remove(q.begin(), q.end(), this), q.end());
+    return true;
+  }
   if (sock_ == Sock::tcp) {
     closing_ = true;
     sock_ = Sock::none;
@@ -374,12 +471,14 @@ bool Exchange::park_connection() {
   c->idle_since_ms = now_ms(w_.loop);
   if (c->ssl) {
     w_.idle_tcp.push_back(c);  // tls.cpp's reader handles idle connections too
+    w_.tcp_room(c->up);
     return true;
   }
   auto* stream = reinterpret_cast<uv_stream_t*>(&c->h);
   uv_read_stop(stream);
   uv_read_start(stream, on_alloc, TcpConn::on_idle_read);
   w_.idle_tcp.push_back(c);
+  w_.tcp_room(c->up);
   return true;
 }
 

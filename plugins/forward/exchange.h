@@ -24,6 +24,7 @@ struct Probe {
   Upstream* up = nullptr;
   uv_timer_t timer;
   bool in_flight = false;
+  bool running = false;        // checking every interval until the upstream answers
   std::vector<uint8_t> query;  // `. IN NS` (or the `domain` name), RD unless no_rec
   dns::Name qname;
   void done(bool ok);
@@ -35,6 +36,14 @@ class Exchange {
   // Starts a client query on `block` with upstreams tried in `order`.
   void start_query(Forward* fw, PendingQuery query, size_t block, const uint8_t* order, size_t n);
   void start_probe(Probe* probe);
+  // This try waited for a TCP connection to its upstream, and one is free or may be opened.
+  void resume_tcp();
+  // Frees what a large answer grew, before the exchange waits in the pool.
+  void trim() {
+    if (rbuf_.capacity() > 4096) std::vector<uint8_t>().swap(rbuf_);
+  }
+  // Closes the timer; the object deletes itself (a pool with enough exchanges).
+  void retire();
   // Answers the client with SERVFAIL (server stopping) and closes the handles; the
   // object deletes itself once they are closed.
   void shutdown();
@@ -45,10 +54,22 @@ class Exchange {
   void udp_failed(UdpSock* s, const char* reason);
 
  private:
-  enum class Sock { none, udp, tcp };
+  enum class Sock { none, udp, tcp, tcp_wait };
 
   void begin(bool tcp);
+  void begin_udp(uint64_t now);
+  void begin_tcp(uint64_t now);
+  uint64_t expire_ms() const;
+  // The try's connection: a pooled one (c) or a new one (c null).
+  void take_tcp_slot(TcpConn* c);
   void next_try();
+  // No try is left: the deadline passed, or a pass over the upstreams ended without a
+  // timeout (only a timeout, a lost packet perhaps, is worth asking the same ones again).
+  bool out_of_tries() const;
+  // The answer in answer_ is one to pass over (`failover RCODE`) with upstreams left.
+  bool fail_over(uint16_t rcode);
+  // Room in rbuf_ for what the TCP stream brings next, grown to the message's length.
+  uint8_t* read_room(size_t& room);
   // network_error: a reset or refused connection, not a timeout (a reused TCP connection
   // the upstream had closed is then retried on a new one).
   void try_failed(const char* reason, bool network_error = true);
@@ -79,6 +100,8 @@ class Exchange {
   Block* blk_ = nullptr;
   uint8_t order_[kMaxUpstreams];
   size_t norder_ = 0, tried_ = 0;
+  uint32_t pass_ = 0;               // passes over order_ so far
+  bool timed_out_in_pass_ = false;  // a try of this pass timed out
   Upstream* up_ = nullptr;
   bool tcp_ = false;
   bool retry_tcp_ = false;  // the next try is the same upstream over TCP (truncated answer)
@@ -100,7 +123,9 @@ class Exchange {
   UdpSock* usock_ = nullptr;
   TcpConn* conn_ = nullptr;
   uint8_t len_prefix_[2];
-  std::vector<uint8_t> rbuf_;  // UDP datagram, or TCP stream bytes
+  // TCP stream bytes, grown to the message being read and freed when large (UDP answers are
+  // read into the worker's buffer).
+  std::vector<uint8_t> rbuf_;
   size_t rlen_ = 0;
   size_t answer_len_ = 0;
   const uint8_t* answer_ = nullptr;  // in rbuf_ (TCP) or the worker's UDP buffer

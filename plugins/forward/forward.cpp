@@ -7,6 +7,7 @@
 #include "core/dns/text.h"
 #include "core/log/log.h"
 #include "plugins/forward/exchange.h"
+#include "plugins/forward/tcp_conn.h"
 #include "plugins/forward/udp_pool.h"
 
 namespace cxxdns::plugins::forward {
@@ -28,6 +29,12 @@ uint64_t Forward::max_concurrent_rejects() const {
 uint64_t Forward::healthcheck_broken() const {
   uint64_t n = 0;
   for (auto& b : blocks_) n += b->healthcheck_broken.load(std::memory_order_relaxed);
+  return n;
+}
+
+size_t Forward::exchanges() const {
+  size_t n = 0;
+  for (auto& w : workers_) n += w->all.size();
   return n;
 }
 
@@ -72,7 +79,7 @@ void Forward::start(PendingQuery query, size_t bi) {
     size_t k = (start + i) % total;
     if (!o.upstreams[k]->down(o.max_fails)) order[n++] = static_cast<uint8_t>(k);
   }
-  if (o.policy == Policy::random) std::shuffle(order, order + n, w.rng);
+  if (o.policy == Policy::random && n > 1) std::shuffle(order, order + n, w.ids);
   if (n == 0) {
     if (o.failfast_all_unhealthy) {
       b.inflight.fetch_sub(1, std::memory_order_relaxed);
@@ -81,7 +88,7 @@ void Forward::start(PendingQuery query, size_t bi) {
     }
     // All down: health checking itself may be what is broken; try one at random.
     b.healthcheck_broken.fetch_add(1, std::memory_order_relaxed);
-    order[n++] = static_cast<uint8_t>(w.rng() % total);
+    order[n++] = static_cast<uint8_t>(w.ids.next32() % total);
   }
   acquire(w)->start_query(this, std::move(query), bi, order, n);
 }
@@ -108,23 +115,48 @@ Exchange* Forward::acquire(Worker& w) {
     return ex;
   }
   auto* ex = new Exchange(w);
-  w.all.push_back(ex);
+  w.all.insert(ex);
   return ex;
 }
 
 void Forward::release(Worker& w, Exchange* ex) {
+  ex->trim();
+  if (w.free.size() >= kMaxFreeExchanges && !w.stopping) {
+    // A burst is over: what the pool does not need goes back.
+    w.all.erase(ex);
+    ex->retire();
+    return;
+  }
   w.free.push_back(ex);
+}
+
+Forward::Worker::TcpSlots& Forward::Worker::slots(Upstream* up) {
+  for (auto& s : tcp_slots) {
+    if (s.up == up) return s;
+  }
+  tcp_slots.push_back(TcpSlots{up, 0, {}});
+  return tcp_slots.back();
+}
+
+void Forward::Worker::tcp_room(Upstream* up) {
+  if (stopping) return;
+  TcpSlots& s = slots(up);
+  if (s.waiting.empty()) return;
+  const bool idle =
+      std::any_of(idle_tcp.begin(), idle_tcp.end(), [up](const TcpConn* c) { return c->up == up; });
+  if (!idle && s.open >= kTcpMaxConns) return;
+  Exchange* ex = s.waiting.front();
+  s.waiting.pop_front();
+  ex->resume_tcp();
 }
 
 void Forward::start_worker(WorkerInfo& info) {
   Worker& w = *workers_[static_cast<size_t>(info.index) % workers_.size()];
   w.loop = info.loop;
   w.index = info.index;
-  std::random_device rd;
-  w.rng.seed(rd());
   w.stopping = false;
-  // Health state is shared; one worker is enough to check it.
-  if (info.index == 0) start_probes(w);
+  // Each worker can check each upstream; Upstream::checking keeps it to one at a time.
+  start_probes(w);
 }
 
 void Forward::stop_worker(WorkerInfo& info) {
@@ -133,6 +165,7 @@ void Forward::stop_worker(WorkerInfo& info) {
   for (auto& p : w.probes) {
     // The timer's close callback deletes the probe: libuv still holds the handle until then.
     Probe* probe = p.release();
+    if (probe->running) probe->up->checking.store(false, std::memory_order_relaxed);
     uv_timer_stop(&probe->timer);
     uv_close(reinterpret_cast<uv_handle_t*>(&probe->timer),
              [](uv_handle_t* h) { delete static_cast<Probe*>(h->data); });
@@ -142,21 +175,15 @@ void Forward::stop_worker(WorkerInfo& info) {
   w.idle_tcp.clear();
   for (Exchange* ex : w.all) ex->shutdown();
   w.all.clear();
+  w.tcp_slots.clear();
   while (!w.udp_socks.empty()) w.udp_socks.back()->close();
   w.free.clear();
 }
 
 void Forward::collect() const {
   auto& reg = metrics::Registry::global();
-  // Counts this instance keeps (they start over when a reload replaces it).
-  static auto& requests = reg.collected_gauge(
-      "coredns_forward_requests_total", "Counter of requests made per upstream.", {"to"}, true);
-  static auto& responses =
-      reg.collected_gauge("coredns_forward_responses_total",
-                          "Counter of responses received per upstream.", {"to", "rcode"}, true);
-  static auto& hc_failures =
-      reg.collected_gauge("coredns_forward_healthcheck_failures_total",
-                          "Counter of the number of failed healthchecks.", {"to"}, true);
+  // Counts this instance keeps (they start over when a reload replaces it). The per-upstream
+  // series are the registry's coredns_proxy_* (proxy_metrics.h).
   static auto& rejects = reg.collected_gauge(
       "coredns_forward_max_concurrent_rejects_total",
       "Counter of the number of queries rejected because the concurrent queries were at maximum.",
@@ -164,19 +191,6 @@ void Forward::collect() const {
   static auto& broken = reg.collected_gauge(
       "coredns_forward_healthcheck_broken_total",
       "Counter of the number of complete failures of the healthchecks.", {}, true);
-  char rc[16];
-  for (auto& b : blocks_) {
-    for (auto& up : b->opts.upstreams) {
-      requests.with({up->to}).add(double(up->requests.load(std::memory_order_relaxed)));
-      for (size_t r = 0; r < up->responses.size(); ++r) {
-        const uint64_t n = up->responses[r].load(std::memory_order_relaxed);
-        if (n == 0) continue;
-        std::string code = r < 16 ? std::string(dns::rcode_name(uint16_t(r), rc)) : "OTHER";
-        responses.with({up->to, code}).add(double(n));
-      }
-      hc_failures.with({up->to}).add(double(up->healthcheck_failures.load()));
-    }
-  }
   rejects.with(std::vector<std::string>{}).add(double(max_concurrent_rejects()));
   broken.with(std::vector<std::string>{}).add(double(healthcheck_broken()));
 }

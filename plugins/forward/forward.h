@@ -6,14 +6,16 @@
 #include <uv.h>
 
 #include <atomic>
+#include <deque>
 #include <memory>
-#include <random>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/metrics/metrics.h"
 #include "core/plugin/context.h"
 #include "plugins/forward/options.h"
+#include "plugins/forward/query_ids.h"
 #include "plugins/forward/tls.h"
 
 namespace cxxdns::plugins::forward {
@@ -40,6 +42,13 @@ constexpr uint64_t kTryTimeoutMs = 2000;
 constexpr uint64_t kOverallTimeoutMs = 5000;
 // A health check waits this long for its answer.
 constexpr uint64_t kHealthTimeoutMs = 1000;
+// TCP (and TLS) connections one worker keeps open to one upstream, busy or idle. A try that
+// finds them all busy waits for one to come back (within its own timeout) instead of
+// opening another: TCP clients pipelining misses would otherwise open one connection each.
+constexpr uint32_t kTcpMaxConns = 16;
+// Finished exchanges a worker keeps for reuse; those beyond are freed, so a burst's memory
+// goes back once it is over.
+constexpr size_t kMaxFreeExchanges = 256;
 
 class Forward final : public Plugin {
  public:
@@ -55,22 +64,35 @@ class Forward final : public Plugin {
   // Sum over blocks, for the metrics.
   uint64_t max_concurrent_rejects() const;
   uint64_t healthcheck_broken() const;
+  // Exchanges the workers hold (in flight and pooled), for tests of the pool's trimming.
+  size_t exchanges() const;
 
   // --- Used by Exchange and the health prober.
   struct Worker {
     uv_loop_t* loop = nullptr;
     int index = 0;
-    std::mt19937 rng;
+    RandomIds ids;  // upstream query IDs and the random policy (query_ids.h)
     uint32_t round_robin = 0;
-    std::vector<Exchange*> free;  // finished exchanges, handles open, ready for reuse
-    std::vector<Exchange*> all;   // every exchange this worker made
+    std::vector<Exchange*> free;        // finished exchanges, handles open, ready for reuse
+    std::unordered_set<Exchange*> all;  // every exchange of this worker that is not retired
     std::vector<std::unique_ptr<Probe>> probes;  // health checks (worker 0 only)
     std::vector<TcpConn*> idle_tcp;              // pooled upstream connections
+    // Per upstream: connections open (busy or idle) and the tries waiting for one.
+    struct TcpSlots {
+      Upstream* up = nullptr;
+      uint32_t open = 0;
+      std::deque<Exchange*> waiting;
+    };
+    std::vector<TcpSlots> tcp_slots;
+    TcpSlots& slots(Upstream* up);
+    // A connection to `up` closed, or went back to the pool: the first waiting try gets it.
+    void tcp_room(Upstream* up);
     // An idle connection to `up` used less than `expire` ago, or null; expired ones close.
     TcpConn* take_tcp(Upstream* up, uint64_t now_ms, uint64_t expire_ms);
     void drop_idle(TcpConn* c);
     // A connected UDP socket to `up` for one more query (udp_pool.h), or null.
-    UdpSock* udp_socket(Upstream* up, uint64_t now_ms);
+    // `fresh`: it was opened for this query (a connection cache miss).
+    UdpSock* udp_socket(Upstream* up, uint64_t now_ms, bool& fresh);
     std::vector<UdpSock*> udp_socks;
     // Room for kUdpBatch datagrams of 64 KiB read by one recvmmsg; allocated on first use
     // and not zeroed, so only the pages answers land in become resident.
@@ -81,6 +103,9 @@ class Forward final : public Plugin {
   void finish(PendingQuery query, size_t block);
   Exchange* acquire(Worker& w);
   void release(Worker& w, Exchange* ex);
+  // A try to `up` failed: health-check it from this worker until it answers, unless a
+  // worker does already (CoreDNS's Healthcheck after an error).
+  void health_check(Worker& w, const Block& b, Upstream& up);
 
  private:
   void start_probes(Worker& w);

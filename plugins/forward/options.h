@@ -2,7 +2,7 @@
 // and the upstreams it names, with their shared health state and counters.
 #pragma once
 
-#include "core/metrics/metrics.h"
+#include "plugins/forward/proxy_metrics.h"
 
 #include <sys/socket.h>
 
@@ -18,6 +18,12 @@
 namespace cxxdns::plugins::forward {
 
 constexpr size_t kMaxUpstreams = 15;
+// max_concurrent when the Corefile gives none. CoreDNS has no limit; then a burst to a slow
+// upstream holds a context and an exchange per query for up to 5s each, without bound. 10,000
+// queries in flight (about 20 MB, and 2,000 queries a second to an upstream that never
+// answers) is well above what a healthy upstream needs: rate times latency, 10,000 is
+// 200,000 queries a second at 50ms.
+constexpr uint32_t kDefaultMaxConcurrent = 10000;
 
 enum class Policy { random, round_robin, sequential };
 
@@ -32,21 +38,20 @@ struct Upstream {
   // Consecutive failed health checks; down when >= max_fails (max_fails > 0).
   std::atomic<uint32_t> fails{0};
 
-  // coredns_forward_requests_total{to}
+  // An upstream's counts, for the plugin's own accessors and tests (CoreDNS exports them
+  // no more since 1.11): queries sent (each try counts), answers taken by rcode (0..15, the
+  // rest in [16]), time waited for them, pooled connections reused and opened.
   std::atomic<uint64_t> requests{0};
-  // coredns_forward_responses_total{to,rcode}: rcodes 0..15, the rest in [16].
   std::array<std::atomic<uint64_t>, 17> responses{};
-  // coredns_forward_request_duration_seconds{to}: sum (ns) and count.
   std::atomic<uint64_t> duration_ns_sum{0};
   std::atomic<uint64_t> duration_count{0};
-  // coredns_forward_request_duration_seconds{to}: the histogram in the metrics registry
-  // (process-wide, so it keeps counting across reloads, as CoreDNS's).
-  metrics::Histogram* duration = nullptr;
-  // coredns_forward_healthcheck_failures_total{to}
   std::atomic<uint64_t> healthcheck_failures{0};
-  // coredns_proxy_conn_cache_hits_total / _misses_total{to, proto="tcp"}
   std::atomic<uint64_t> tcp_conn_hits{0};
   std::atomic<uint64_t> tcp_conn_misses{0};
+  // The coredns_proxy_* series of this upstream (proxy_metrics.h).
+  ProxyMetrics metrics;
+  // A worker is health-checking this upstream (after a failed try, until it answers).
+  std::atomic<bool> checking{false};
 
   bool down(uint32_t max_fails) const {
     return max_fails > 0 && fails.load(std::memory_order_relaxed) >= max_fails;
@@ -65,8 +70,10 @@ struct ForwardOptions {
   std::chrono::nanoseconds health_check = std::chrono::milliseconds(500);
   bool health_check_rd = true;
   std::string health_check_domain = ".";
-  uint32_t max_concurrent = 0;  // 0: no limit
+  uint32_t max_concurrent = kDefaultMaxConcurrent;  // 0: no limit
   std::vector<uint16_t> next_rcodes;
+  std::vector<uint16_t> failover_rcodes;
+  std::vector<std::string> resolvers;  // `resolver`: DNS servers for host-name TOs
   bool failfast_all_unhealthy = false;
   std::vector<std::string> tls;  // CERT KEY CA, 0..3 files
   bool tls_set = false;

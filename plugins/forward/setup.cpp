@@ -1,7 +1,8 @@
 // forward FROM TO... { except ZONES...; force_tcp; prefer_udp; expire DURATION;
 // max_fails N; policy random|round_robin|sequential; health_check DURATION [no_rec]
-// [domain FQDN]; max_concurrent N; next RCODE...; failfast_all_unhealthy_upstreams;
-// tls [CERT KEY CA]; tls_servername NAME }, as CoreDNS's forward (plugin/forward/setup.go).
+// [domain FQDN]; max_concurrent N; next RCODE...; failover RCODE...;
+// failfast_all_unhealthy_upstreams; resolver IP[:PORT]...; tls [CERT KEY CA];
+// tls_servername NAME }, as CoreDNS's forward (plugin/forward/setup.go).
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include "core/plugin/registry.h"
 #include "core/plugin/setup.h"
 #include "plugins/forward/forward.h"
+#include "plugins/forward/host_names.h"
 
 namespace {
 
@@ -41,15 +43,19 @@ void add_upstream(cxxdns::SetupContext& sc, const Token& t, const std::string& t
   auto up = std::make_unique<Upstream>();
   std::string err = parse_upstream(text, *up);
   if (!err.empty()) sc.error(t, err);
-  up->duration = &cxxdns::metrics::Registry::global()
-                      .histogram("coredns_forward_request_duration_seconds",
-                                 "Histogram of the time each request took.", {"to"},
-                                 cxxdns::metrics::exponential_buckets(0.00025, 2, 16))
-                      .with({up->to});
   o.upstreams.push_back(std::move(up));
 }
 
-void parse_to(cxxdns::SetupContext& sc, const Token& t, ForwardOptions& o) {
+// A host-name TO, resolved once the block's options (its `resolver`) are known; it goes
+// where it was written among the TOs.
+struct PendingHost {
+  const Token* token;
+  HostTarget target;
+  size_t position;  // in o.upstreams
+};
+
+void parse_to(cxxdns::SetupContext& sc, const Token& t, ForwardOptions& o,
+              std::vector<PendingHost>& hosts) {
   // A TO that names an existing file is a resolv.conf: its nameservers, port 53.
   if (t.text.find("://") == std::string::npos && is_file(t.text)) {
     std::vector<std::string> servers;
@@ -58,7 +64,33 @@ void parse_to(cxxdns::SetupContext& sc, const Token& t, ForwardOptions& o) {
     for (auto& s : servers) add_upstream(sc, t, s, o);
     return;
   }
+  Upstream as_address;
+  HostTarget host;
+  if (!parse_upstream(t.text, as_address).empty() && parse_host_target(t.text, host)) {
+    hosts.push_back({&t, host, o.upstreams.size()});
+    return;
+  }
   add_upstream(sc, t, t.text, o);
+}
+
+// The addresses of the host-name TOs, as upstreams in their places.
+void resolve_hosts(cxxdns::SetupContext& sc, const std::vector<PendingHost>& hosts,
+                   ForwardOptions& o) {
+  for (auto it = hosts.rbegin(); it != hosts.rend(); ++it) {
+    std::string err;
+    auto addresses = o.resolvers.empty() ? system_lookup(it->target.host, err)
+                                         : dns_lookup(o.resolvers, it->target.host, err);
+    if (addresses.empty()) {
+      sc.error(*it->token, "cannot resolve '" + it->target.host + "': " + err);
+    }
+    ForwardOptions resolved;
+    for (const auto& text : upstream_texts(it->target, addresses, o.tls_servername.empty())) {
+      add_upstream(sc, *it->token, text, resolved);
+    }
+    auto at = o.upstreams.begin() + static_cast<long>(it->position);
+    o.upstreams.insert(at, std::make_move_iterator(resolved.upstreams.begin()),
+                       std::make_move_iterator(resolved.upstreams.end()));
+  }
 }
 
 // An option that takes no argument: an error at the first one given.
@@ -147,13 +179,42 @@ void parse_max_concurrent(const SetupContext& sc, const Directive& line, Forward
   o.max_concurrent = static_cast<uint32_t>(sc.parse_uint(one_arg(sc, line), 0, 1u << 30));
 }
 
-// next RCODE...
-void parse_next(const SetupContext& sc, const Directive& line, ForwardOptions& o) {
+// RCODE... of `next` and `failover`.
+std::vector<uint16_t> rcodes_arg(const SetupContext& sc, const Directive& line) {
   if (line.args.empty()) sc.arg_error(line.name);
+  std::vector<uint16_t> out;
   for (const auto& a : line.args) {
     int rc = rcode_from_name(a.text);
     if (rc < 0) sc.error(a, a.text + " is not a valid rcode");
-    o.next_rcodes.push_back(static_cast<uint16_t>(rc));
+    out.push_back(static_cast<uint16_t>(rc));
+  }
+  return out;
+}
+
+// next RCODE...
+void parse_next(const SetupContext& sc, const Directive& line, ForwardOptions& o) {
+  auto codes = rcodes_arg(sc, line);
+  o.next_rcodes.insert(o.next_rcodes.end(), codes.begin(), codes.end());
+}
+
+// failover RCODE...: an answer with one of these goes to the next upstream (NOERROR may not).
+void parse_failover(const SetupContext& sc, const Directive& line, ForwardOptions& o) {
+  auto codes = rcodes_arg(sc, line);
+  for (size_t i = 0; i < codes.size(); ++i) {
+    if (codes[i] == 0) sc.error(line.args[i], "NoError cannot be used in failover");
+  }
+  o.failover_rcodes.insert(o.failover_rcodes.end(), codes.begin(), codes.end());
+}
+
+// resolver IP[:PORT]...: the DNS servers that resolve host-name TOs.
+void parse_resolver(const SetupContext& sc, const Directive& line, ForwardOptions& o) {
+  if (line.args.empty()) sc.arg_error(line.name);
+  for (const auto& a : line.args) {
+    Upstream u;
+    if (a.text.find("://") != std::string::npos || !parse_upstream(a.text, u).empty()) {
+      sc.error(a, "resolver: not an IP address or IP:PORT: '" + a.text + "'");
+    }
+    o.resolvers.push_back(a.text);
   }
 }
 
@@ -191,6 +252,8 @@ constexpr Option kOptions[] = {
     {"health_check", parse_health_check},
     {"max_concurrent", parse_max_concurrent},
     {"next", parse_next},
+    {"failover", parse_failover},
+    {"resolver", parse_resolver},
     {"failfast_all_unhealthy_upstreams", parse_failfast},
     {"tls", parse_tls},
     {"tls_servername", parse_tls_servername},
@@ -209,12 +272,14 @@ std::unique_ptr<Block> parse_directive(cxxdns::SetupContext& sc, const Directive
   if (d.args.size() < 2) sc.arg_error(d.args.empty() ? d.name : d.args.back());
   // CIDR FROMs expand to several zones; only the first is used, as in CoreDNS.
   o.from = sc.zones_from(std::span(d.args).first(1)).front();
-  for (size_t i = 1; i < d.args.size(); ++i) parse_to(sc, d.args[i], o);
+  std::vector<PendingHost> hosts;
+  for (size_t i = 1; i < d.args.size(); ++i) parse_to(sc, d.args[i], o, hosts);
+  for (const auto& line : d.block) parse_option(sc, line, o);
+  resolve_hosts(sc, hosts, o);
   if (o.upstreams.size() > kMaxUpstreams) {
     sc.error(d.args.back(), "more than " + std::to_string(kMaxUpstreams) +
                                 " TOs configured: " + std::to_string(o.upstreams.size()));
   }
-  for (const auto& line : d.block) parse_option(sc, line, o);
   bool any_tls = false;
   for (auto& up : o.upstreams) {
     if (!up->tls) continue;

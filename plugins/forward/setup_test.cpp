@@ -70,7 +70,7 @@ TEST_CASE("forward: FROM and TO forms", "[forward]") {
   CHECK(b.policy == Policy::random);
   CHECK(!b.force_tcp);
   CHECK(!b.prefer_udp);
-  CHECK(b.max_concurrent == 0);
+  CHECK(b.max_concurrent == cxxdns::plugins::forward::kDefaultMaxConcurrent);
 }
 
 TEST_CASE("forward: resolv.conf file as TO", "[forward]") {
@@ -177,7 +177,10 @@ TEST_CASE("forward: errors name file and line", "[forward]") {
   std::vector<Case> cases = {
       {"forward .", "Wrong argument count"},
       {"forward", "Wrong argument count"},
-      {"forward . example.com", "not an IP address or file: 'example.com'"},
+      {"forward . ex!ample.com", "not an IP address or file: 'ex!ample.com'"},
+      {"forward . 127.0.0.1 {\n  resolver\n }", "Wrong argument count"},
+      {"forward . 127.0.0.1 {\n  resolver dns.example\n }", "resolver: not an IP address"},
+      {"forward . 127.0.0.1 {\n  failover NXDOMAIN NOPE\n }", "NOPE is not a valid rcode"},
       {"forward . 127.0.0.1:0", "invalid port"},
       {"forward . 127.0.0.1:99999", "invalid port"},
       {"forward . [::1", "not an IP address or file"},

@@ -17,8 +17,15 @@ void TcpConn::close(Exchange* notify_when_closed) {
 void TcpConn::on_close(uv_handle_t* h) {
   auto* c = static_cast<TcpConn*>(h->data);
   Exchange* ex = c->notify;
+  Forward::Worker* w = c->w;
+  Upstream* up = c->up;
   delete c;
+  if (!w->stopping) {
+    auto& slots = w->slots(up);
+    if (slots.open > 0) --slots.open;
+  }
   if (ex) ex->on_conn_closed();
+  if (!w->stopping) w->tcp_room(up);
 }
 
 void TcpConn::on_idle_read(uv_stream_t* s, ssize_t n, const uv_buf_t*) {

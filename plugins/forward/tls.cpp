@@ -158,12 +158,9 @@ bool TcpConn::tls_read_once() {
   int r;
   if (owner) {
     Exchange* ex = owner;
-    size_t room = ex->rbuf_.size() - ex->rlen_;
-    if (room == 0) {
-      ex->try_failed("message too large");
-      return false;
-    }
-    r = SSL_read(ssl, ex->rbuf_.data() + ex->rlen_, static_cast<int>(room));
+    size_t room = 0;
+    uint8_t* into = ex->read_room(room);
+    r = SSL_read(ssl, into, static_cast<int>(room));
     if (r > 0) {
       ex->on_tcp_data(static_cast<size_t>(r));
       return true;

@@ -73,7 +73,7 @@ void UdpSock::on_read(uv_udp_t* h, ssize_t n, const uv_buf_t* buf, const sockadd
   }
 }
 
-UdpSock* Forward::Worker::udp_socket(Upstream* up, uint64_t now_ms) {
+UdpSock* Forward::Worker::udp_socket(Upstream* up, uint64_t now_ms, bool& fresh) {
   UdpSock* best = nullptr;
   size_t count = 0;
   for (size_t i = udp_socks.size(); i-- > 0;) {
@@ -88,6 +88,7 @@ UdpSock* Forward::Worker::udp_socket(Upstream* up, uint64_t now_ms) {
     if (!best || s->waiting.size() < best->waiting.size()) best = s;
   }
   if (best && (best->waiting.size() < kUdpBusy || count >= kUdpMaxSockets)) return best;
+  fresh = true;
 
   auto* s = new UdpSock;
   s->w = this;

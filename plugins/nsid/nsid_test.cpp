@@ -161,8 +161,10 @@ TEST_CASE("nsid: an upstream's NSID is replaced, its other options kept", "[nsid
   auto a = f.t->query_wire(query("example.org."));
   REQUIRE(a.rcode == "NOERROR");
   Opt o = opt_of(a.wire);
-  CHECK(o.udp_size == 1232);  // the answer's own OPT fields stay
-  CHECK(o.do_bit);
+  // The OPT says what the client asked for (its size, no DO), as CoreDNS's SizeAndDo; the
+  // upstream's options stay.
+  CHECK(o.udp_size == 4096);
+  CHECK(!o.do_bit);
   CHECK(o.options == std::vector<std::pair<uint16_t, std::string>>{
                          {3, "localdns"}, {10, std::string("\x01\x02\x03\x04\x05\x06\x07\x08")}});
   CHECK(a.answer == std::vector<std::string>{"example.org.\t30\tIN\tA\t192.0.2.1"});

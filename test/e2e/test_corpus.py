@@ -44,7 +44,6 @@ MISSING = {
     "20-readme-template-ip-ptr.Corefile": "template",
     "21-readme-rewrite-edns0.Corefile": "rewrite",
     "24-readme-forward-doh.Corefile": "https",
-    "25-readme-forward-failover.Corefile": "failover",
     "27-user-autopath-tuning.Corefile": "template",
     "30-asimbera-adblocker.Corefile": "tls",
     "35-split174-splitdns-template.Corefile": "template",

@@ -23,14 +23,7 @@ METRIC_NAME = re.compile(r"\b((?:coredns|process)_[a-z0-9_]+)\b")
 
 # The dashboard's names that cxxdns does not export yet, each an expected failure. When one
 # lands, its test passes unexpectedly and fails (strict): delete its line here.
-PROXY = ("forward's metrics under CoreDNS 1.11's names (coredns_proxy_*, proxy_name=\"forward\")"
-         " are not exported yet")
 MISSING_TODAY = {
-    "coredns_proxy_request_duration_seconds_bucket": PROXY,
-    "coredns_proxy_request_duration_seconds_count": PROXY,
-    "coredns_proxy_healthcheck_failures_total": PROXY,
-    "coredns_proxy_conn_cache_hits_total": PROXY,
-    "coredns_proxy_conn_cache_misses_total": PROXY,
     "coredns_kubernetes_dns_programming_duration_seconds_bucket":
         "kubernetes's DNS programming latency histogram is not exported yet",
 }

@@ -239,6 +239,8 @@ def test_health_check_down_and_recovery(start_cxxdns, unbound):
         "        max_fails 2\n        health_check 100ms\n        failfast_all_unhealthy_upstreams"))
     assert srv.query("www.example.net", "A").rdatas("A") == ["192.0.2.1"]
     unbound.stop()
+    # Checks start with a failed try (as CoreDNS's), not before.
+    assert srv.query("www.example.net", "A", retry=0, timeout=6).rcode == "SERVFAIL"
     srv.wait_for_log(r"plugin/forward: upstream 127\.0\.0\.1:\d+ is down", timeout=5)
     r = srv.query("www.example.net", "A", retry=0)
     assert r.rcode == "SERVFAIL"

@@ -130,7 +130,7 @@ def check_pod(ctr, api, port, h_port, r_port, m_port, live_path, ready_path):
     for family in ('coredns_dns_requests_total{server="dns://127.0.0.1:',
                    'proto="udp"', 'proto="tcp"', "coredns_dns_responses_total{",
                    "coredns_dns_request_duration_seconds_bucket{", "coredns_cache_entries{",
-                   "coredns_forward_requests_total{", "coredns_build_info{"):
+                   "coredns_proxy_request_duration_seconds_count{", "coredns_build_info{"):
         assert family in metrics, f"{family} not in /metrics:\n{metrics[:3000]}"
 
     # SIGTERM (what the kubelet sends): DNS is still answered during the lameduck, then
