@@ -11,8 +11,11 @@ RUN_DEPS := knot-dnsutils
 IMAGE_DEPS := podman runc debootstrap
 BENCH_DEPS := dnsdist unbound knot-resolver dnsperf gnuplot-nox python3
 
-.PHONY: run test test-sanitize build bench bench-kubernetes deps test-deps bench-deps run-deps \
-        image-deps clean fuzz soak image image-test
+.PHONY: run test test-sanitize test-tsan lint build bench bench-kubernetes deps test-deps \
+        bench-deps run-deps image-deps clean fuzz soak image image-test
+
+# Extra CMake options for every build (CI: -DCXXDNS_WERROR=ON, warnings are errors).
+CMAKE_ARGS ?=
 
 # The example of what cxxdns is for (a cluster, fake IPs for the rest, explain, metrics), with
 # the commands to try printed after the banner.
@@ -25,8 +28,10 @@ test: test-deps build
 # The deploy/ image with podman, on a Debian 12 base made here from this machine's Debian
 # mirror (no registry needed): localhost/cxxdns:dev. The first build takes 16 to 28
 # minutes; later ones reuse the base, the package layers and the compiler cache (about one).
+# IMAGE_BINARY=build/cxxdns puts that binary in the image instead of compiling one in its
+# build stage (CI, which has just built and tested it on the same Debian 12).
 image: image-deps
-	deploy/image/build
+	deploy/image/build $(if $(IMAGE_BINARY),--binary $(IMAGE_BINARY))
 
 # Runs the image as kubeadm's CoreDNS Deployment does (test/image; about half a minute).
 image-test: image test-deps
@@ -49,9 +54,25 @@ bench-kubernetes: bench-deps build
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer, -O1, in its
 # own build directory (CI runs it after `make test`).
 test-sanitize: test-deps deps
-	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCXXDNS_SANITIZE=ON -DCMAKE_CXX_FLAGS=-O1
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCXXDNS_SANITIZE=ON \
+	  -DCMAKE_CXX_FLAGS=-O1 $(CMAKE_ARGS)
 	ninja -C build-asan -j$(JOBS)
 	cd build-asan && ctest --output-on-failure -j$(JOBS)
+
+# The unit and end-to-end tests under ThreadSanitizer (workers share the cache, fakeip pools,
+# cluster indexes and metrics), in build-tsan; a race report fails the test that saw it
+# (test/tsan.supp names what is not ours).
+test-tsan: test-deps deps
+	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCXXDNS_TSAN=ON \
+	  $(CMAKE_ARGS)
+	ninja -C build-tsan -j$(JOBS)
+	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(CURDIR)/test/tsan.supp" \
+	  ctest --output-on-failure -j$(JOBS) -E 'e2e.test_bench'
+
+# clang-tidy (.clang-tidy) over core/, plugins/ and cmd/ with the build's compile commands.
+lint: build
+	@./.ci/install-packages clang-tidy
+	.ci/lint $(BUILD)
 
 # libFuzzer targets (test/fuzz), built with clang++ in build-fuzz, each run FUZZ_SECONDS.
 FUZZ_SECONDS ?= 30
@@ -61,13 +82,14 @@ fuzz: deps
 	ninja -C build-fuzz -j$(JOBS) fuzz_targets
 	test/fuzz/run build-fuzz $(FUZZ_SECONDS)
 
-# About three minutes of dnsperf load while the upstream dies, the Corefile reloads and
-# the kubernetes state changes (test/soak); not part of `make test`.
+# Four minutes of dnsperf load while the upstream dies, the Corefile reloads, the kubernetes
+# state changes, then attackers (slowloris, clients that never read, a fakeip flood) come
+# and go (test/soak); not part of `make test`.
 soak: test-deps build
 	/usr/bin/python3 test/soak/soak.py --bin $(BUILD)/cxxdns
 
 build: deps
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
 	ninja -C $(BUILD) -j$(JOBS)
 
 deps:

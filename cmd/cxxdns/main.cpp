@@ -1,17 +1,23 @@
 // cxxdns: the command line, as CoreDNS's (-conf, -dns.port, -plugins, -version, -quiet,
 // -pidfile), plus -workers.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
 #include <thread>
 
 #include "cmd/resolve/resolve.h"
+#include "core/log/log.h"
 #include "core/plugin/config.h"
 #include "core/plugin/registry.h"
 #include "core/server/bind_capability.h"
@@ -27,6 +33,7 @@ struct Flags {
   bool plugins = false, version = false, quiet = false;
   std::string pidfile;
   int workers = 0;
+  cxxdns::ServerLimits limits;  // 0: from the open-file limit
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -37,39 +44,59 @@ struct Flags {
             << "  -plugins\n\tList installed plugins\n"
             << "  -quiet\n\tQuiet mode (no initialization output)\n"
             << "  -version\n\tShow version\n"
+            << "  -tcp.max-connections int\n\tClient TCP connections (default: from the "
+               "open-file limit)\n"
+            << "  -tcp.max-per-client int\n\tClient TCP connections from one address "
+               "(default: an eighth of -tcp.max-connections)\n"
             << "  -workers int\n\tWorker threads (default: one per core)\n";
   std::exit(2);
 }
 
-// One flag's value into `f`; throws on a value that is not one.
-void set_flag(Flags& f, const std::string& name, const std::string& value, bool has_value) {
-  const bool on = !has_value || value == "true" || value == "1";  // a boolean flag
-  if (name == "conf") {
-    f.conf = value;
-    f.conf_given = true;
-  } else if (name == "dns.port") {
-    const int p = std::stoi(value);
+int positive(const std::string& v) {
+  size_t used = 0;
+  int n = std::stoi(v, &used);
+  if (n < 1 || used != v.size()) throw std::out_of_range(v);
+  return n;
+}
+
+// Sets flag `a` from `value` (booleans: `has_value` false means true); throws on a bad value.
+void apply_flag(Flags& f, const std::string& a, const std::string& value, bool has_value) {
+  const bool flag_bool = !has_value || value == "true" || value == "1";
+  if (a == "conf") {
+    f.conf = value, f.conf_given = true;
+  } else if (a == "dns.port") {
+    int p = std::stoi(value);
     if (p < 1 || p > 65535) throw std::out_of_range("port");
     f.port = static_cast<uint16_t>(p);
-  } else if (name == "pidfile") {
+  } else if (a == "pidfile") {
     f.pidfile = value;
-  } else if (name == "workers") {
+  } else if (a == "workers") {
     f.workers = std::stoi(value);
-  } else if (name == "plugins") {
-    f.plugins = on;
-  } else if (name == "version") {
-    f.version = on;
-  } else if (name == "quiet") {
-    f.quiet = on;
+  } else if (a == "tcp.max-connections") {
+    f.limits.tcp_connections = positive(value);
+  } else if (a == "tcp.max-per-client") {
+    f.limits.tcp_per_client = positive(value);
+  } else if (a == "plugins") {
+    f.plugins = flag_bool;
+  } else if (a == "version") {
+    f.version = flag_bool;
+  } else if (a == "quiet") {
+    f.quiet = flag_bool;
   }
 }
 
 // Go's flag syntax: -name, --name, -name=value, -name value; booleans take no value.
 Flags parse_flags(int argc, char** argv) {
   Flags f;
-  const std::map<std::string, bool> takes_value = {
-      {"conf", true},     {"dns.port", true}, {"pidfile", true}, {"workers", true},
-      {"plugins", false}, {"version", false}, {"quiet", false}};
+  const std::map<std::string, bool> takes_value = {{"conf", true},
+                                                   {"dns.port", true},
+                                                   {"pidfile", true},
+                                                   {"workers", true},
+                                                   {"tcp.max-connections", true},
+                                                   {"tcp.max-per-client", true},
+                                                   {"plugins", false},
+                                                   {"version", false},
+                                                   {"quiet", false}};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.size() < 2 || a[0] != '-') usage_error("unexpected argument: " + a);
@@ -88,7 +115,7 @@ Flags parse_flags(int argc, char** argv) {
       value = argv[++i];
     }
     try {
-      set_flag(f, a, value, has_value);
+      apply_flag(f, a, value, has_value);
     } catch (const std::exception&) {
       std::string msg = "invalid value \"";
       msg += value;
@@ -98,6 +125,21 @@ Flags parse_flags(int argc, char** argv) {
     }
   }
   return f;
+}
+
+// Writes the pid as CoreDNS does; a file that cannot be written is logged, as CoreDNS's
+// "[ERROR] Could not write pidfile: open PATH: REASON", and the server runs on.
+bool write_pidfile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  std::string text = std::to_string(getpid()) + "\n";
+  bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == ssize_t(text.size());
+  int err = errno;
+  if (fd >= 0 && ::close(fd) != 0 && ok) ok = false, err = errno;
+  if (ok) return true;
+  std::string reason = std::strerror(err);
+  if (!reason.empty()) reason[0] = static_cast<char>(std::tolower(reason[0]));  // as Go's
+  cxxdns::log::error("Could not write pidfile: {} {}: {}", fd < 0 ? "open" : "write", path, reason);
+  return false;
 }
 
 void print_version() {
@@ -116,6 +158,9 @@ void print_plugins() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // SIGHUP is ignored, as CoreDNS does: it comes when the terminal or ssh session that
+  // started the server goes away, which must not take DNS down with it.
+  std::signal(SIGHUP, SIG_IGN);
   if (argc > 1 && std::string(argv[1]) == "resolve") {
     return cxxdns::resolve::main(argc - 2, argv + 2);
   }
@@ -132,6 +177,9 @@ int main(int argc, char** argv) {
 
   // Before any thread starts, so that every worker (and a reload's new listeners) has it.
   cxxdns::raise_bind_capability();
+  // As Go (and so CoreDNS) does at start; client TCP connections then get what the reserve
+  // for upstream sockets and files leaves (core/server/limits.h).
+  const uint64_t open_files = cxxdns::raise_open_file_limit();
   int workers = f.workers > 0 ? f.workers : static_cast<int>(std::thread::hardware_concurrency());
   cxxdns::BuildOptions opt;
   opt.default_port = f.port;
@@ -158,16 +206,16 @@ int main(int argc, char** argv) {
       return cxxdns::load_config_file(path, opt);
     };
   }
-  cxxdns::Server server(std::move(config), workers, loader);
+  cxxdns::Server server(
+      std::move(config), workers, loader,
+      cxxdns::worker_tcp_limits(f.limits, cxxdns::default_server_limits(open_files), workers));
   try {
     server.bind();
   } catch (const std::exception& e) {
     std::cerr << e.what() << std::endl;
     return 1;
   }
-  if (!f.pidfile.empty()) {
-    std::ofstream(f.pidfile) << getpid() << "\n";
-  }
+  const bool wrote_pidfile = !f.pidfile.empty() && write_pidfile(f.pidfile);
   if (!f.quiet) {
     std::string banner;
     for (auto& l : server.config().listeners) {
@@ -178,6 +226,6 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   int rc = server.run();
-  if (!f.pidfile.empty()) std::remove(f.pidfile.c_str());
+  if (wrote_pidfile) std::remove(f.pidfile.c_str());
   return rc;
 }

@@ -1,13 +1,13 @@
 #include "cmd/resolve/resolve.h"
 
 #include <arpa/inet.h>
-#include <ldns/ldns.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -17,6 +17,9 @@
 #include "core/dns/text.h"
 #include "core/dns/writer.h"
 #include "core/plugin/testing.h"
+
+// Last: ldns's C headers define `false` and `true` as macros, which breaks C++ headers after them.
+#include <ldns/ldns.h>
 
 namespace cxxdns::resolve {
 
@@ -53,9 +56,10 @@ bool split_host_port(const std::string& s, std::string& host, uint16_t& port) {
   return true;
 }
 
+// As getaddrinfo asks: no EDNS, unless --trace needs the explain option in an OPT.
 std::vector<uint8_t> build_query(const std::string& name, uint16_t qtype, bool trace, uint16_t id) {
   testing::QueryOptions o;
-  o.bufsize = 1232;
+  o.bufsize = trace ? 1232 : 0;
   o.id = id;
   auto m = testing::make_query(name, qtype, o);
   if (trace) {
@@ -106,14 +110,43 @@ std::vector<uint8_t> exchange(const std::vector<uint8_t>& q, const StubConfig& c
   return out;
 }
 
-Attempt ask(const std::string& name, uint16_t qtype, const StubConfig& c, bool trace) {
-  Attempt a;
-  a.name = name;
+// The explain record: TXT in the additional section; its strings are the steps.
+std::vector<std::string> explain_steps(const std::vector<uint8_t>& wire) {
+  std::vector<std::string> steps;
+  ldns_pkt* pkt = nullptr;
+  if (ldns_wire2pkt(&pkt, wire.data(), wire.size()) != LDNS_STATUS_OK) return steps;
+  ldns_rr_list* add = ldns_pkt_additional(pkt);
+  for (size_t i = 0; i < ldns_rr_list_rr_count(add); ++i) {
+    ldns_rr* rr = ldns_rr_list_rr(add, i);
+    if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT) continue;
+    for (size_t k = 0; k < ldns_rr_rd_count(rr); ++k) {
+      const uint8_t* d = ldns_rdf_data(ldns_rr_rdf(rr, k));
+      steps.emplace_back(reinterpret_cast<const char*>(d + 1), d[0]);
+    }
+  }
+  ldns_pkt_free(pkt);
+  return steps;
+}
+
+// Records of type `qtype` among presentation lines ("name.\tTTL\tIN\tA\t10.0.0.1").
+int records_of(const std::vector<std::string>& lines, uint16_t qtype) {
+  char buf[16];
+  const std::string want = "\tIN\t" + std::string(dns::type_name(qtype, buf)) + "\t";
+  int n = 0;
+  for (auto& l : lines) n += l.find(want) != std::string::npos;
+  return n;
+}
+
+Reply ask(const std::string& name, uint16_t qtype, const StubConfig& c, bool trace) {
+  Reply a;
+  a.qtype = qtype;
   auto start = std::chrono::steady_clock::now();
   uint16_t id = static_cast<uint16_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   auto q = build_query(name, qtype, trace, id);
   auto r = exchange(q, c, false);
   if (r.size() >= dns::kHeaderSize && (dns::get16(r.data() + 2) & dns::flag::TC)) {
+    a.truncated = true;
+    a.udp_addresses = records_of(testing::parse_answer(r).answer, qtype);
     r = exchange(q, c, true);
   }
   a.ms =
@@ -125,20 +158,53 @@ Attempt ask(const std::string& name, uint16_t qtype, const StubConfig& c, bool t
   auto parsed = testing::parse_answer(r);
   a.rcode = parsed.rcode;
   a.answers = parsed.answer;
-  // The explain record: TXT in the additional section; its strings are the steps.
-  ldns_pkt* pkt = nullptr;
-  if (trace && ldns_wire2pkt(&pkt, r.data(), r.size()) == LDNS_STATUS_OK) {
-    ldns_rr_list* add = ldns_pkt_additional(pkt);
-    for (size_t i = 0; i < ldns_rr_list_rr_count(add); ++i) {
-      ldns_rr* rr = ldns_rr_list_rr(add, i);
-      if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT) continue;
-      for (size_t k = 0; k < ldns_rr_rd_count(rr); ++k) {
-        ldns_rdf* f = ldns_rr_rdf(rr, k);
-        const uint8_t* d = ldns_rdf_data(f);
-        a.steps.emplace_back(reinterpret_cast<const char*>(d + 1), d[0]);
-      }
+  a.ancount = static_cast<int>(parsed.answer.size());
+  a.addresses = records_of(parsed.answer, qtype);
+  if (!a.truncated) a.udp_addresses = a.addresses;
+  if (trace) a.steps = explain_steps(r);
+  return a;
+}
+
+// Asks each name once (A and AAAA, or one type) and remembers the answers.
+class NetworkAsker final : public Asker {
+ public:
+  NetworkAsker(const StubConfig& c, uint16_t qtype, bool trace)
+      : c_(c), qtype_(qtype), trace_(trace) {}
+  const Lookup& ask(const std::string& fqdn) override {
+    for (auto& l : asked_) {
+      if (l.name == fqdn) return l;
     }
-    ldns_pkt_free(pkt);
+    Lookup l;
+    l.name = fqdn;
+    if (qtype_ != 0) {
+      l.replies.push_back(resolve::ask(fqdn, qtype_, c_, trace_));
+    } else {
+      l.replies.push_back(resolve::ask(fqdn, dns::type::A, c_, trace_));
+      l.replies.push_back(resolve::ask(fqdn, dns::type::AAAA, c_, trace_));
+    }
+    asked_.push_back(std::move(l));
+    return asked_.back();
+  }
+
+ private:
+  StubConfig c_;
+  uint16_t qtype_;
+  bool trace_;
+  std::deque<Lookup> asked_;  // references stay valid as it grows
+};
+
+// A lookup as one line of glibc's path.
+Attempt attempt_of(const Lookup& l) {
+  Attempt a;
+  a.name = l.name;
+  a.replies = l.replies;
+  const Reply& first = l.replies.front();
+  a.rcode = first.rcode == "NOERROR" && l.replies.size() > 1 ? l.replies[1].rcode : first.rcode;
+  for (const Reply& r : l.replies) {
+    if (r.rcode == "NOERROR" && r.ancount > 0) a.rcode = "NOERROR";
+    a.answers.insert(a.answers.end(), r.answers.begin(), r.answers.end());
+    a.steps.insert(a.steps.end(), r.steps.begin(), r.steps.end());
+    a.ms += r.ms;
   }
   return a;
 }
@@ -184,19 +250,15 @@ std::vector<std::string> candidates(const std::string& name, const StubConfig& c
 }
 
 Outcome run(const std::string& name, uint16_t qtype, const StubConfig& c, bool trace) {
+  NetworkAsker asker(c, qtype, trace);
+  const bool addresses = qtype == 0;
   Outcome o;
-  int nodata = -1;
-  for (auto& cand : candidates(name, c)) {
-    o.attempts.push_back(ask(cand, qtype, c, trace));
-    const Attempt& a = o.attempts.back();
-    int idx = static_cast<int>(o.attempts.size()) - 1;
-    if (a.rcode == "NOERROR" && !a.answers.empty()) {
-      o.chosen = idx;
-      return o;
-    }
-    if (a.rcode == "NOERROR" && nodata < 0) nodata = idx;
-  }
-  o.chosen = nodata;
+  o.stubs.push_back(glibc_lookup(name, c, asker, addresses));
+  o.stubs.push_back(musl_lookup(name, c, asker, addresses));
+  o.stubs.push_back(go_lookup(name, c, asker, addresses));
+  const StubResult& glibc = o.stubs.front();
+  for (const std::string& n : glibc.asked) o.attempts.push_back(attempt_of(asker.ask(n)));
+  o.chosen = glibc.found ? glibc.chosen : -1;
   return o;
 }
 
@@ -204,7 +266,8 @@ namespace {
 
 // What the command line asks.
 struct Args {
-  std::string name, server, resolv_conf, type = "A";
+  std::string name, server, resolv_conf;
+  std::string type = "A+AAAA";  // as getaddrinfo asks; --type T asks T alone
   std::vector<std::string> search;
   int ndots = -1;
   bool trace = false, json = false;
@@ -263,6 +326,15 @@ std::string stub_config(const Args& a, StubConfig& c) {
   return {};
 }
 
+nlohmann::json reply_json(const Reply& r) {
+  char buf[16];
+  return {{"type", std::string(dns::type_name(r.qtype, buf))},
+          {"rcode", r.rcode},
+          {"answers", r.answers},
+          {"truncated", r.truncated},
+          {"ms", r.ms}};
+}
+
 void print_json(const Args& args, const StubConfig& c, const Outcome& o) {
   nlohmann::json j;
   j["name"] = args.name;
@@ -271,12 +343,22 @@ void print_json(const Args& args, const StubConfig& c, const Outcome& o) {
   j["ndots"] = c.ndots;
   j["search"] = c.search;
   j["chosen"] = o.chosen;
+  j["attempts"] = nlohmann::json::array();
   for (auto& a : o.attempts) {
+    nlohmann::json replies = nlohmann::json::array();
+    for (auto& r : a.replies) replies.push_back(reply_json(r));
     j["attempts"].push_back({{"name", a.name},
                              {"rcode", a.rcode},
                              {"answers", a.answers},
                              {"steps", a.steps},
-                             {"ms", a.ms}});
+                             {"ms", a.ms},
+                             {"replies", replies}});
+  }
+  for (auto& st : o.stubs) {
+    j["stubs"][st.stub] = {{"asked", st.asked},
+                           {"chosen", st.found ? st.asked[st.chosen] : ""},
+                           {"found", st.found},
+                           {"error", st.error}};
   }
   std::cout << j.dump(2) << "\n";
 }
@@ -291,7 +373,29 @@ std::string paint(const std::string& s, const char* code, bool tty) {
   return out;
 }
 
-void print_attempt(size_t i, const Attempt& a, size_t width, bool chosen, bool tty) {
+// A path without its timings ("answer: NOERROR in 0.1ms" -> "answer: NOERROR").
+std::vector<std::string> untimed(const std::vector<std::string>& steps) {
+  std::vector<std::string> out;
+  out.reserve(steps.size());
+  for (const std::string& s : steps) out.push_back(s.substr(0, s.find(" in ")));
+  return out;
+}
+
+// Each type's path through the server; A and AAAA usually take the same one: shown once.
+void print_steps(const Attempt& a) {
+  char buf[16];
+  for (size_t i = 0; i < a.replies.size(); ++i) {
+    const Reply& r = a.replies[i];
+    if (i > 0 && untimed(r.steps) == untimed(a.replies[0].steps)) continue;
+    const bool labelled = a.replies.size() > 1 && i > 0;
+    for (auto& s : r.steps) {
+      std::cout << "      | " << (labelled ? std::string(dns::type_name(r.qtype, buf)) + ": " : "")
+                << s << "\n";
+    }
+  }
+}
+
+void print_attempt(size_t i, const Attempt& a, size_t width, const char* mark, bool tty) {
   const std::string& rc = a.rcode;
   const char* colour = rc == "NOERROR" ? (a.answers.empty() ? "33" : "32") : "31";
   char head[64];
@@ -300,10 +404,27 @@ void print_attempt(size_t i, const Attempt& a, size_t width, bool chosen, bool t
             << paint(rc + std::string(9 - std::min<size_t>(rc.size(), 8), ' '), colour, tty);
   std::snprintf(head, sizeof head, "%7.2fms", a.ms);
   std::cout << head;
-  if (chosen) std::cout << "  " << paint("<- the application gets this", "1", tty);
+  if (mark) std::cout << "  " << paint(mark, "1", tty);
   std::cout << "\n";
   for (auto& rr : a.answers) std::cout << "      " << rr << "\n";
-  for (auto& s : a.steps) std::cout << "      | " << s << "\n";
+  print_steps(a);
+}
+
+// What one stub's application gets, in a few words.
+std::string result_of(const StubResult& r) {
+  return r.found ? "the answer to " + r.asked[r.chosen] : "an error: " + r.error;
+}
+
+// musl and Go, where their application gets something else than glibc's.
+void print_other_stubs(const Outcome& o, bool tty) {
+  const StubResult& glibc = o.stubs.front();
+  const std::string mine = result_of(glibc);
+  for (size_t i = 1; i < o.stubs.size(); ++i) {
+    const std::string theirs = result_of(o.stubs[i]);
+    if (theirs == mine) continue;
+    std::cout << paint(o.stubs[i].stub, "33", tty) << " (" << o.stubs[i].asked.size()
+              << " names asked) would return " << theirs << "\n";
+  }
 }
 
 void print_text(const Args& args, const StubConfig& c, const Outcome& o) {
@@ -315,12 +436,18 @@ void print_text(const Args& args, const StubConfig& c, const Outcome& o) {
             << ")\n";
   size_t width = 0;
   for (auto& a : o.attempts) width = std::max(width, a.name.size());
+  const StubResult& glibc = o.stubs.front();
   for (size_t i = 0; i < o.attempts.size(); ++i) {
-    print_attempt(i, o.attempts[i], width, static_cast<int>(i) == o.chosen, tty);
+    const char* mark = nullptr;
+    if (static_cast<int>(i) == glibc.chosen) {
+      mark = glibc.found ? "<- the application gets this" : "<- the stub stops here: no address";
+    }
+    print_attempt(i, o.attempts[i], width, mark, tty);
   }
-  if (o.chosen < 0) {
-    std::cout << paint("no answer: the application gets an error", "31", tty) << "\n";
+  if (!glibc.found) {
+    std::cout << paint("the application gets an error: " + glibc.error, "31", tty) << "\n";
   }
+  print_other_stubs(o, tty);
 }
 
 }  // namespace
@@ -343,8 +470,8 @@ int main(int argc, char** argv) {
     std::cerr << "cxxdns resolve: " << err << "\n";
     return 2;
   }
-  const uint16_t qtype = dns::type_from_name(args.type);
-  if (qtype == 0) {
+  const uint16_t qtype = args.type == "A+AAAA" ? 0 : dns::type_from_name(args.type);
+  if (qtype == 0 && args.type != "A+AAAA") {
     std::cerr << "cxxdns resolve: unknown type " << args.type << "\n";
     return 2;
   }

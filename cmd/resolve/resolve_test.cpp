@@ -17,7 +17,7 @@ TEST_CASE("fewer dots than ndots: the search list first, the name last", "[resol
             "www.example.com.cluster.local.", "www.example.com.lan.", "www.example.com."});
 }
 
-TEST_CASE("ndots or more dots: the name first; a trailing dot: only the name", "[resolve]") {
+TEST_CASE("ndots or more dots: the name first, a trailing dot: only the name", "[resolve]") {
   StubConfig c;
   c.search = {"lan"};
   c.ndots = 2;

@@ -24,6 +24,10 @@ constexpr uint16_t OPCODE_MASK = 0x7800, RCODE_MASK = 0x000f;
 constexpr int kHeaderSize = 12;
 constexpr int kMaxNameWire = 255;
 constexpr uint16_t kMinUdpSize = 512;
+// The largest UDP payload IPv4 can carry (65,535 less the IP and UDP headers). A client may
+// announce up to 65,535 in EDNS; an answer between the two could not be sent at all, so
+// answers are truncated to this whatever the client announced.
+constexpr uint16_t kMaxUdpPayload = 65507;
 // What we advertise in our own OPT records: the DNS flag day 2020 size.
 constexpr uint16_t kDefaultEdnsSize = 1232;
 constexpr uint16_t kEdnsDoBit = 0x8000;

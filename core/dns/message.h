@@ -67,6 +67,10 @@ struct QueryView {
   uint16_t udp_size() const {
     return edns.present && edns.udp_size > kMinUdpSize ? edns.udp_size : kMinUdpSize;
   }
+  // The largest UDP answer this client can be sent: udp_size() within what IP can carry.
+  uint16_t udp_answer_limit() const {
+    return udp_size() < kMaxUdpPayload ? udp_size() : kMaxUdpPayload;
+  }
 };
 
 enum class QueryCheck {

@@ -83,7 +83,7 @@ bool finalize_response(std::vector<uint8_t>& msg, AnswerShape& shape, const Quer
     MessageWriter::append_opt(msg, q.udp_size(), q.edns.do_bit);
     relaid = true;
   }
-  const size_t limit = udp ? q.udp_size() : 65535;
+  const size_t limit = udp ? q.udp_answer_limit() : 65535;
   if (msg.size() > limit) {
     truncate_to(msg, limit);
     relaid = true;

@@ -49,6 +49,20 @@ TEST_CASE("EDNS: size, DO bit, and sizes below 512 count as 512", "[wire]") {
   CHECK_FALSE(q.edns.do_bit);
 }
 
+TEST_CASE("UDP answers are limited to what IPv4 can carry, whatever EDNS says", "[wire]") {
+  cxxdns::testing::QueryOptions o;
+  o.bufsize = 65535;
+  auto m = make_query("example.org.", dns::type::A, o);
+  dns::QueryView q;
+  REQUIRE(dns::parse_query(m, q) == dns::QueryCheck::ok);
+  CHECK(q.udp_size() == 65535);  // as announced (log shows it, the OPT echoes it)
+  CHECK(q.udp_answer_limit() == 65507);
+  o.bufsize = 4096;
+  m = make_query("example.org.", dns::type::A, o);
+  REQUIRE(dns::parse_query(m, q) == dns::QueryCheck::ok);
+  CHECK(q.udp_answer_limit() == 4096);
+}
+
 TEST_CASE("malformed queries", "[wire]") {
   dns::QueryView q;
   SECTION("shorter than a header: dropped") {

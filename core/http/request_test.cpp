@@ -128,7 +128,7 @@ TEST_CASE("HttpServer serves real connections on a libuv loop and closes cleanly
   CHECK(uv_loop_close(&loop) == 0);  // every handle closed and freed
 }
 
-TEST_CASE("paths belong to their owner; a later owner takes them over", "[http]") {
+TEST_CASE("paths belong to their owner, a later owner takes them over", "[http]") {
   auto a = HttpServer::shared("127.0.0.1:0");
   CHECK(HttpServer::shared("127.0.0.1:0") == a);  // one per address, process-wide
   int old_owner, new_owner;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <string>
 
@@ -28,6 +29,45 @@ void write_line(std::string_view line) {
     data += n;
     len -= static_cast<size_t>(n);
   }
+}
+
+namespace {
+std::atomic<int> debug_users{0};
+}  // namespace
+
+bool debug_enabled() {
+  return debug_users.load(std::memory_order_relaxed) > 0;
+}
+
+void debug_on() {
+  debug_users.fetch_add(1, std::memory_order_relaxed);
+}
+
+void debug_off() {
+  debug_users.fetch_sub(1, std::memory_order_relaxed);
+}
+
+std::string hexdump(std::span<const uint8_t> data) {
+  std::string out;
+  out.reserve(data.size() * 3 + (data.size() / 16 + 2) * 15);
+  for (size_t i = 0; i < data.size(); ++i) {
+    if (i % 16 == 0) {
+      if (i) out += '\n';
+      out += fmt::format("debug: {:06x}", i);
+    }
+    out += fmt::format(" {:02x}", data[i]);
+  }
+  out += fmt::format("\ndebug: {:06x}", data.size());
+  return out;
+}
+
+void debug_hexdump(std::string_view what, std::span<const uint8_t> data) {
+  if (!debug_enabled()) return;
+  std::string line = "[DEBUG] ";
+  line += what;
+  line += '\n';
+  line += hexdump(data);
+  write_line(line);
 }
 
 }  // namespace cxxdns::log

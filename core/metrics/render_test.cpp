@@ -32,7 +32,7 @@ TEST_CASE("registering a name again returns the same family", "[metrics]") {
   CHECK_THROWS_AS(a.with({"x", "y"}), std::logic_error);
 }
 
-TEST_CASE("unlabelled metrics show at zero; gauges as floats", "[metrics]") {
+TEST_CASE("unlabelled metrics show at zero, gauges as floats", "[metrics]") {
   Registry r;
   r.counter("p_total", "Panics.");
   r.gauge("g", "A gauge.").with({}).set(0.5);

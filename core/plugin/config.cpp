@@ -26,6 +26,13 @@ std::string ListenerSpec::display() const {
   return out;
 }
 
+Plugin* find_plugin(const BlockConfig& block, std::string_view name) {
+  for (auto& p : block.plugins) {
+    if (p->name() == name) return p.get();
+  }
+  return nullptr;
+}
+
 std::vector<Plugin*> Config::plugins() const {
   std::vector<Plugin*> out;
   for (auto& b : blocks) {

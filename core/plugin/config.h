@@ -53,6 +53,13 @@ struct BlockConfig {
   Chain chain;
 };
 
+// The plugin of `block` that the Corefile names `name`, or null: CoreDNS's
+// dnsserver.GetConfig(c).Handler(name). A plugin that works with another one of its block
+// through an interface of plugins/pkg (autopath's @kubernetes, k8s_external) finds it so,
+// from startup on, when the block's plugins are all made, and checks the interface with
+// dynamic_cast.
+Plugin* find_plugin(const BlockConfig& block, std::string_view name);
+
 struct Route {
   dns::Name zone;  // lower-case
   std::string zone_text;

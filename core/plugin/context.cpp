@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/dns/response.h"
+#include "core/log/log.h"
 
 namespace cxxdns {
 
@@ -60,6 +61,19 @@ std::string ClientAddress::ip() const {
   return std::string(buf, format_ip(buf, sizeof buf));
 }
 
+void debug_refused_query(std::span<const uint8_t> wire, const ClientAddress& from,
+                         dns::QueryCheck why) {
+  if (!log::debug_enabled()) return;
+  std::string_view outcome = "malformed, answered FORMERR";
+  if (why == dns::QueryCheck::drop) {
+    outcome = wire.size() < dns::kHeaderSize ? "shorter than a header, dropped"
+                                             : "not a query (QR set), dropped";
+  }
+  log::debug_hexdump(fmt::format("Bad DNS message from {}:{} ({} bytes): {}", from.ip(),
+                                 from.port(), wire.size(), outcome),
+                     wire);
+}
+
 uint64_t QueryContext::now_ns() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -74,6 +88,19 @@ dns::QueryCheck QueryContext::load(std::span<const uint8_t> wire, Transport t,
   client_ = client;
   start_ns_ = now_ns();
   return dns::parse_query(query_, q_);
+}
+
+void QueryContext::set_query_flags(uint16_t set, uint16_t clear) {
+  q_.hdr.flags = static_cast<uint16_t>((q_.hdr.flags & ~clear) | set);
+  dns::put16(query_.data() + 2, q_.hdr.flags);
+}
+
+bool QueryContext::set_query_udp_size(uint16_t size) {
+  if (!q_.edns.present) return false;
+  q_.edns.udp_size = size;
+  // The OPT record's CLASS field: TYPE, CLASS, TTL and RDLENGTH come before its data.
+  dns::put16(query_.data() + q_.edns.rdata_offset - 8, size);
+  return true;
 }
 
 void QueryContext::bind(WorkerInfo* worker, ReplySink* sink, void* sink_data) {

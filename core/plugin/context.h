@@ -72,6 +72,12 @@ struct QueryError {
   void clear() { text.clear(); }
 };
 
+// With debug output on (log::debug_enabled), logs a message that load() refused (dropped, or
+// answered FORMERR) and its bytes in the form text2pcap reads back: what CoreDNS's debug
+// plugin shows of packets it cannot read. The server and the test API both call it.
+void debug_refused_query(std::span<const uint8_t> wire, const ClientAddress& from,
+                         dns::QueryCheck why);
+
 class QueryContext {
  public:
   // --- Set up by the server (or a test) before the chain runs.
@@ -99,13 +105,19 @@ class QueryContext {
   uint8_t depth() const { return depth_; }
   void set_depth(uint8_t d) { depth_ = d; }
 
-  // --- Rewriting the query (CoreDNS's rewrite changes the request the later plugins see).
-  // From now on q(), query_wire() and qname_text() are `wire`'s, for the plugins after the
-  // caller; the client's query is kept aside. restore_query() brings it back: the rewriter
-  // calls it from its reply hook once the answer carries the client's question again, so
-  // that the hooks before it (cache, log) and the final answer see the client's query; the
-  // context restores it before finalizing in any case. `wire` must read as a query (not ok:
-  // nothing changed). A query that is not rewritten pays nothing for this.
+  // --- Changing the query for the plugins after this one, as CoreDNS's plugins edit the
+  // request in place: both patch the wire they send on (forward) and the view q().
+  // Header flags (header's query rules): `set` bits set, then `clear` bits cleared.
+  void set_query_flags(uint16_t set, uint16_t clear);
+  // The EDNS UDP size of the OPT record (bufsize); false when the query has none.
+  bool set_query_udp_size(uint16_t size);
+  // A whole new query (rewrite: another name, type or class, EDNS0 options). From now on
+  // q(), query_wire() and qname_text() are `wire`'s, for the plugins after the caller; the
+  // client's query is kept aside. restore_query() brings it back: the rewriter calls it from
+  // its reply hook once the answer carries the client's question again, so that the hooks
+  // before it (cache, log) and the final answer see the client's query; the context restores
+  // it before finalizing in any case. `wire` must read as a query (not ok: nothing changed).
+  // A query that is not rewritten pays nothing for this.
   dns::QueryCheck rewrite_query(std::span<const uint8_t> wire);
   void restore_query();
   bool query_rewritten() const { return rewritten_; }

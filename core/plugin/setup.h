@@ -43,6 +43,8 @@ class SetupContext {
   // TCP timeouts of the block's listeners; the timeouts plugin fills them.
   TcpTimeouts& tcp_timeouts();
   Services& services() { return services_; }
+  // The block being built: its plugins are all there from startup on (find_plugin).
+  const BlockConfig& block_config() const { return block_; }
 
   // --- What the plugin offers beside serve(), run by the server (lifecycle.h). The
   // functions usually capture the plugin being made: the configuration owns both.

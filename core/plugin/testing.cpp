@@ -1,5 +1,7 @@
 #include "core/plugin/testing.h"
 
+#include "core/plugin/setup.h"
+
 #include <arpa/inet.h>
 #include <ldns/ldns.h>
 #include <netinet/in.h>
@@ -52,6 +54,15 @@ Verdict NextHandler::serve(QueryContext& ctx) {
   }
   if (!error_.empty()) return ctx.fail(rcode_, error_);
   return ctx.reply_rcode(rcode_);
+}
+
+std::string setup_error(std::string_view corefile, const BuildOptions& opt) {
+  try {
+    ChainTest t(corefile, opt);
+  } catch (const SetupError& e) {
+    return e.what();
+  }
+  return "no error";
 }
 
 Registry with_next_handler(const Registry& base, std::string_view anchor, std::string name,
@@ -197,7 +208,11 @@ Answer ChainTest::query_wire(std::span<const uint8_t> wire, const QueryOptions& 
   Recorder& sink = *sink_owner;
   auto ctx = std::make_unique<QueryContext>();
   ctx->bind(&worker_, &sink, nullptr);
-  switch (ctx->load(wire, o.tcp ? Transport::tcp : Transport::udp, client)) {
+  const dns::QueryCheck check = ctx->load(wire, o.tcp ? Transport::tcp : Transport::udp, client);
+  if (check == dns::QueryCheck::drop || check == dns::QueryCheck::formerr) {
+    debug_refused_query(wire, client, check);
+  }
+  switch (check) {
     case dns::QueryCheck::drop:
       return Answer{};
     case dns::QueryCheck::formerr:

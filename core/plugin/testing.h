@@ -83,6 +83,9 @@ class NextHandler final : public Plugin {
 Registry with_next_handler(const Registry& base, std::string_view anchor, std::string name,
                            std::function<std::unique_ptr<Plugin>()> make);
 
+// The SetupError a Corefile's configuration gives (what cxxdns would print), or "no error".
+std::string setup_error(std::string_view corefile, const BuildOptions& opt = {});
+
 class ChainTest {
  public:
   // Throws corefile::ParseError / SetupError as cxxdns would report them.

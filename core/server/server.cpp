@@ -1,5 +1,6 @@
 #include "core/server/server.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +14,18 @@
 namespace cxxdns {
 
 namespace {
+// Every 10 s, when the heap holds this much free memory, it goes back to the system: free()
+// keeps pages for reuse, so what a burst (a flood of big answers, thousands of connections,
+// clients that never read, forward's buffers in an upstream outage) made the heap grow by
+// would otherwise stay with the process until it exits.
+constexpr uint64_t kHeapTrimIntervalMs = 10000;
+constexpr size_t kHeapTrimFreeBytes = 1 << 20;
+
+void trim_heap(uv_timer_t*) {
+  struct mallinfo2 mi = mallinfo2();  // every arena: the workers' too
+  if (mi.fordblks >= kHeapTrimFreeBytes) malloc_trim(0);
+}
+
 // coredns_reload_failed_total: process-wide, it outlives every configuration.
 void count_reload_failure() {
   metrics::Registry::global()
@@ -22,10 +35,12 @@ void count_reload_failure() {
 }
 }  // namespace
 
-Server::Server(std::unique_ptr<Config> config, int workers, Loader reload_loader)
+Server::Server(std::unique_ptr<Config> config, int workers, Loader reload_loader,
+               const TcpLimits& tcp_limits)
     : config_(std::move(config)),
       loader_(std::move(reload_loader)),
-      nworkers_(workers < 1 ? 1 : workers) {
+      nworkers_(workers < 1 ? 1 : workers),
+      tcp_limits_(tcp_limits) {
   uv_loop_init(&loop_);
   control_.loop = &loop_;
   control_.workers = nworkers_;
@@ -195,6 +210,9 @@ int Server::run() {
   });
   drained_async_.data = this;
   auto on_stop_signal = [](uv_signal_t* s, int) { static_cast<Server*>(s->data)->shutdown(); };
+  uv_timer_init(&loop_, &heap_trim_timer_);
+  uv_timer_start(&heap_trim_timer_, trim_heap, kHeapTrimIntervalMs, kHeapTrimIntervalMs);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&heap_trim_timer_));
   uv_signal_init(&loop_, &sigint_);
   uv_signal_init(&loop_, &sigterm_);
   uv_signal_init(&loop_, &sigusr1_);
@@ -219,7 +237,7 @@ int Server::run() {
     WorkerAssignment a;
     a.config = config_.get();
     for (auto& l : config_->listeners) a.sockets.push_back(sockets_[{l.address, l.port}][w]);
-    workers_.push_back(std::make_unique<Worker>(w, nworkers_, std::move(a)));
+    workers_.push_back(std::make_unique<Worker>(w, nworkers_, std::move(a), tcp_limits_));
   }
   for (auto& w : workers_) w->start();
   uv_run(&loop_, UV_RUN_DEFAULT);

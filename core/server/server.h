@@ -19,7 +19,9 @@ class Server {
   // `load` builds a configuration from the Corefile (again, on reload); it throws on errors.
   using Loader = std::function<std::unique_ptr<Config>()>;
 
-  Server(std::unique_ptr<Config> config, int workers, Loader reload_loader = {});
+  // `tcp_limits`: what each worker allows its TCP clients (worker_tcp_limits()).
+  Server(std::unique_ptr<Config> config, int workers, Loader reload_loader = {},
+         const TcpLimits& tcp_limits = {});
   ~Server();
 
   // Binds every socket; throws std::runtime_error (nothing left bound) on failure.
@@ -49,11 +51,13 @@ class Server {
   void finish();  // after the lameduck wait, if any plugin asked for one
 
   uv_timer_t lameduck_timer_;
+  uv_timer_t heap_trim_timer_;
 
   std::unique_ptr<Config> config_;
   std::unique_ptr<Config> retiring_;  // the previous configuration, until every worker drained it
   Loader loader_;
   int nworkers_;
+  TcpLimits tcp_limits_;
   // Sockets of every listener, per worker: [listener key][worker].
   std::map<ListenerKey, std::vector<BoundSockets>> sockets_;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -16,6 +16,26 @@ namespace cxxdns {
 
 namespace {
 
+bool is_any(const sockaddr* sa) {
+  if (sa->sa_family == AF_INET) {
+    return reinterpret_cast<const sockaddr_in*>(sa)->sin_addr.s_addr == htonl(INADDR_ANY);
+  }
+  return sa->sa_family == AF_INET6 &&
+         IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr);
+}
+
+// A UDP socket bound to every address is told, for each datagram, the address it came to
+// (IPv4 clients of a dual-stack socket as IPv4-mapped IPV6_PKTINFO), so that the answer
+// leaves from that address.
+void want_destination_address(int fd, int family) {
+  int one = 1;
+  if (family == AF_INET6) {
+    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+  } else {
+    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+  }
+}
+
 int open_socket(int family, int type, const sockaddr* sa, socklen_t len, std::string& err) {
   int fd = ::socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
@@ -31,6 +51,7 @@ int open_socket(int family, int type, const sockaddr* sa, socklen_t len, std::st
     int sz = 4 << 20;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+    if (is_any(sa)) want_destination_address(fd, family);
   }
   if (::bind(fd, sa, len) != 0 || (type == SOCK_STREAM && ::listen(fd, 1024) != 0)) {
     int e = errno;
@@ -45,6 +66,13 @@ int open_socket(int family, int type, const sockaddr* sa, socklen_t len, std::st
 }
 
 }  // namespace
+
+bool is_bound_to_any(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return false;
+  return is_any(reinterpret_cast<const sockaddr*>(&ss));
+}
 
 BoundSockets bind_listener(const std::string& address, uint16_t port) {
   sockaddr_storage ss{};

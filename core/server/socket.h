@@ -16,4 +16,8 @@ struct BoundSockets {
 // host without IPv6). Throws std::runtime_error naming the address on failure.
 BoundSockets bind_listener(const std::string& address, uint16_t port);
 
+// Whether `fd` is bound to every address (0.0.0.0 or ::): its UDP answers then carry the
+// address each query came to (see local_address.h).
+bool is_bound_to_any(int fd);
+
 }  // namespace cxxdns

@@ -1,6 +1,11 @@
 #include "core/server/tcp.h"
 
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
 #include <cstring>
+#include <unordered_map>
 #include <vector>
 
 #include "core/dns/message.h"
@@ -8,33 +13,162 @@
 
 namespace cxxdns {
 
+namespace {
+// One read buffer per worker; a connection keeps only bytes it could not frame yet.
+constexpr size_t kReadBufferSize = 64 * 1024;
+// A connection's own buffer is given back when empty if it grew past this: one large
+// message must not pin its size for the connection's life.
+constexpr size_t kKeptBufferCapacity = 1024;
+// SO_SNDBUF of a client connection (the kernel doubles it): room for two 64 KB answers.
+constexpr int kSendBufferBytes = 64 * 1024;
+// Eviction looks at this many connections, idle end first, for one that owes nothing.
+constexpr int kEvictionScan = 64;
+}  // namespace
+
+struct TcpConnection;
+
+// An answer the kernel did not take at once: the rest of it, kept until written.
+struct TcpWrite {
+  uv_write_t req;
+  TcpConnection* conn = nullptr;
+  TcpWrite* next = nullptr;
+  uint64_t queued_at = 0;  // loop time, for the write deadline
+  std::vector<uint8_t> bytes;
+};
+
+struct TcpClient;
+class TcpConnections;
+
 struct TcpConnection {
   uv_tcp_t handle;
-  uv_timer_t idle;
+  uv_timer_t timer;  // the nearest deadline: message, answer or idle
   TcpEndpoint* ep = nullptr;
+  TcpConnections* owner = nullptr;
+  TcpClient* client = nullptr;  // while admitted and open
   ClientAddress peer;
-  std::vector<uint8_t> buf;  // bytes read and not yet framed
-  size_t used = 0;
+  std::vector<uint8_t> buf;    // bytes read and not framed yet
+  uint64_t msg_started = 0;    // loop time the unfinished message at buf's start began
+  uint64_t last_active = 0;    // loop time of the last query taken or answer written
+  TcpWrite* writes = nullptr;  // answers being written, oldest first
+  TcpWrite* writes_tail = nullptr;
+  size_t queued_bytes = 0;
   int inflight = 0;
   int open_handles = 0;
+  bool admitted = false;
   bool closing = false;
   bool reading = false;
+  bool processing = false;
+  bool msg_timed = false;  // msg_started holds the start of the message at buf's start
+  // Order of activity, least recent first: among the worker's connections, and among those
+  // of the same client address.
+  TcpConnection *prev = nullptr, *next = nullptr;
+  TcpConnection *cprev = nullptr, *cnext = nullptr;
+
+  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&handle); }
+  bool owes_nothing() const { return inflight == 0 && writes == nullptr; }
 };
 
 namespace {
 
-struct TcpWrite {
-  uv_write_t req;
-  QueryContext* ctx;
-  TcpConnection* conn;
-  uint8_t length[2];  // the message's length prefix (RFC 1035 4.2.2)
+template <TcpConnection* TcpConnection::*Prev, TcpConnection* TcpConnection::*Next>
+struct ActivityList {
+  TcpConnection* head = nullptr;  // least recently active
+  TcpConnection* tail = nullptr;
+
+  void push_back(TcpConnection* c) {
+    c->*Prev = tail;
+    c->*Next = nullptr;
+    (tail ? tail->*Next : head) = c;
+    tail = c;
+  }
+  void remove(TcpConnection* c) {
+    (c->*Prev ? c->*Prev->*Next : head) = c->*Next;
+    (c->*Next ? c->*Next->*Prev : tail) = c->*Prev;
+    c->*Prev = c->*Next = nullptr;
+  }
+  // The least recently active connection that owes nothing (no query in flight, no answer
+  // being written), among the first kEvictionScan; null when there is none.
+  TcpConnection* idlest() const {
+    TcpConnection* c = head;
+    for (int i = 0; c && i < kEvictionScan; ++i, c = c->*Next) {
+      if (c->owes_nothing()) return c;
+    }
+    return nullptr;
+  }
 };
 
-void maybe_free(TcpConnection* c) {
-  if (c->closing && c->open_handles == 0 && c->inflight == 0) {
-    --c->ep->connections;
-    delete c;
+using AllList = ActivityList<&TcpConnection::prev, &TcpConnection::next>;
+using ClientList = ActivityList<&TcpConnection::cprev, &TcpConnection::cnext>;
+
+// A client address as 16 bytes (IPv4 as IPv4-mapped IPv6).
+struct AddressKey {
+  std::array<uint8_t, 16> b{};
+  bool operator==(const AddressKey&) const = default;
+
+  static AddressKey of(const ClientAddress& a) {
+    AddressKey k;
+    auto bytes = a.bytes();
+    if (bytes.size() == 4) {
+      k.b[10] = k.b[11] = 0xff;
+      std::memcpy(k.b.data() + 12, bytes.data(), 4);
+    } else if (bytes.size() == 16) {
+      std::memcpy(k.b.data(), bytes.data(), 16);
+    }
+    return k;
   }
+};
+
+struct AddressKeyHash {
+  size_t operator()(const AddressKey& k) const {
+    uint64_t a, b;
+    std::memcpy(&a, k.b.data(), 8);
+    std::memcpy(&b, k.b.data() + 8, 8);
+    uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull;
+    return static_cast<size_t>(h ^ (h >> 31));
+  }
+};
+
+}  // namespace
+
+struct TcpClient {
+  int open = 0;
+  ClientList conns;
+};
+
+class TcpConnections {
+ public:
+  TcpConnections(Worker* w, const TcpLimits& l) : worker(w), limits(l), read_buf(kReadBufferSize) {}
+
+  Worker* worker;
+  TcpLimits limits;
+  std::vector<uint8_t> read_buf;
+  int open = 0;
+  bool draining = false;
+  AllList all;
+  std::unordered_map<AddressKey, TcpClient, AddressKeyHash> clients;
+};
+
+void TcpConnectionsDeleter::operator()(TcpConnections* c) const {
+  delete c;
+}
+
+TcpConnectionsPtr make_tcp_connections(Worker* worker, const TcpLimits& limits) {
+  return TcpConnectionsPtr(new TcpConnections(worker, limits));
+}
+
+int tcp_open_connections(const TcpConnections& c) {
+  return c.open;
+}
+
+namespace {
+
+uint64_t loop_now(TcpConnection* c) {
+  return uv_now(c->handle.loop);
+}
+
+void maybe_free(TcpConnection* c) {
+  if (!c->closing || c->open_handles != 0 || !c->owes_nothing()) return;
+  delete c;
 }
 
 void on_closed(uv_handle_t* h) {
@@ -46,131 +180,254 @@ void on_closed(uv_handle_t* h) {
 void close_connection(TcpConnection* c) {
   if (c->closing) return;
   c->closing = true;
+  if (c->admitted) {
+    TcpConnections& o = *c->owner;
+    o.all.remove(c);
+    --o.open;
+    c->client->conns.remove(c);
+    if (--c->client->open == 0) o.clients.erase(AddressKey::of(c->peer));
+    c->client = nullptr;
+  }
+  // Pending writes are cancelled (their callbacks run, freeing them) before these close.
   uv_close(reinterpret_cast<uv_handle_t*>(&c->handle), on_closed);
-  uv_close(reinterpret_cast<uv_handle_t*>(&c->idle), on_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&c->timer), on_closed);
 }
 
-void arm_idle(TcpConnection* c);
-void start_reading(TcpConnection* c);
+// A query taken or an answer written: the connection is the most recently active.
+void touch(TcpConnection* c) {
+  if (c->closing || !c->admitted) return;
+  c->last_active = loop_now(c);
+  c->owner->all.remove(c);
+  c->owner->all.push_back(c);
+  c->client->conns.remove(c);
+  c->client->conns.push_back(c);
+}
+
+const TcpTimeouts& timeouts_of(TcpConnection* c) {
+  static const TcpTimeouts defaults;
+  const ListenerSpec* l = c->owner->worker->listener(c->ep->listener);
+  return l ? l->tcp_timeouts : defaults;
+}
+
+// One timer, at the nearest deadline that applies: the oldest answer not taken (write), the
+// message begun (read: from its first byte, however slowly the rest comes), or the idle
+// spell (nothing in flight, owed or begun). Queries in the chain have the plugins' own
+// timeouts, so a connection waiting on them only has the deadlines of what else it holds.
+void on_deadline(uv_timer_t* t);
+void arm_timer(TcpConnection* c) {
+  if (c->closing) return;
+  const TcpTimeouts& t = timeouts_of(c);
+  uint64_t deadline = UINT64_MAX;
+  if (c->writes) deadline = std::min(deadline, c->writes->queued_at + t.write_ms);
+  if (c->reading && !c->buf.empty()) deadline = std::min(deadline, c->msg_started + t.read_ms);
+  if (c->owes_nothing() && c->buf.empty()) deadline = c->last_active + t.idle_ms;
+  if (deadline == UINT64_MAX) {
+    uv_timer_stop(&c->timer);
+    return;
+  }
+  uint64_t now = loop_now(c);
+  uv_timer_start(&c->timer, on_deadline, deadline > now ? deadline - now : 0, 0);
+}
+
+void on_deadline(uv_timer_t* t) {
+  auto* c = static_cast<TcpConnection*>(t->data);
+  close_connection(c);
+  maybe_free(c);
+}
+
+void update_reading(TcpConnection* c);
+
+// Takes what comes back from the kernel: the answer's rest, or the connection's end.
+void on_written(uv_write_t* req, int status) {
+  auto* wr = static_cast<TcpWrite*>(req->data);
+  TcpConnection* c = wr->conn;
+  // libuv completes a stream's writes in order: this is the oldest.
+  c->writes = wr->next;
+  if (!c->writes) c->writes_tail = nullptr;
+  c->queued_bytes -= wr->bytes.size();
+  delete wr;
+  if (status < 0) close_connection(c);
+  touch(c);
+  if (!c->closing) {
+    if (c->owner->draining && c->owes_nothing()) {
+      close_connection(c);
+    } else {
+      update_reading(c);
+      arm_timer(c);
+    }
+  }
+  maybe_free(c);
+}
+
+// Writes `resp` with its length prefix. What the kernel takes at once costs no copy and
+// nothing kept; the rest is copied, owed, and bounded (the connection closes past the cap).
+void send_answer(TcpConnection* c, std::span<const uint8_t> resp) {
+  uint8_t prefix[2];
+  dns::put16(prefix, static_cast<uint16_t>(resp.size()));
+  const size_t total = resp.size() + 2;
+  size_t written = 0;
+  if (!c->writes) {
+    uv_buf_t bufs[2] = {uv_buf_init(reinterpret_cast<char*>(prefix), 2),
+                        uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(resp.data())),
+                                    static_cast<unsigned>(resp.size()))};
+    int r = uv_try_write(c->stream(), bufs, 2);
+    if (r < 0 && r != UV_EAGAIN) return close_connection(c);
+    written = r > 0 ? size_t(r) : 0;
+  }
+  if (written == total) return touch(c);
+  const size_t rest = total - written;
+  if (c->queued_bytes + rest > c->owner->limits.queued_close_bytes) return close_connection(c);
+  auto* wr = new TcpWrite;
+  wr->req.data = wr;
+  wr->conn = c;
+  wr->queued_at = loop_now(c);
+  wr->bytes.resize(rest);
+  uint8_t* out = wr->bytes.data();
+  if (written < 2) {
+    std::memcpy(out, prefix + written, 2 - written);
+    out += 2 - written;
+  }
+  const size_t from = written > 2 ? written - 2 : 0;
+  std::memcpy(out, resp.data() + from, resp.size() - from);
+  uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(wr->bytes.data()), unsigned(rest));
+  if (uv_write(&wr->req, c->stream(), &b, 1, on_written) != 0) {
+    delete wr;
+    return close_connection(c);
+  }
+  (c->writes_tail ? c->writes_tail->next : c->writes) = wr;
+  c->writes_tail = wr;
+  c->queued_bytes += rest;
+}
 
 class TcpSink final : public ReplySink {
  public:
   void deliver(QueryContext& ctx) override {
     auto* c = static_cast<TcpConnection*>(ctx.sink_data());
-    Worker* w = c->ep->worker;
-    if (c->closing || ctx.response_bytes().empty()) {  // empty: dropped, nothing to send
-      --c->inflight;
-      w->release(&ctx);
-      maybe_free(c);
-      return;
+    if (!c->closing && !ctx.response().empty()) send_answer(c, ctx.response());  // empty: dropped
+    // The answer is written or copied: the context goes back to the pool now.
+    --c->inflight;
+    c->owner->worker->release(&ctx);
+    if (!c->closing) {
+      if (c->owner->draining && c->owes_nothing()) {
+        close_connection(c);
+      } else {
+        update_reading(c);
+        arm_timer(c);
+      }
     }
-    std::span<uint8_t> resp = ctx.response_bytes();
-    auto* wr = new TcpWrite{{}, &ctx, c, {}};
-    wr->req.data = wr;
-    dns::put16(wr->length, static_cast<uint16_t>(resp.size()));
-    uv_buf_t bufs[2] = {
-        uv_buf_init(reinterpret_cast<char*>(wr->length), 2),
-        uv_buf_init(reinterpret_cast<char*>(resp.data()), static_cast<unsigned>(resp.size()))};
-    int rc = uv_write(&wr->req, reinterpret_cast<uv_stream_t*>(&c->handle), bufs, 2,
-                      [](uv_write_t* req, int status) {
-                        auto* wr = static_cast<TcpWrite*>(req->data);
-                        TcpConnection* c = wr->conn;
-                        --c->inflight;
-                        c->ep->worker->release(wr->ctx);
-                        delete wr;
-                        if (status < 0) close_connection(c);
-                        if (!c->closing) {
-                          start_reading(c);
-                          arm_idle(c);
-                        }
-                        maybe_free(c);
-                      });
-    if (rc != 0) {
-      --c->inflight;
-      w->release(&ctx);
-      delete wr;
-      close_connection(c);
-      maybe_free(c);
-    }
+    maybe_free(c);
   }
 };
 TcpSink g_tcp_sink;
 
-void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*);
-
-void start_reading(TcpConnection* c) {
-  if (c->reading || c->closing ||
-      c->inflight >= c->ep->worker->tcp_limits().max_inflight_per_connection) {
-    return;
+// Frames the messages in c->buf and hands each to the worker while the connection may take
+// more (update_reading's rule); what is left (an unfinished message, or messages waiting for
+// answers to be taken) stays in buf.
+void process(TcpConnection* c) {
+  if (c->processing) return;  // an answer given at once calls back in here
+  c->processing = true;
+  Worker* w = c->owner->worker;
+  const TcpLimits& l = c->owner->limits;
+  size_t off = 0;
+  bool completed = false;
+  while (!c->closing && c->inflight < l.max_inflight_per_connection &&
+         c->queued_bytes < l.queued_pause_bytes && c->buf.size() - off >= 2) {
+    size_t len = dns::get16(c->buf.data() + off);
+    if (c->buf.size() - off < 2 + len) break;
+    ++c->inflight;
+    bool taken = w->handle_query({c->buf.data() + off + 2, len}, Transport::tcp, c->peer,
+                                 c->ep->listener, &g_tcp_sink, c);
+    if (taken) {
+      touch(c);
+    } else {
+      --c->inflight;  // dropped unanswered: not activity, the idle deadline stands
+    }
+    off += 2 + len;
+    completed = true;
   }
-  c->reading = true;
-  uv_read_start(
-      reinterpret_cast<uv_stream_t*>(&c->handle),
-      [](uv_handle_t* h, size_t, uv_buf_t* out) {
-        auto* c = static_cast<TcpConnection*>(h->data);
-        if (c->buf.size() < c->used + 4096) c->buf.resize(c->used + 4096);
-        *out = uv_buf_init(reinterpret_cast<char*>(c->buf.data() + c->used),
-                           static_cast<unsigned>(c->buf.size() - c->used));
-      },
-      on_read);
+  c->buf.erase(c->buf.begin(), c->buf.begin() + static_cast<ptrdiff_t>(off));
+  if (c->buf.empty()) {
+    if (c->buf.capacity() > kKeptBufferCapacity) std::vector<uint8_t>().swap(c->buf);
+    c->msg_timed = false;
+  } else if (completed || !c->msg_timed) {
+    c->msg_started = loop_now(c);  // a new message has begun
+    c->msg_timed = true;
+  }
+  c->processing = false;
 }
 
-// One timer a connection, in the mode of what it waits for: an answer the client has not
-// taken yet (write), a message that has started to arrive (read), or nothing (idle). While
-// queries are in the chain the plugins' own timeouts apply, so the timer only re-arms.
-void arm_idle(TcpConnection* c) {
-  if (c->closing) return;
-  const ListenerSpec* l = c->ep->worker->listener(c->ep->listener);
-  const TcpTimeouts t = l ? l->tcp_timeouts : TcpTimeouts{};
-  uint64_t ms = t.idle_ms;
-  if (uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&c->handle)) > 0) {
-    ms = t.write_ms;
-  } else if (c->used > 0) {
-    ms = t.read_ms;
-  }
-  uv_timer_start(
-      &c->idle,
-      [](uv_timer_t* t) {
-        auto* c = static_cast<TcpConnection*>(t->data);
-        bool writing =
-            uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&c->handle)) > 0;
-        if (c->inflight > 0 && !writing && c->used == 0) return arm_idle(c);
-        close_connection(c);
-        maybe_free(c);
-      },
-      ms, 0);
-}
-
-void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
+void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* b) {
   auto* c = static_cast<TcpConnection*>(s->data);
   if (nread < 0) {
     close_connection(c);
     maybe_free(c);
     return;
   }
-  c->used += static_cast<size_t>(nread);
-  size_t off = 0;
-  Worker* w = c->ep->worker;
-  while (c->used - off >= 2) {
-    size_t len = dns::get16(c->buf.data() + off);
-    if (c->used - off < 2 + len) break;
-    ++c->inflight;
-    if (!w->handle_query({c->buf.data() + off + 2, len}, Transport::tcp, c->peer, c->ep->listener,
-                         &g_tcp_sink, c)) {
-      --c->inflight;  // dropped unanswered
-    }
-    off += 2 + len;
-    if (c->closing) break;
+  if (nread == 0) return;
+  c->buf.insert(c->buf.end(), reinterpret_cast<uint8_t*>(b->base),
+                reinterpret_cast<uint8_t*>(b->base) + nread);
+  process(c);
+  if (!c->closing) {
+    update_reading(c);
+    arm_timer(c);
   }
-  if (off > 0) {
-    std::memmove(c->buf.data(), c->buf.data() + off, c->used - off);
-    c->used -= off;
+  maybe_free(c);
+}
+
+// Reads while the connection may send more: fewer queries in flight than the cap and fewer
+// answer bytes owed than the pause threshold, and the server is not shutting down.
+void update_reading(TcpConnection* c) {
+  const TcpLimits& l = c->owner->limits;
+  const bool want = !c->closing && !c->owner->draining &&
+                    c->inflight < l.max_inflight_per_connection &&
+                    c->queued_bytes < l.queued_pause_bytes;
+  if (want == c->reading) return;
+  c->reading = want;
+  if (!want) {
+    uv_read_stop(c->stream());
+    return;
   }
-  arm_idle(c);
-  if (c->inflight >= w->tcp_limits().max_inflight_per_connection) {
-    uv_read_stop(s);
-    c->reading = false;
+  uv_read_start(
+      c->stream(),
+      [](uv_handle_t* h, size_t, uv_buf_t* out) {
+        auto& rb = static_cast<TcpConnection*>(h->data)->owner->read_buf;
+        *out = uv_buf_init(reinterpret_cast<char*>(rb.data()), static_cast<unsigned>(rb.size()));
+      },
+      on_read);
+  // Messages already read wait in buf: they go now, and a message begun before the pause
+  // gets its whole read time again.
+  if (!c->buf.empty()) {
+    c->msg_started = loop_now(c);
+    process(c);
   }
+}
+
+// At a cap, the connection idle longest gives up its place; false when every one candidate
+// is busy (a query in flight or an answer owed).
+bool make_room(TcpConnection* victim) {
+  if (!victim) return false;
+  close_connection(victim);
+  maybe_free(victim);
+  return true;
+}
+
+bool admit(TcpConnections& o, TcpConnection* c) {
+  if (o.draining) return false;
+  AddressKey key = AddressKey::of(c->peer);
+  auto it = o.clients.find(key);
+  if (it != o.clients.end() && it->second.open >= o.limits.max_per_client &&
+      !make_room(it->second.conns.idlest())) {
+    return false;
+  }
+  if (o.open >= o.limits.max_connections && !make_room(o.all.idlest())) return false;
+  TcpClient& cl = o.clients[key];  // found again: making room may have erased it
+  c->client = &cl;
+  c->admitted = true;
+  ++cl.open;
+  ++o.open;
+  o.all.push_back(c);
+  cl.conns.push_back(c);
+  return true;
 }
 
 void on_connection(uv_stream_t* server, int status) {
@@ -178,26 +435,52 @@ void on_connection(uv_stream_t* server, int status) {
   auto* ep = static_cast<TcpEndpoint*>(server->data);
   auto* c = new TcpConnection;
   c->ep = ep;
-  ++ep->connections;
+  c->owner = ep->conns;
   uv_tcp_init(server->loop, &c->handle);
-  uv_timer_init(server->loop, &c->idle);
+  uv_timer_init(server->loop, &c->timer);
   c->handle.data = c;
-  c->idle.data = c;
+  c->timer.data = c;
   c->open_handles = 2;
-  if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&c->handle)) != 0 ||
-      ep->connections > ep->worker->tcp_limits().max_connections) {
+  if (uv_accept(server, c->stream()) != 0) {
     close_connection(c);
     return;
   }
   int len = sizeof c->peer.storage;
   uv_tcp_getpeername(&c->handle, reinterpret_cast<sockaddr*>(&c->peer.storage), &len);
   c->peer.len = static_cast<socklen_t>(len);
+  if (!admit(*c->owner, c)) {
+    close_connection(c);  // every place is held by a connection with work in flight
+    return;
+  }
+  c->last_active = loop_now(c);
   uv_tcp_nodelay(&c->handle, 1);
-  start_reading(c);
-  arm_idle(c);
+  // The kernel's send buffer would grow to megabytes for a client that never reads; a fixed
+  // one still holds the largest answer twice over.
+  int sndbuf = kSendBufferBytes;
+  uv_os_fd_t fd;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(&c->handle), &fd) == 0) {
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  }
+  update_reading(c);
+  arm_timer(c);
 }
 
 }  // namespace
+
+void drain_tcp(TcpConnections& o) {
+  o.draining = true;
+  std::vector<TcpConnection*> conns;
+  for (TcpConnection* c = o.all.head; c; c = c->next) conns.push_back(c);
+  for (TcpConnection* c : conns) {
+    if (c->owes_nothing()) {
+      close_connection(c);
+      maybe_free(c);
+    } else {
+      update_reading(c);
+      arm_timer(c);
+    }
+  }
+}
 
 void start_tcp(uv_loop_t* loop, TcpEndpoint& ep, int fd) {
   uv_tcp_init(loop, &ep.handle);

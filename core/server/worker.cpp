@@ -14,13 +14,21 @@ namespace {
 // How long a reload waits for queries begun under the old configuration before it stops the
 // old plugins anyway (their stop_worker answers what they still hold).
 constexpr uint64_t kDrainTimeoutMs = 10000;
+// How often a worker gives back the contexts its recent peak did not need.
+constexpr uint64_t kTrimIntervalMs = 10000;
+// On SIGTERM/SIGINT, how long queries already taken may take to be answered (CoreDNS's
+// grace timeout for its servers' shutdown), and how often that is checked.
+constexpr uint64_t kStopGraceMs = 5000;
+constexpr uint64_t kStopCheckMs = 10;
 
 bool same_listener(const ListenerSpec& a, const ListenerSpec& b) {
   return a.address == b.address && a.port == b.port;
 }
+
 }  // namespace
 
-Worker::Worker(int index, int count, WorkerAssignment first) : first_(std::move(first)) {
+Worker::Worker(int index, int count, WorkerAssignment first, const TcpLimits& tcp_limits)
+    : tcp_limits_(tcp_limits), first_(std::move(first)) {
   info_.index = index;
   info_.count = count;
   info_.loop = &loop_;
@@ -52,8 +60,9 @@ void Worker::request_swap(WorkerAssignment next, std::function<void()> drained) 
 
 void Worker::run() {
   uv_loop_init(&loop_);
+  tcp_conns_ = make_tcp_connections(this, tcp_limits_);
   uv_async_init(&loop_, &stop_async_,
-                [](uv_async_t* a) { static_cast<Worker*>(a->data)->close_handles(); });
+                [](uv_async_t* a) { static_cast<Worker*>(a->data)->begin_stop(); });
   stop_async_.data = this;
   uv_async_init(&loop_, &swap_async_, [](uv_async_t* a) {
     auto* w = static_cast<Worker*>(a->data);
@@ -79,6 +88,14 @@ void Worker::run() {
                    [](uv_prepare_t* p) { static_cast<Worker*>(p->data)->flush_udp(); });
   uv_timer_init(&loop_, &drain_timer_);
   drain_timer_.data = this;
+  uv_timer_init(&loop_, &stop_timer_);
+  stop_timer_.data = this;
+  uv_timer_init(&loop_, &trim_timer_);
+  trim_timer_.data = this;
+  uv_timer_start(
+      &trim_timer_, [](uv_timer_t* t) { static_cast<Worker*>(t->data)->trim_memory(); },
+      kTrimIntervalMs, kTrimIntervalMs);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&trim_timer_));
   apply(std::move(first_));
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
@@ -127,6 +144,7 @@ void Worker::apply(WorkerAssignment a) {
     auto t = std::make_unique<TcpEndpoint>();
     t->listener = static_cast<int>(i);
     t->worker = this;
+    t->conns = tcp_conns_.get();
     start_tcp(&loop_, *t, a.sockets[i].tcp);
     tcp_.push_back(std::move(t));
   }
@@ -158,7 +176,37 @@ void Worker::finish_drain() {
   }
 }
 
+void Worker::begin_stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  // No new queries: what the UDP sockets already hold is read once (those clients asked
+  // before the stop), then they and the TCP listeners go quiet; connections stop reading.
+  for (auto& u : udp_) {
+    if (u->fd < 0) continue;
+    read_udp_now(*u);
+    uv_poll_stop(&u->poll);
+  }
+  for (auto& t : tcp_) {
+    auto* h = reinterpret_cast<uv_handle_t*>(&t->handle);
+    if (!uv_is_closing(h)) uv_close(h, nullptr);
+  }
+  drain_tcp(*tcp_conns_);
+  // Then every query in flight is answered (and every TCP answer written) before the
+  // sockets close, for at most kStopGraceMs.
+  stop_deadline_ = uv_now(&loop_) + kStopGraceMs;
+  uv_timer_start(
+      &stop_timer_, [](uv_timer_t* t) { static_cast<Worker*>(t->data)->check_stopped(); }, 0,
+      kStopCheckMs);
+}
+
+void Worker::check_stopped() {
+  const bool answered = inflight_current_ + inflight_old_ == 0 && pending_udp_.empty() &&
+                        tcp_open_connections(*tcp_conns_) == 0;
+  if (answered || uv_now(&loop_) >= stop_deadline_) close_handles();
+}
+
 void Worker::close_handles() {
+  uv_timer_stop(&stop_timer_);
   flush_udp();
   finish_drain();
   config_->lifecycle.stop_worker(info_);
@@ -169,15 +217,8 @@ void Worker::close_handles() {
   close_all_handles(&loop_);
 }
 
-QueryContext* Worker::acquire() {
-  QueryContext* c;
-  if (free_contexts_.empty()) {
-    all_contexts_.push_back(std::make_unique<QueryContext>());
-    c = all_contexts_.back().get();
-  } else {
-    c = free_contexts_.back();
-    free_contexts_.pop_back();
-  }
+ServerContext* Worker::acquire() {
+  ServerContext* c = contexts_.acquire();
   c->generation = generation_;
   ++inflight_current_;
   return c;
@@ -190,18 +231,26 @@ void Worker::release(QueryContext* ctx) {
     finish_drain();
   }
   ctx->reset();
-  free_contexts_.push_back(ctx);
+  contexts_.release(ctx);
+}
+
+void Worker::trim_memory() {
+  // What this frees goes back to the system at the server's next heap trim.
+  contexts_.trim();
 }
 
 bool Worker::handle_query(std::span<const uint8_t> packet, Transport t, const ClientAddress& from,
-                          int listener, ReplySink* sink, void* sink_data) {
-  QueryContext* ctx = acquire();
+                          int listener, ReplySink* sink, void* sink_data, const LocalAddress& to) {
+  ServerContext* ctx = acquire();
+  ctx->local = to;
   ctx->bind(&info_, sink, sink_data);
   switch (ctx->load(packet, t, from)) {
     case dns::QueryCheck::drop:
+      if (log::debug_enabled()) debug_refused_query(packet, from, dns::QueryCheck::drop);
       release(ctx);
       return false;
     case dns::QueryCheck::formerr:
+      if (log::debug_enabled()) debug_refused_query(packet, from, dns::QueryCheck::formerr);
       ctx->reply_unparsed(dns::rcode::FORMERR);
       return true;
     case dns::QueryCheck::notimp:

@@ -16,7 +16,10 @@
 
 #include "core/plugin/config.h"
 #include "core/plugin/context.h"
+#include "core/server/context_pool.h"
+#include "core/server/limits.h"
 #include "core/server/socket.h"
+#include "core/server/tcp.h"
 
 namespace cxxdns {
 
@@ -26,6 +29,7 @@ class Worker;
 // reload re-points them without touching connections; -1 marks a listener a reload removed.
 struct UdpEndpoint {
   int fd = -1;
+  bool pktinfo = false;  // bound to every address: answers leave from the query's address
   uv_poll_t poll;
   int listener = -1;
   Worker* worker = nullptr;
@@ -35,12 +39,7 @@ struct TcpEndpoint {
   uv_tcp_t handle;
   int listener = -1;
   Worker* worker = nullptr;
-  int connections = 0;
-};
-
-struct TcpLimits {
-  int max_connections = 1000;  // per listener per worker
-  int max_inflight_per_connection = 128;
+  TcpConnections* conns = nullptr;  // the worker's, shared by its listeners
 };
 
 // A configuration handed to a worker: the config, and per listener its sockets (fds this
@@ -52,7 +51,7 @@ struct WorkerAssignment {
 
 class Worker {
  public:
-  Worker(int index, int count, WorkerAssignment first);
+  Worker(int index, int count, WorkerAssignment first, const TcpLimits& tcp_limits = {});
   ~Worker();
 
   void start();  // spawns the thread
@@ -71,9 +70,11 @@ class Worker {
 
   // Reads one query, routes it and runs its chain (or answers FORMERR/NOTIMP/REFUSED).
   // Returns false when the packet was dropped unanswered (the sink will not see it).
+  // `to`: the address a UDP query came to, when the socket is bound to every address.
   bool handle_query(std::span<const uint8_t> packet, Transport t, const ClientAddress& from,
-                    int listener, ReplySink* sink, void* sink_data);
-  QueryContext* acquire();
+                    int listener, ReplySink* sink, void* sink_data,
+                    const LocalAddress& to = LocalAddress{});
+  ServerContext* acquire();
   void release(QueryContext* ctx);
 
   // UDP replies wait here until the next flush, which sends them with one sendmmsg.
@@ -83,13 +84,17 @@ class Worker {
  private:
   void run();
   void apply(WorkerAssignment a);
+  void begin_stop();     // stop taking queries, answer those taken
+  void check_stopped();  // all answered (or the grace time over): close_handles
   void close_handles();
   void finish_drain();
+  void trim_memory();
 
   WorkerInfo info_;
   const Config* config_ = nullptr;
   const Config* old_config_ = nullptr;  // draining after a swap
   TcpLimits tcp_limits_;
+  TcpConnectionsPtr tcp_conns_;
   std::thread thread_;
   uv_loop_t loop_;
   uv_async_t stop_async_, swap_async_;
@@ -98,8 +103,11 @@ class Worker {
   uv_timer_t drain_timer_;
   std::vector<std::unique_ptr<UdpEndpoint>> udp_;
   std::vector<std::unique_ptr<TcpEndpoint>> tcp_;
-  std::vector<std::unique_ptr<QueryContext>> all_contexts_;
-  std::vector<QueryContext*> free_contexts_;
+  ContextPool contexts_;
+  uv_timer_t trim_timer_;
+  uv_timer_t stop_timer_;
+  uint64_t stop_deadline_ = 0;
+  bool stopping_ = false;
   std::vector<QueryContext*> pending_udp_;
   WorkerAssignment first_;
   // Queries in flight under the current and the previous configuration.

@@ -12,6 +12,7 @@
 #include "core/plugin/testing.h"
 
 using cxxdns::testing::ChainTest;
+using cxxdns::testing::setup_error;
 
 namespace {
 
@@ -36,15 +37,6 @@ std::vector<std::string> routes(ChainTest& t) {
 std::vector<std::string> listeners_of(const std::string& corefile) {
   ChainTest t(corefile);
   return listeners(t);
-}
-
-std::string setup_error(const std::string& corefile) {
-  try {
-    ChainTest t(corefile);
-  } catch (const cxxdns::SetupError& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 // Whether lo has ::1 here (a host without IPv6 has only 127.0.0.1 on lo).

@@ -47,7 +47,7 @@ Cache::Cache(CacheConfig cfg)
       zones_(cfg_.zones),
       success_off_(cfg_.success.disabled_zones),
       denial_off_(cfg_.denial.disabled_zones),
-      store_(cfg_.success.capacity, cfg_.denial.capacity),
+      store_(cfg_.success.capacity, cfg_.denial.capacity, cfg_.max_bytes),
       prefetch_rule_{cfg_.prefetch_amount, cfg_.prefetch_duration_ns, cfg_.prefetch_percentage},
       hits_success_(registered("coredns_cache_hits_total", "The count of cache hits.", "success")),
       hits_denial_(registered("coredns_cache_hits_total", "The count of cache hits.", "denial")),
@@ -65,9 +65,13 @@ Cache::Cache(CacheConfig cfg)
                                       "The number of elements in the cache.", {"type"});
   auto& evictions = reg.collected_gauge("coredns_cache_evictions_total",
                                         "The count of cache evictions.", {"type"}, true);
-  gauges_ = reg.collector([this, &entries, &evictions] {
+  auto& bytes = reg.collected_gauge("cxxdns_cache_size_bytes",
+                                    "Bytes the entries of the cache take.", {"type"});
+  gauges_ = reg.collector([this, &entries, &evictions, &bytes] {
     entries.with({"success"}).add(double(entries_success()));
     entries.with({"denial"}).add(double(entries_denial()));
+    bytes.with({"success"}).add(double(bytes_success()));
+    bytes.with({"denial"}).add(double(bytes_denial()));
     evictions.with({"success"}).add(double(evictions_success()));
     evictions.with({"denial"}).add(double(evictions_denial()));
   });
@@ -182,7 +186,9 @@ bool Cache::store(QueryContext& ctx, uint32_t* ttl_out) {
   // kept with it, so that a hit does not read it again.
   uint8_t packed[dns::kPackedShapeMax];
   const size_t packed_len = dns::pack_shape(ctx.shape(), packed);
-  store_.insert(pool, Key::of(q), ctx.response(), ttl, clock_(), {packed, packed_len});
+  if (!store_.insert(pool, Key::of(q), ctx.response(), ttl, clock_(), {packed, packed_len})) {
+    return false;  // over the byte bound
+  }
   if (ttl_out) *ttl_out = ttl;
   return true;
 }

@@ -42,6 +42,8 @@ class Cache final : public Plugin, public ReplyHook {
   uint64_t served_stale() const { return served_stale_.value(); }  // ..._served_stale_total
   uint64_t evictions_success() const { return store_.evictions(Pool::success); }  // ..._total
   uint64_t evictions_denial() const { return store_.evictions(Pool::denial); }
+  size_t bytes_success() const { return store_.bytes(Pool::success); }  // cxxdns_cache_size_bytes
+  size_t bytes_denial() const { return store_.bytes(Pool::denial); }
   size_t capacity_success() const { return store_.capacity(Pool::success); }
   size_t capacity_denial() const { return store_.capacity(Pool::denial); }
 

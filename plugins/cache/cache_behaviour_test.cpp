@@ -196,7 +196,7 @@ TEST_CASE("cache: a hit too large for the asker's UDP size is truncated, TC set"
   CHECK_FALSE(over_tcp.has_opt);
 }
 
-TEST_CASE("cache: only its zones; disable per type", "[cache]") {
+TEST_CASE("cache: only its zones, disable per type", "[cache]") {
   {
     Fixture f("cache sub.example.org");
     f.q("a.example.org.");
@@ -362,7 +362,7 @@ TEST_CASE("cache: a failed prefetch keeps the entry", "[cache]") {
   CHECK(ttl_of(c.answer[0]) == 40);
 }
 
-TEST_CASE("cache: an answer to another question is dropped; requests counted", "[cache]") {
+TEST_CASE("cache: an answer to another question is dropped, requests counted", "[cache]") {
   Fixture f("cache");
   script.other_question = true;
   f.q("a.example.org.");

@@ -122,3 +122,14 @@ TEST_CASE("cache: bad values are errors at their line", "[cache]") {
   check("cache {\n\nbogus 1\n}", 4, "unknown property 'bogus'");
   CHECK_FALSE(error_of("cache\ncache").empty());
 }
+
+TEST_CASE("cache: max_bytes bounds the cache in bytes", "[cache]") {
+  CHECK(parse("cache").max_bytes == size_t(64) << 20);
+  CHECK(parse("cache {\n max_bytes 8M\n}").max_bytes == size_t(8) << 20);
+  CHECK(parse("cache {\n max_bytes 512k\n}").max_bytes == size_t(512) << 10);
+  CHECK(parse("cache {\n max_bytes 1G\n}").max_bytes == size_t(1) << 30);
+  CHECK(parse("cache {\n max_bytes 100000\n}").max_bytes == 100000);
+  CHECK(error_of("cache {\n max_bytes 10x\n}").find("invalid size '10x'") != std::string::npos);
+  CHECK(error_of("cache {\n max_bytes 1K\n}").find("at least 64K") != std::string::npos);
+  CHECK(error_of("cache {\n max_bytes\n}").find("Corefile:3") != std::string::npos);
+}

@@ -160,3 +160,50 @@ TEST_CASE("cache store: a replaced answer of another size is read back whole", "
   CHECK(s.lookup(a, 1, 0, {}, false, true, out).found == Found::fresh);
   CHECK(out == big);
 }
+
+TEST_CASE("cache store: bounded in bytes as well as in entries", "[cache]") {
+  // 64 shards of 8 KB each: about seven 1 KB answers a shard.
+  Store s(100000, 100000, 64 * 8192);
+  CHECK(s.max_bytes() == 64 * 8192);
+  std::vector<uint8_t> big(1000, 7);
+  for (int i = 0; i < 2000; ++i) {
+    std::string name = "n" + std::to_string(i) + ".example.org.";
+    CHECK(s.insert(i % 2 ? Pool::denial : Pool::success, key(name.c_str()), big, 60, 0));
+  }
+  const size_t bytes = s.bytes(Pool::success) + s.bytes(Pool::denial);
+  CHECK(bytes <= s.max_bytes());
+  CHECK(bytes > s.max_bytes() / 2);
+  CHECK(s.entries(Pool::success) + s.entries(Pool::denial) < 600);
+  CHECK(s.evictions(Pool::success) + s.evictions(Pool::denial) > 1400);
+  // The last answer stored is there.
+  std::vector<uint8_t> out;
+  CHECK(s.lookup(key("n1999.example.org."), kSec, 0, {}, false, true, out).found == Found::fresh);
+  CHECK(out == big);
+}
+
+TEST_CASE("cache store: an answer larger than a shard's share is not cached", "[cache]") {
+  Store s(1024, 1024, 64 * 8192);
+  Key a = key("a.example.org.");
+  CHECK(s.insert(Pool::success, a, wire(1), 60, 0));
+  // A newer answer for the question that is too large: the old one goes too.
+  CHECK_FALSE(s.insert(Pool::success, a, std::vector<uint8_t>(9000, 1), 60, 0));
+  std::vector<uint8_t> out;
+  CHECK(s.lookup(a, kSec, 0, {}, false, true, out).found == Found::none);
+  CHECK(s.bytes(Pool::success) == 0);
+  CHECK(s.entries(Pool::success) == 0);
+}
+
+TEST_CASE("cache store: bytes follow replacements and erasures", "[cache]") {
+  Store s(1024, 1024);
+  Key a = key("a.example.org.");
+  s.insert(Pool::success, a, std::vector<uint8_t>(4000, 1), 60, 0);
+  const size_t large = s.bytes(Pool::success);
+  CHECK(large >= 4000);
+  s.insert(Pool::success, a, wire(2), 60, 0);  // the buffer shrinks with its answer
+  CHECK(s.bytes(Pool::success) < 1000);
+  s.insert(Pool::denial, a, wire(3), 60, 0);  // moves to the other kind
+  CHECK(s.bytes(Pool::success) == 0);
+  CHECK(s.bytes(Pool::denial) > 0);
+  s.erase(a);
+  CHECK(s.bytes(Pool::denial) == 0);
+}

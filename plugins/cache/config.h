@@ -27,6 +27,8 @@ struct CacheConfig {
   StaleMode stale_mode = StaleMode::immediate;
   uint32_t servfail_ttl = 5;  // seconds; 0: SERVFAIL not cached
   bool keepttl = false;
+  // Bytes the entries of both kinds may take together (max_bytes; not in CoreDNS).
+  size_t max_bytes = size_t(64) << 20;
 };
 
 }  // namespace cxxdns::plugins::cache

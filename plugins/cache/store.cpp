@@ -61,7 +61,8 @@ bool Key::operator==(const Key& o) const {
   return len == o.len && std::memcmp(bytes, o.bytes, len) == 0;
 }
 
-Store::Store(size_t success_capacity, size_t denial_capacity) : shards_(new Shard[kShards]) {
+Store::Store(size_t success_capacity, size_t denial_capacity, size_t max_bytes)
+    : shard_bytes_(max_bytes / kShards), shards_(new Shard[kShards]) {
   const size_t caps[2] = {success_capacity, denial_capacity};
   for (size_t p = 0; p < 2; ++p) {
     per_shard_[p] = caps[p] / kShards ? caps[p] / kShards : 1;
@@ -155,14 +156,24 @@ uint32_t Store::take_slot(Shard& s, Pool p) {
       continue;
     }
     s.index.erase(e.hash);
+    uncount(s, ref(p, static_cast<uint32_t>(j)));
     n.evictions.fetch_add(1, std::memory_order_relaxed);
     return ref(p, static_cast<uint32_t>(j));
   }
 }
 
+void Store::uncount(Shard& s, uint32_t r) {
+  Entry& e = entry(s, r);
+  s.bytes -= e.cost;
+  counts_[idx(pool_of(r))].bytes.fetch_sub(e.cost, std::memory_order_relaxed);
+  e.cost = 0;
+}
+
 void Store::free_slot(Shard& s, uint32_t r) {
   Entry& e = entry(s, r);
   s.index.erase(e.hash);
+  uncount(s, r);
+  std::vector<uint8_t>().swap(e.bytes);  // an emptied slot holds no memory
   e.referenced = false;
   e.key_len = 0;  // no key is empty: an emptied slot matches nothing
   e.hash = 0;
@@ -171,12 +182,61 @@ void Store::free_slot(Shard& s, uint32_t r) {
   counts_[p].entries.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void Store::insert(Pool p, const Key& k, std::span<const uint8_t> wire, uint32_t ttl, uint64_t now,
+void Store::fill(Shard& s, uint32_t r, const Key& k, std::span<const uint8_t> wire,
+                 std::span<const uint8_t> meta) {
+  Entry& e = entry(s, r);
+  uncount(s, r);
+  const size_t n = k.len + wire.size() + meta.size();
+  // A buffer much larger than its new answer gives the difference back; otherwise it is
+  // reused as it is (a replacement of a similar size allocates nothing).
+  if (e.bytes.capacity() > 2 * n && e.bytes.capacity() > 1024) {
+    std::vector<uint8_t>(n).swap(e.bytes);
+  } else {
+    e.bytes.resize(n);
+  }
+  std::memcpy(e.bytes.data(), k.bytes, k.len);
+  std::memcpy(e.bytes.data() + k.len, wire.data(), wire.size());
+  if (!meta.empty()) std::memcpy(e.bytes.data() + k.len + wire.size(), meta.data(), meta.size());
+  e.meta_len = static_cast<uint8_t>(meta.size());
+  e.cost = sizeof(Entry) + e.bytes.capacity();
+  s.bytes += e.cost;
+  counts_[idx(pool_of(r))].bytes.fetch_add(e.cost, std::memory_order_relaxed);
+}
+
+bool Store::evict_for_bytes(Shard& s, Pool first, uint32_t keep) {
+  const Pool order[2] = {first, first == Pool::success ? Pool::denial : Pool::success};
+  for (Pool p : order) {
+    Slots& pool = s.pools[idx(p)];
+    const size_t n = pool.entries.size();
+    // Two turns of the hand: the first may only clear the referenced bits.
+    for (size_t step = 0; n > 0 && step < 2 * n; ++step) {
+      const uint32_t j = static_cast<uint32_t>(pool.hand);
+      pool.hand = (pool.hand + 1) % n;
+      Entry& e = pool.entries[j];
+      if (e.key_len == 0 || ref(p, j) == keep) continue;
+      if (e.referenced) {
+        e.referenced = false;
+        continue;
+      }
+      free_slot(s, ref(p, j));
+      counts_[idx(p)].evictions.fetch_add(1, std::memory_order_relaxed);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool Store::insert(Pool p, const Key& k, std::span<const uint8_t> wire, uint32_t ttl, uint64_t now,
                    std::span<const uint8_t> meta) {
   if (meta.size() > kMaxMeta) meta = {};
   Shard& s = shard(k);
   std::lock_guard lock(s.mu);
   uint32_t r = s.index.find(k.hash);
+  if (sizeof(Entry) + k.len + wire.size() + meta.size() > shard_bytes_) {
+    // Too large to keep: what the question had is outdated by this answer, so it goes too.
+    if (r != SlotIndex::kNone && entry(s, r).is(k)) free_slot(s, r);
+    return false;
+  }
   bool same = false;
   if (r != SlotIndex::kNone && pool_of(r) != p) {
     // The question's entry of the other kind (or a colliding key's) goes: one answer each.
@@ -191,17 +251,16 @@ void Store::insert(Pool p, const Key& k, std::span<const uint8_t> wire, uint32_t
   }
   Entry& e = entry(s, r);
   if (!same) e.hits = 0, e.last_hit_ns = 0;
-  e.bytes.resize(k.len + wire.size() + meta.size());
-  std::memcpy(e.bytes.data(), k.bytes, k.len);
-  std::memcpy(e.bytes.data() + k.len, wire.data(), wire.size());
-  if (!meta.empty()) std::memcpy(e.bytes.data() + k.len + wire.size(), meta.data(), meta.size());
+  fill(s, r, k, wire, meta);
   e.key_len = k.len;
-  e.meta_len = static_cast<uint8_t>(meta.size());
   e.hash = k.hash;
   e.stored_ns = now;
   e.ttl = ttl;
   e.refresh_ns = 0;
   e.referenced = false;
+  while (s.bytes > shard_bytes_ && evict_for_bytes(s, p, r)) {
+  }
+  return true;
 }
 
 void Store::erase(const Key& k) {

@@ -59,8 +59,14 @@ class Store {
  public:
   static constexpr size_t kShards = 64;
 
-  // Each pool's capacity is split evenly over the shards (at least one slot a shard).
-  Store(size_t success_capacity, size_t denial_capacity);
+  // Bytes the entries of both pools may take by default (cache's max_bytes).
+  static constexpr size_t kDefaultMaxBytes = size_t(64) << 20;
+
+  // Each pool's capacity is split evenly over the shards (at least one slot a shard), and so
+  // is `max_bytes`: an entry's cost is its answer and key plus sizeof(Entry), and a shard
+  // over its share evicts (CLOCK, its own pool first) until it fits again. An answer larger
+  // than a shard's share is not cached.
+  Store(size_t success_capacity, size_t denial_capacity, size_t max_bytes = kDefaultMaxBytes);
 
   // Finds `k`. Fresh entries, and stale ones within `stale_ns` past expiry, are copied into
   // `out` when `copy` is set. `pf` decides prefetching; `stale_refresh` marks a stale hit
@@ -69,8 +75,9 @@ class Store {
                 bool stale_refresh, bool copy, std::vector<uint8_t>& out);
   // Stores the entry for `k` in `pool`, replacing the one `k` had in either pool, evicting
   // one of `pool` when the shard's share of it is full.
-  // `meta` (at most kMaxMeta bytes) is kept beside the answer and copied with it.
-  void insert(Pool pool, const Key& k, std::span<const uint8_t> wire, uint32_t ttl, uint64_t now_ns,
+  // `meta` (at most kMaxMeta bytes) is kept beside the answer and copied with it. Returns
+  // false when the answer is too large for the byte bound (nothing is kept for `k`).
+  bool insert(Pool pool, const Key& k, std::span<const uint8_t> wire, uint32_t ttl, uint64_t now_ns,
               std::span<const uint8_t> meta = {});
   void erase(const Key& k);
   // Ends an in-flight refresh that did not store anything.
@@ -81,13 +88,17 @@ class Store {
     return counts_[idx(p)].evictions.load(std::memory_order_relaxed);
   }
   size_t capacity(Pool p) const { return per_shard_[idx(p)] * kShards; }
+  // Bytes the pool's entries take now (cxxdns_cache_size_bytes), and the bound of both.
+  size_t bytes(Pool p) const { return counts_[idx(p)].bytes.load(std::memory_order_relaxed); }
+  size_t max_bytes() const { return shard_bytes_ * kShards; }
 
  private:
-  // An entry: about 72 bytes, and one heap buffer holding the key bytes and then the answer.
-  // The key is not kept inline (up to 260 bytes) so that 100,000 entries take ~7 MB, not
+  // An entry: 80 bytes, and one heap buffer holding the key bytes and then the answer.
+  // The key is not kept inline (up to 260 bytes) so that 100,000 entries take ~8 MB, not
   // ~34, and the CLOCK hand and the index's victims touch fewer cache lines.
   struct Entry {
     std::vector<uint8_t> bytes;  // key (key_len bytes), the answer's wire, then meta_len bytes
+    size_t cost = 0;             // what it counts against the byte bound while it holds one
     uint64_t hash = 0;
     uint64_t stored_ns = 0;
     uint64_t last_hit_ns = 0;
@@ -116,10 +127,12 @@ class Store {
     std::mutex mu;
     SlotIndex index;  // hash -> slot reference (ref())
     Slots pools[2];
+    size_t bytes = 0;  // the costs of its entries
   };
   struct Counts {
     std::atomic<size_t> entries{0};
     std::atomic<uint64_t> evictions{0};
+    std::atomic<size_t> bytes{0};
   };
 
   static size_t idx(Pool p) { return static_cast<size_t>(p); }
@@ -135,8 +148,15 @@ class Store {
   static Entry* find(Shard& s, const Key& k, uint32_t* ref_out);
   uint32_t take_slot(Shard& s, Pool p);
   void free_slot(Shard& s, uint32_t ref);
+  // Fills entry `r` with the key and answer, keeping the byte counts.
+  void fill(Shard& s, uint32_t r, const Key& k, std::span<const uint8_t> wire,
+            std::span<const uint8_t> meta);
+  void uncount(Shard& s, uint32_t r);
+  // Evicts one entry other than `keep` (pool `p` first) for the byte bound; false if none.
+  bool evict_for_bytes(Shard& s, Pool p, uint32_t keep);
 
   size_t per_shard_[2];
+  size_t shard_bytes_;
   std::unique_ptr<Shard[]> shards_;
   Counts counts_[2];
 };

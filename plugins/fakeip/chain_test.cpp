@@ -1,5 +1,8 @@
 // fakeip in a chain: ChainTest with a local registry whose "forward" is a stub upstream.
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <catch2/catch.hpp>
 #include <cstdio>
@@ -209,23 +212,62 @@ TEST_CASE("fakeip PTR: mapped, unmapped, outside the pool", "[fakeip]") {
   CHECK(t.query("255.255.19.198.in-addr.arpa.", "PTR").rcode == "NXDOMAIN");
 }
 
-TEST_CASE("fakeip recycles the least recently used address of a full pool", "[fakeip]") {
-  ChainTest t(". { fakeip {\n range 10.9.0.0/29\n }\n forward .\n}", opts());
+namespace {
+uint64_t g_now_ns = 0;
+uint64_t test_clock() {
+  return g_now_ns;
+}
+constexpr uint64_t kSec = 1000000000ull;
+}  // namespace
+
+TEST_CASE("fakeip recycles only an address unused for ttl + grace", "[fakeip]") {
+  ChainTest t(". { fakeip {\n range 10.9.0.0/29\n grace 10s\n }\n forward .\n}", opts());
+  auto& f = fakeip(t);
+  f.set_clock(&test_clock);
+  g_now_ns = 1000 * kSec;
   for (int i = 1; i <= 6; ++i) {
     auto a = t.query("n" + std::to_string(i) + ".example.", "A");
     REQUIRE(a.answer.size() == 1);
     CHECK_THAT(a.answer[0], Contains("\tA\t10.9.0." + std::to_string(i)));
   }
-  t.query("n1.example.", "A");  // refresh n1: n2 is the oldest now
+  g_now_ns = 1005 * kSec;
+  t.query("n1.example.", "A");  // n1 handed out again: n2 is the oldest now
+  // Full, and every address was handed out within ttl (1 s) + grace (10 s): a new name gets
+  // SERVFAIL, never another name's address.
   auto a = t.query("n7.example.", "A");
+  CHECK(a.rcode == "SERVFAIL");
+  CHECK(f.exhausted_total() == 1);
+  CHECK_THAT(t.query("2.0.9.10.in-addr.arpa.", "PTR").answer.at(0), Contains("PTR\tn2.example."));
+  // The PTR lookup at 1005 used n2: at 1012 it is still protected, n3 (1000) is not.
+  g_now_ns = 1012 * kSec;
+  a = t.query("n7.example.", "A");
   REQUIRE(a.answer.size() == 1);
-  CHECK(a.answer[0] == "n7.example.\t1\tIN\tA\t10.9.0.2");
-  CHECK_THAT(t.query("2.0.9.10.in-addr.arpa.", "PTR").answer.at(0), Contains("PTR\tn7.example."));
+  CHECK(a.answer[0] == "n7.example.\t1\tIN\tA\t10.9.0.3");
+  CHECK_THAT(t.query("3.0.9.10.in-addr.arpa.", "PTR").answer.at(0), Contains("PTR\tn7.example."));
   CHECK(t.query("n1.example.", "A").answer.at(0) == "n1.example.\t1\tIN\tA\t10.9.0.1");
-  auto& f = fakeip(t);
   CHECK(f.recycled_total() == 1);
   CHECK(f.allocations_total() == 7);
   CHECK(f.pool_used() == 6);
+}
+
+TEST_CASE("fakeip rate-limits new names per client address", "[fakeip]") {
+  ChainTest t(". { fakeip {\n rate_limit 1 3\n }\n forward .\n}", opts());
+  auto& f = fakeip(t);
+  f.set_clock(&test_clock);
+  g_now_ns = 5000 * kSec;
+  cxxdns::testing::QueryOptions flood, other;
+  flood.client_ip = "10.1.1.1";
+  other.client_ip = "10.1.1.2";
+  for (int i = 0; i < 3; ++i) {
+    CHECK(t.query("f" + std::to_string(i) + ".example.", "A", flood).rcode == "NOERROR");
+  }
+  CHECK(t.query("f3.example.", "A", flood).rcode == "SERVFAIL");  // burst of 3 spent
+  CHECK(t.query("f0.example.", "A", flood).rcode == "NOERROR");   // known names still answer
+  CHECK(t.query("o0.example.", "A", other).rcode == "NOERROR");   // others have their own
+  CHECK(f.rate_limited_total() == 1);
+  g_now_ns += kSec;  // one more a second
+  CHECK(t.query("f3.example.", "A", flood).rcode == "NOERROR");
+  CHECK(t.query("f4.example.", "A", flood).rcode == "SERVFAIL");
 }
 
 TEST_CASE("fakeip fallthrough", "[fakeip]") {
@@ -314,8 +356,7 @@ TEST_CASE("fakeip persist: a damaged file is ignored", "[fakeip]") {
   std::string cf = ". { fakeip {\n range 10.7.0.0/24\n persist " + file + "\n }\n forward .\n}";
   for (const char* content :
        {"10.7.0.5 x.example.\n{\"json\": true}\n", "10.7.0.5 x.example.\n10.8.0.1 y.example.\n",
-        "10.7.0.5 x.example.\n10.7.0.255 y.example.\n",
-        "10.7.0.5 x.example.\n10.7.0.6 x.example.\n"}) {
+        "10.7.0.5 x.example.\n10.7.0.255 y.example.\n"}) {
     INFO(content);
     { std::ofstream(file) << content; }
     ChainTest t(cf, opts());
@@ -324,6 +365,69 @@ TEST_CASE("fakeip persist: a damaged file is ignored", "[fakeip]") {
     CHECK(t.query("5.0.7.10.in-addr.arpa.", "PTR").rcode == "NXDOMAIN");
     CHECK(t.query("z.example.", "A").answer.at(0) == "z.example.\t1\tIN\tA\t10.7.0.1");
   }
+}
+
+TEST_CASE("fakeip persist: a log where later lines win, a cut last line ignored", "[fakeip]") {
+  TempDir d;
+  std::string file = (d.path / "fakeip.map").string();
+  std::string cf = ". { fakeip {\n range 10.7.0.0/24\n persist " + file + "\n }\n forward .\n}";
+  // x moved from .5 to .6; .6 then went to y (x lost it); z's line was cut short.
+  {
+    std::ofstream(file) << "10.7.0.5 x.example.\n10.7.0.6 x.example.\n10.7.0.6 y.example.\n"
+                           "10.7.0.9 z.exa";
+  }
+  ChainTest t(cf, opts());
+  CHECK(fakeip(t).pool_used() == 1);
+  CHECK(t.query("6.0.7.10.in-addr.arpa.", "PTR").answer.at(0) ==
+        "6.0.7.10.in-addr.arpa.\t1\tIN\tPTR\ty.example.");
+  CHECK(t.query("5.0.7.10.in-addr.arpa.", "PTR").rcode == "NXDOMAIN");
+  CHECK(t.query("9.0.7.10.in-addr.arpa.", "PTR").rcode == "NXDOMAIN");
+}
+
+TEST_CASE("fakeip persist: new mappings are appended, not the file rewritten", "[fakeip]") {
+  TempDir d;
+  std::string file = (d.path / "fakeip.map").string();
+  std::string cf =
+      ". { fakeip {\n range 10.7.0.0/16\n persist " + file + "\n rate_limit 0\n }\n forward .\n}";
+  ChainTest t(cf, opts());
+  for (int i = 0; i < 600; ++i) t.query("a" + std::to_string(i) + ".example.", "A");
+  t.run_for(std::chrono::milliseconds(1300));
+  std::string first = slurp(file);
+  REQUIRE_THAT(first, Contains("a599.example."));
+  struct stat st1 {};
+  REQUIRE(::stat(file.c_str(), &st1) == 0);
+  for (int i = 0; i < 10; ++i) t.query("b" + std::to_string(i) + ".example.", "A");
+  t.run_for(std::chrono::milliseconds(1300));
+  struct stat st2 {};
+  REQUIRE(::stat(file.c_str(), &st2) == 0);
+  CHECK(st2.st_ino == st1.st_ino);  // the same file, appended to (a rewrite renames a new one)
+  std::string second = slurp(file);
+  CHECK(second.substr(0, first.size()) == first);
+  CHECK_THAT(second.substr(first.size()), Contains("b9.example."));
+  CHECK(std::count(second.begin(), second.end(), '\n') == 610);  // one line a mapping
+}
+
+TEST_CASE("fakeip persist: the appended file is compacted, never unbounded", "[fakeip]") {
+  TempDir d;
+  std::string file = (d.path / "fakeip.map").string();
+  std::string cf = ". { fakeip {\n range 10.7.0.0/24\n persist " + file +
+                   "\n grace 0s\n ttl 0\n rate_limit 0\n }\n forward .\n}";
+  {
+    ChainTest t(cf, opts());
+    fakeip(t).set_clock(&test_clock);
+    for (int batch = 0; batch < 8; ++batch) {
+      g_now_ns = (7000 + batch) * kSec;
+      for (int i = 0; i < 500; ++i) t.query("c" + std::to_string(batch * 500 + i) + ".x.", "A");
+      t.run_for(std::chrono::milliseconds(1100));
+      // 254 mappings: the file never holds more than twice that, plus 1024, plus a batch.
+      std::string text = slurp(file);
+      CHECK(std::count(text.begin(), text.end(), '\n') <= 2 * 254 + 1024 + 500 + 1);
+    }
+    CHECK(fakeip(t).recycled_total() == 4000 - 254);
+  }
+  ChainTest t(cf, opts());
+  CHECK(fakeip(t).pool_used() == 254);
+  CHECK(t.query("c3999.x.", "A").rcode == "NOERROR");
 }
 
 TEST_CASE("fakeip setup errors", "[fakeip]") {

@@ -12,6 +12,8 @@
 namespace cxxdns::plugins {
 
 namespace {
+constexpr uint64_t kNs = 1000000000ull;
+
 metrics::Counter& registered(const char* name, const char* help) {
   return metrics::Registry::global().counter(name, help).with(std::vector<std::string>{});
 }
@@ -20,18 +22,23 @@ metrics::Counter& registered(const char* name, const char* help) {
 Fakeip::Fakeip(FakeipOptions opts)
     : opts_(std::move(opts)),
       zones_(opts_.zones),
-      allocations_(
-          registered("cxxdns_fakeip_allocations_total", "Fake addresses handed to new names.")),
+      allocations_(registered("cxxdns_fakeip_allocations_total",
+                              "Fake addresses handed to new names.")),
       recycled_(registered("cxxdns_fakeip_recycled_total",
                            "Addresses taken from the least recently used name when a pool was "
                            "full.")),
       filtered_(registered("cxxdns_fakeip_filtered_total",
-                           "Queries a filter passed to the next plugin.")) {
-  // One pool per range for the whole process, the same object across a reload, so names keep
-  // their addresses (connections through the gateway depend on them).
-  auto pool_for = [](const Cidr& r) {
-    return kept_across_reloads<FakePool>("fakeip/" + r.to_string(),
-                                         [&] { return std::make_shared<FakePool>(r); });
+                           "Queries a filter passed to the next plugin.")),
+      exhausted_(registered("cxxdns_fakeip_exhausted_total",
+                            "New names refused because no address was safe to recycle.")),
+      rate_limited_(registered("cxxdns_fakeip_rate_limited_total",
+                               "New names refused because their client was over its rate.")),
+      limit_(opts_.rate, opts_.burst) {
+  // One pool per range (and size) for the whole process, the same object across a reload,
+  // so names keep their addresses (connections through the gateway depend on them).
+  auto pool_for = [size = opts_.size](const Cidr& r) {
+    return kept_across_reloads<FakePool>("fakeip/" + r.to_string() + "/" + std::to_string(size),
+                                         [&] { return std::make_shared<FakePool>(r, size); });
   };
   pool4_ = pool_for(opts_.range4);
   pools_.push_back(pool4_.get());
@@ -39,10 +46,9 @@ Fakeip::Fakeip(FakeipOptions opts)
     pool6_ = pool_for(opts_.range6);
     pools_.push_back(pool6_.get());
   }
-  auto& reg = metrics::Registry::global();
-  auto& used =
-      reg.collected_gauge("cxxdns_fakeip_pool_used", "Addresses of the pools mapped to a name.");
-  pool_used_metric_ = reg.collector(
+  auto& used = metrics::Registry::global().collected_gauge(
+      "cxxdns_fakeip_pool_used", "Addresses of the pools mapped to a name.");
+  pool_used_metric_ = metrics::Registry::global().collector(
       [this, &used] { used.with(std::vector<std::string>{}).add(double(pool_used())); });
 }
 
@@ -56,9 +62,16 @@ uint64_t Fakeip::versions() const {
 
 void Fakeip::start(ControlInfo& control) {
   if (opts_.persist.empty()) return;
-  // A pool kept from before a reload already holds the mapping (newer than the file).
-  size_t n = pool_used() == 0 ? load_mappings(opts_.persist, pools_) : 0;
-  if (n) log::info("plugin/fakeip: loaded {} mappings from {}", n, opts_.persist);
+  for (FakePool* p : pools_) journals_.push_back(p->open_journal());
+  if (pool_used() == 0) {
+    // Loaded mappings count as used now: none is recycled before ttl + grace has passed.
+    Loaded l = load_mappings(opts_.persist, pools_, clock_() / kNs);
+    if (l.mappings)
+      log::info("plugin/fakeip: loaded {} mappings from {}", l.mappings, opts_.persist);
+    lines_in_file_ = l.lines;
+  } else {
+    rewrite_ = true;  // a pool kept from before a reload holds the mapping (newer than the file)
+  }
   saved_version_ = versions();
   // Debounced: at most one write a second, from the control loop, never on the query path.
   timer_.start(control.loop, 1000, 1000, [this] { save_if_changed(); });
@@ -67,13 +80,34 @@ void Fakeip::start(ControlInfo& control) {
 void Fakeip::stop() {
   timer_.close();
   save_if_changed();
+  for (size_t i = 0; i < journals_.size(); ++i) pools_[i]->close_journal(journals_[i]);
+  journals_.clear();
+}
+
+std::string Fakeip::write_persist_file() {
+  std::vector<Mapping> lines;
+  for (size_t i = 0; i < journals_.size(); ++i) {
+    if (!pools_[i]->take_journal(journals_[i], lines)) rewrite_ = true;
+  }
+  // Appending forever would make the file, and the next start, grow without bound.
+  if (lines_in_file_ + lines.size() > 2 * pool_used() + 1024) rewrite_ = true;
+  std::string err;
+  if (rewrite_) {
+    err = save_mappings(opts_.persist, pools_);
+    if (err.empty()) lines_in_file_ = pool_used(), rewrite_ = false;
+  } else if (!lines.empty()) {
+    err = append_mappings(opts_.persist, lines);
+    if (err.empty()) lines_in_file_ += lines.size();
+  }
+  if (!err.empty()) rewrite_ = true;  // the journal is spent: the next try writes it all
+  return err;
 }
 
 void Fakeip::save_if_changed() {
   if (opts_.persist.empty()) return;
   uint64_t v = versions();
-  if (v == saved_version_) return;
-  std::string err = save_mappings(opts_.persist, pools_);
+  if (v == saved_version_ && !rewrite_) return;
+  std::string err = write_persist_file();
   if (!err.empty()) {
     // Retried at the next tick; said once until a write succeeds, not every second.
     if (!save_failing_) log::error("plugin/fakeip: {}", err);
@@ -85,9 +119,23 @@ void Fakeip::save_if_changed() {
   saved_version_ = v;
 }
 
-void Fakeip::write_fake(QueryContext& ctx, FakePool& pool) {
+std::string Fakeip::write_fake(QueryContext& ctx, FakePool& pool) {
   uint8_t addr[16];
-  FakePool::Result r = pool.lookup_or_assign(ctx.qname_text(), addr);
+  const uint64_t now_ns = clock_();
+  FakePool::Result r =
+      pool.lookup_or_assign(ctx.qname_text(), addr, now_ns / kNs, opts_.ttl + opts_.grace_s,
+                            [&] { return limit_.allow(ctx.client(), now_ns); });
+  if (r.refused) {
+    rate_limited_.inc(ctx.worker().index);
+    return "plugin/fakeip: no address for " + std::string(ctx.qname_text()) + ": client " +
+           ctx.client().ip() + " is over its rate of new names";
+  }
+  if (r.exhausted) {
+    exhausted_.inc(ctx.worker().index);
+    return "plugin/fakeip: no address for " + std::string(ctx.qname_text()) +
+           ": every address of " + pool.range().to_string() + " was used in the last " +
+           std::to_string(opts_.ttl + opts_.grace_s) + "s";
+  }
   if (r.allocated) allocations_.inc(ctx.worker().index);
   if (r.recycled) recycled_.inc(ctx.worker().index);
   if (pkg::tracing(ctx)) {
@@ -103,6 +151,7 @@ void Fakeip::write_fake(QueryContext& ctx, FakePool& pool) {
   } else {
     w.aaaa(q.qname, opts_.ttl, addr);
   }
+  return {};
 }
 
 void Fakeip::write_nodata(QueryContext& ctx) {
@@ -117,7 +166,7 @@ Verdict Fakeip::serve_ptr(QueryContext& ctx) {
   for (FakePool* p : pools_) {
     if (family != p->range().family) continue;
     std::string target;
-    switch (p->reverse(addr, target)) {
+    switch (p->reverse(addr, target, clock_() / kNs)) {
       case FakePool::Reverse::outside:
         continue;
       case FakePool::Reverse::unmapped:
@@ -157,10 +206,11 @@ Verdict Fakeip::serve(QueryContext& ctx) {
     pkg::note(ctx, "fakeip", "verify: asking the next plugin first");
     return ctx.next();
   }
-  if (pool) {
-    write_fake(ctx, *pool);
-  } else {
+  if (!pool) {
     write_nodata(ctx);
+  } else if (std::string why = write_fake(ctx, *pool); !why.empty()) {
+    // Never another name's address: no answer is better than a hijacked one.
+    return ctx.fail(dns::rcode::SERVFAIL, why);
   }
   return ctx.reply();
 }
@@ -185,7 +235,11 @@ void Fakeip::on_reply(QueryContext& ctx, uint64_t cookie) {
   }
   FakePool* pool = cookie == dns::type::A ? pool4_.get() : pool6_.get();
   if (pool) {
-    write_fake(ctx, *pool);
+    if (std::string why = write_fake(ctx, *pool); !why.empty()) {
+      pkg::note(ctx, "fakeip", why);
+      dns::MessageWriter w(ctx.writable_response());
+      w.start_reply(ctx.q(), dns::rcode::SERVFAIL, false);
+    }
   } else {
     // AAAA without range6: the name exists, but its real IPv6 addresses would bypass the
     // gateway.

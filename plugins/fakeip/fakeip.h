@@ -13,6 +13,7 @@
 #include "core/plugin/context.h"
 #include "plugins/fakeip/filter.h"
 #include "plugins/fakeip/pool.h"
+#include "plugins/fakeip/rate_limit.h"
 #include "plugins/pkg/fall.h"
 #include "plugins/pkg/timer.h"
 #include "plugins/pkg/zones.h"
@@ -29,6 +30,13 @@ struct FakeipOptions {
   std::string persist;  // empty: none
   bool verify = false;
   pkg::Fallthrough fallthrough;
+  // A mapping used (handed out, looked up) less than ttl + grace seconds ago is never
+  // recycled for another name.
+  uint64_t grace_s = 600;
+  uint64_t size = FakePool::kDefaultSize;  // mappings a pool keeps at most
+  // New mappings per client address: per second (0: no limit) and burst.
+  double rate = 20;
+  double burst = 200;
 };
 
 class Fakeip final : public Plugin, public ReplyHook {
@@ -44,30 +52,43 @@ class Fakeip final : public Plugin, public ReplyHook {
   // Writes the persist file now when the mappings changed since the last write.
   void save_if_changed();
 
-  // Metrics (process-wide counters, as every plugin's).
+  // Metrics (process-wide counters, as every plugin's; these accessors: this instance's).
   uint64_t allocations_total() const { return allocations_.value(); }  // ..._allocations_total
-  uint64_t pool_used() const;                                          // cxxdns_fakeip_pool_used
+  uint64_t pool_used() const;                                         // cxxdns_fakeip_pool_used
   uint64_t recycled_total() const { return recycled_.value(); }  // cxxdns_fakeip_recycled_total
   uint64_t filtered_total() const { return filtered_.value(); }  // cxxdns_fakeip_filtered_total
+  uint64_t exhausted_total() const { return exhausted_.value(); }  // ..._exhausted_total
+  uint64_t rate_limited_total() const { return rate_limited_.value(); }  // ..._rate_limited_total
+  // For tests: the clock mappings are aged by (monotonic nanoseconds).
+  void set_clock(uint64_t (*clock)()) { clock_ = clock; }
 
   FakePool& pool4() { return *pool4_; }
   FakePool* pool6() { return pool6_.get(); }
 
  private:
-  // Writes the fake answer for the query into ctx.writable_response().
-  void write_fake(QueryContext& ctx, FakePool& pool);
+  // Writes the fake answer for the query into ctx.response(); when the pool has no address
+  // for a new name (exhausted, or the client over its rate), returns why instead.
+  std::string write_fake(QueryContext& ctx, FakePool& pool);
   void write_nodata(QueryContext& ctx);
   Verdict serve_ptr(QueryContext& ctx);
   uint64_t versions() const;
+  // The persist file: appends the new mappings, or rewrites it (first write after a reload,
+  // a journal that overflowed, or twice as many lines as mappings).
+  std::string write_persist_file();
 
   FakeipOptions opts_;
   pkg::Zones zones_;
   std::shared_ptr<FakePool> pool4_, pool6_;  // kept across reloads: the mapping survives
   std::vector<FakePool*> pools_;
-  metrics::OwnedCounter allocations_, recycled_, filtered_;
+  metrics::OwnedCounter allocations_, recycled_, filtered_, exhausted_, rate_limited_;
   metrics::CollectorHandle pool_used_metric_;
+  ClientRateLimit limit_;
+  uint64_t (*clock_)() = &QueryContext::now_ns;
   uint64_t saved_version_ = 0;
   bool save_failing_ = false;
+  std::vector<int> journals_;  // one per pool while persisting
+  bool rewrite_ = false;       // the next write rewrites the file
+  size_t lines_in_file_ = 0;
   pkg::Timer timer_;
 };
 

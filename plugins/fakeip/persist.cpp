@@ -28,7 +28,8 @@ bool write_all(int fd, const std::string& s) {
 }  // namespace
 
 std::string save_mappings(const std::string& path, const std::vector<FakePool*>& pools) {
-  std::string text = "# cxxdns fakeip mappings: ADDRESS NAME, least recently used first\n";
+  std::string text =
+      "# cxxdns fakeip mappings: ADDRESS NAME, least recently used first; a later line wins\n";
   for (FakePool* p : pools) {
     for (auto& [addr, name] : p->entries()) text += addr + " " + name + "\n";
   }
@@ -47,45 +48,79 @@ std::string save_mappings(const std::string& path, const std::vector<FakePool*>&
   return {};
 }
 
-size_t load_mappings(const std::string& path, const std::vector<FakePool*>& pools) {
+std::string append_mappings(const std::string& path, const std::vector<Mapping>& lines) {
+  std::string text;
+  for (auto& [addr, name] : lines) text += addr + " " + name + "\n";
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return "cannot append to " + path + ": " + std::strerror(errno);
+  bool ok = write_all(fd, text) && ::fdatasync(fd) == 0;
+  int err = errno;
+  ::close(fd);
+  if (!ok) return "cannot append to " + path + ": " + std::strerror(err);
+  return {};
+}
+
+namespace {
+
+// Reads one "ADDRESS NAME" line into its pool; the reason when it cannot.
+std::string apply_line(std::string_view line, const std::vector<FakePool*>& pools, uint64_t now_s) {
+  size_t sp = line.find(' ');
+  if (sp == std::string::npos || line.find(' ', sp + 1) != std::string::npos) {
+    return "not an 'ADDRESS NAME' line";
+  }
+  std::string_view addr = line.substr(0, sp);
+  std::string_view name = line.substr(sp + 1);
+  FakePool* pool = nullptr;
+  uint64_t off = 0;
+  for (FakePool* p : pools) {
+    if (p->offset_of(addr, off)) {
+      pool = p;
+      break;
+    }
+  }
+  if (!pool) return "address '" + std::string(addr) + "' is not in a fakeip range";
+  dns::Name n;
+  if (!dns::from_text(name, n) || dns::canonical(name) != name) {
+    return "bad name '" + std::string(name) + "'";
+  }
+  pool->insert(name, off, now_s);
+  return {};
+}
+
+}  // namespace
+
+Loaded load_mappings(const std::string& path, const std::vector<FakePool*>& pools, uint64_t now_s) {
   std::ifstream in(path);
-  if (!in) return 0;
+  Loaded r;
+  if (!in) return r;
   std::string line;
   int lineno = 0;
-  size_t loaded = 0;
-  auto damaged = [&](std::string_view why) {
-    log::warning("plugin/fakeip: {}:{}: {}; ignoring the persist file, starting empty", path,
-                 lineno, why);
-    for (FakePool* p : pools) p->clear();
-    return size_t(0);
-  };
   while (std::getline(in, line)) {
     ++lineno;
+    if (in.eof()) {
+      // No newline after it: an append cut short (a crash, a full disk). What came before
+      // stands.
+      if (!line.empty())
+        log::warning("plugin/fakeip: {}:{}: incomplete last line ignored", path, lineno);
+      break;
+    }
     if (line.empty() || line[0] == '#') continue;
-    size_t sp = line.find(' ');
-    if (sp == std::string::npos || line.find(' ', sp + 1) != std::string::npos) {
-      return damaged("not an 'ADDRESS NAME' line");
+    std::string why = apply_line(line, pools, now_s);
+    if (!why.empty()) {
+      log::warning("plugin/fakeip: {}:{}: {}; ignoring the persist file, starting empty", path,
+                   lineno, why);
+      for (FakePool* p : pools) p->clear();
+      return Loaded{};
     }
-    std::string_view addr = std::string_view(line).substr(0, sp);
-    std::string_view name = std::string_view(line).substr(sp + 1);
-    FakePool* pool = nullptr;
-    uint64_t off = 0;
-    for (FakePool* p : pools) {
-      if (p->offset_of(addr, off)) {
-        pool = p;
-        break;
-      }
-    }
-    if (!pool) return damaged("address '" + std::string(addr) + "' is not in a fakeip range");
-    dns::Name n;
-    if (!dns::from_text(name, n) || dns::canonical(name) != name) {
-      return damaged("bad name '" + std::string(name) + "'");
-    }
-    if (!pool->insert(name, off)) return damaged("name or address given twice");
-    ++loaded;
+    ++r.lines;
   }
-  if (in.bad()) return damaged("read error");
-  return loaded;
+  if (in.bad()) {
+    log::warning("plugin/fakeip: {}: read error; ignoring the persist file, starting empty", path);
+    for (FakePool* p : pools) p->clear();
+    return Loaded{};
+  }
+  for (FakePool* p : pools) r.mappings += p->used();
+  return r;
 }
 
 }  // namespace cxxdns::plugins

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -38,11 +39,12 @@ std::string Cidr::to_string() const {
   return std::string(buf) + "/" + std::to_string(prefix);
 }
 
-FakePool::FakePool(const Cidr& range) : range_(range) {
+FakePool::FakePool(const Cidr& range, uint64_t size) : range_(range) {
   int h = range_.host_bits();
   uint64_t usable = h >= 64 ? ~uint64_t(0) : (uint64_t(1) << h);
   usable = usable < 2 ? 0 : usable - 2;
-  capacity_ = usable < kMaxEntries ? usable : kMaxEntries;
+  size = std::min(size, kMaxSize);
+  capacity_ = usable < size ? usable : size;
 }
 
 void FakePool::address_at(uint64_t off, uint8_t* addr) const {
@@ -56,6 +58,14 @@ void FakePool::address_at(uint64_t off, uint8_t* addr) const {
     off >>= 8;
     if (off == 0 && carry == 0) break;
   }
+}
+
+std::string FakePool::address_text(uint64_t off) const {
+  uint8_t a[16];
+  char buf[INET6_ADDRSTRLEN];
+  address_at(off, a);
+  inet_ntop(range_.family == 4 ? AF_INET : AF_INET6, a, buf, sizeof buf);
+  return buf;
 }
 
 namespace {
@@ -84,52 +94,126 @@ bool offset_in(const Cidr& r, const uint8_t* addr, uint64_t& off, bool& fits) {
 
 }  // namespace
 
-FakePool::Result FakePool::lookup_or_assign(std::string_view name, uint8_t* addr) {
+void FakePool::link_front(uint32_t s) {
+  Slot& x = slot(s);
+  x.prev = kNone;
+  x.next = head_;
+  if (head_ != kNone) slot(head_).prev = s;
+  head_ = s;
+  if (tail_ == kNone) tail_ = s;
+}
+
+void FakePool::unlink(uint32_t s) {
+  Slot& x = slot(s);
+  (x.prev != kNone ? slot(x.prev).next : head_) = x.next;
+  (x.next != kNone ? slot(x.next).prev : tail_) = x.prev;
+  x.prev = x.next = kNone;
+}
+
+void FakePool::release_slot(uint32_t s) {
+  free_.push_back(s);
+  std::push_heap(free_.begin(), free_.end(), std::greater<>());
+}
+
+void FakePool::unmap(uint32_t s) {
+  Slot& x = slot(s);
+  by_name_.erase(std::string_view(x.name));
+  unlink(s);
+  std::string().swap(x.name);
+  release_slot(s);
+}
+
+void FakePool::map(uint32_t s, std::string_view name, uint64_t now_s) {
+  Slot& x = slot(s);
+  x.name.assign(name);
+  x.last_used = now_s;
+  by_name_.emplace(std::string_view(x.name), s);
+  link_front(s);
+  ++version_;
+  for (Journal& j : journals_) {
+    if (j.overflow) continue;
+    if (j.slots.size() >= kJournalMax) {
+      j.overflow = true;
+      std::vector<uint32_t>().swap(j.slots);
+    } else {
+      j.slots.push_back(s);
+    }
+  }
+}
+
+uint32_t FakePool::take_slot(uint64_t now_s, uint64_t protect_s, bool* recycled) {
+  // The lowest free address first. free_ may name slots mapped again since (loading):
+  // those are skipped here.
+  while (!free_.empty()) {
+    std::pop_heap(free_.begin(), free_.end(), std::greater<>());
+    uint32_t s = free_.back();
+    free_.pop_back();
+    if (slot(s).name.empty()) return s;
+  }
+  if (slots_.size() < capacity_) {
+    slots_.emplace_back();
+    return static_cast<uint32_t>(slots_.size());
+  }
+  // Full: the least recently used mapping gives up its address, unless a client may still
+  // be using it (handed out or looked up within the window).
+  if (tail_ == kNone || slot(tail_).last_used + protect_s > now_s) return kNone;
+  uint32_t s = tail_;
+  by_name_.erase(std::string_view(slot(s).name));
+  unlink(s);
+  *recycled = true;
+  return s;
+}
+
+FakePool::Result FakePool::lookup_or_assign(std::string_view name, uint8_t* addr, uint64_t now_s,
+                                            uint64_t protect_s,
+                                            const std::function<bool()>& admit) {
   Result r;
-  uint64_t off;
+  uint32_t s;
   {
     std::lock_guard lock(mu_);
     if (auto it = by_name_.find(name); it != by_name_.end()) {
-      lru_.splice(lru_.begin(), lru_, it->second);
-      off = it->second->off;
+      s = it->second;
+      slot(s).last_used = std::max(slot(s).last_used, now_s);
+      unlink(s);
+      link_front(s);
     } else {
-      r.allocated = true;
-      ++version_;
-      if (next_off_ <= capacity_) {
-        off = next_off_++;
-        lru_.push_front(Entry{std::string(name), off});
-      } else {
-        // Full: the least recently used mapping gives up its address.
-        r.recycled = true;
-        auto last = std::prev(lru_.end());
-        by_name_.erase(last->name);
-        last->name.assign(name);
-        off = last->off;
-        lru_.splice(lru_.begin(), lru_, last);
+      if (admit && !admit()) {
+        r.refused = true;
+        return r;
       }
-      by_name_.emplace(lru_.front().name, lru_.begin());
-      by_off_[off] = lru_.begin();
+      s = take_slot(now_s, protect_s, &r.recycled);
+      if (s == kNone) {
+        r.exhausted = true;
+        return r;
+      }
+      r.allocated = true;
+      map(s, name, now_s);
     }
   }
-  address_at(off, addr);
+  address_at(s, addr);
   return r;
 }
 
-FakePool::Reverse FakePool::reverse(const uint8_t* addr, std::string& name) const {
+FakePool::Reverse FakePool::reverse(const uint8_t* addr, std::string& name, uint64_t now_s) {
   uint64_t off;
   bool fits;
   if (!offset_in(range_, addr, off, fits)) return Reverse::outside;
-  if (!fits) return Reverse::unmapped;
   std::lock_guard lock(mu_);
-  auto it = by_off_.find(off);
-  if (it == by_off_.end()) return Reverse::unmapped;
-  name = it->second->name;
+  if (!fits || off < 1 || off > slots_.size()) return Reverse::unmapped;
+  uint32_t s = static_cast<uint32_t>(off);
+  Slot& x = slot(s);
+  if (x.name.empty()) return Reverse::unmapped;
+  name = x.name;
+  // Looked up (the gateway routing a connection to it): in use, so protected from recycling.
+  x.last_used = std::max(x.last_used, now_s);
+  unlink(s);
+  link_front(s);
   return Reverse::mapped;
 }
 
 uint64_t FakePool::used() const {
   std::lock_guard lock(mu_);
-  return lru_.size();
+  return by_name_.size();
 }
 
 uint64_t FakePool::version() const {
@@ -141,18 +225,14 @@ std::vector<std::pair<std::string, std::string>> FakePool::entries() const {
   std::vector<std::pair<uint64_t, std::string>> raw;
   {
     std::lock_guard lock(mu_);
-    raw.reserve(lru_.size());
-    for (auto it = lru_.rbegin(); it != lru_.rend(); ++it) raw.emplace_back(it->off, it->name);
+    raw.reserve(by_name_.size());
+    for (uint32_t s = tail_; s != kNone; s = slots_[s - 1].prev) {
+      raw.emplace_back(s, slots_[s - 1].name);
+    }
   }
   std::vector<std::pair<std::string, std::string>> out;
   out.reserve(raw.size());
-  for (auto& [off, name] : raw) {
-    uint8_t a[16];
-    char buf[INET6_ADDRSTRLEN];
-    address_at(off, a);
-    inet_ntop(range_.family == 4 ? AF_INET : AF_INET6, a, buf, sizeof buf);
-    out.emplace_back(buf, std::move(name));
-  }
+  for (auto& [off, name] : raw) out.emplace_back(address_text(off), std::move(name));
   return out;
 }
 
@@ -165,26 +245,59 @@ bool FakePool::offset_of(std::string_view text, uint64_t& off) const {
   return off >= 1 && off <= capacity_;
 }
 
-bool FakePool::insert(std::string_view name, uint64_t off) {
+void FakePool::insert(std::string_view name, uint64_t off, uint64_t now_s) {
   std::lock_guard lock(mu_);
-  if (by_name_.find(name) != by_name_.end() || by_off_.count(off)) return false;
-  lru_.push_front(Entry{std::string(name), off});
-  by_name_.emplace(lru_.front().name, lru_.begin());
-  by_off_[off] = lru_.begin();
-  // Fresh allocations continue after the highest loaded offset; lower free offsets are
-  // reached again through recycling.
-  if (off >= next_off_) next_off_ = off + 1;
-  ++version_;
-  return true;
+  if (auto it = by_name_.find(name); it != by_name_.end()) unmap(it->second);
+  // Slots up to `off` exist from now on; those made on the way are free.
+  while (slots_.size() < off) {
+    slots_.emplace_back();
+    release_slot(static_cast<uint32_t>(slots_.size()));
+  }
+  uint32_t s = static_cast<uint32_t>(off);
+  if (!slot(s).name.empty()) unmap(s);  // its entry in free_ is skipped once mapped again
+  map(s, name, now_s);
 }
 
 void FakePool::clear() {
   std::lock_guard lock(mu_);
-  lru_.clear();
+  slots_.clear();
+  free_.clear();
   by_name_.clear();
-  by_off_.clear();
-  next_off_ = 1;
+  head_ = tail_ = kNone;
   ++version_;
+  for (Journal& j : journals_) j.overflow = true, j.slots.clear();
+}
+
+int FakePool::open_journal() {
+  std::lock_guard lock(mu_);
+  journals_.push_back(Journal{next_journal_, {}, false});
+  return next_journal_++;
+}
+
+void FakePool::close_journal(int id) {
+  std::lock_guard lock(mu_);
+  std::erase_if(journals_, [id](const Journal& j) { return j.id == id; });
+}
+
+bool FakePool::take_journal(int id, std::vector<std::pair<std::string, std::string>>& out) {
+  std::vector<std::pair<uint32_t, std::string>> raw;
+  {
+    std::lock_guard lock(mu_);
+    auto j = std::find_if(journals_.begin(), journals_.end(),
+                          [id](const Journal& x) { return x.id == id; });
+    if (j == journals_.end()) return false;
+    if (j->overflow) {
+      j->overflow = false;
+      return false;
+    }
+    raw.reserve(j->slots.size());
+    for (uint32_t s : j->slots) {
+      if (!slot(s).name.empty()) raw.emplace_back(s, slot(s).name);
+    }
+    j->slots.clear();
+  }
+  for (auto& [s, name] : raw) out.emplace_back(address_text(s), std::move(name));
+  return true;
 }
 
 }  // namespace cxxdns::plugins

@@ -114,7 +114,10 @@ TEST_CASE("fakeip pool: reverse lookups", "[fakeip]") {
 
 TEST_CASE("fakeip pool: IPv6 range", "[fakeip]") {
   FakePool p(cidr("fc00::/18"));
-  CHECK(p.capacity() == FakePool::kMaxEntries);
+  CHECK(p.capacity() == FakePool::kDefaultSize);  // not 2^110: `size` bounds it
+  CHECK(FakePool(cidr("fc00::/18"), 1000).capacity() == 1000);
+  CHECK(FakePool(cidr("fc00::/18"), uint64_t(1) << 30).capacity() == FakePool::kMaxSize);
+  CHECK(FakePool(cidr("10.0.0.0/29"), 1000).capacity() == 6);
   CHECK(assign(p, "a.") == "fc00::1");
   CHECK(assign(p, "b.") == "fc00::2");
   CHECK(assign(p, "a.") == "fc00::1");
@@ -139,11 +142,79 @@ TEST_CASE("fakeip pool: offsets of persisted addresses", "[fakeip]") {
   CHECK_FALSE(p.offset_of("10.0.0.7", off));  // broadcast
   CHECK_FALSE(p.offset_of("10.0.0.8", off));
   CHECK_FALSE(p.offset_of("junk", off));
-  REQUIRE(p.insert("x.", 3));
-  CHECK_FALSE(p.insert("x.", 4));
-  CHECK_FALSE(p.insert("y.", 3));
+  p.insert("x.", 3);
   CHECK(assign(p, "x.") == "10.0.0.3");
-  CHECK(assign(p, "z.") == "10.0.0.4");
+  CHECK(assign(p, "z.") == "10.0.0.1");  // the addresses below are free, lowest first
+  // Loading a log: a later line wins for its name and for its address.
+  p.insert("x.", 4);  // x moved: .3 is free again
+  p.insert("y.", 4);  // .4 given to y: x lost it
+  CHECK(p.used() == 2);
+  CHECK(assign(p, "y.") == "10.0.0.4");
+  std::string name;
+  uint8_t a3[4] = {10, 0, 0, 3};
+  CHECK(p.reverse(a3, name) == FakePool::Reverse::unmapped);
+  CHECK(assign(p, "x.") == "10.0.0.2");  // the lowest free one
+  CHECK(assign(p, "w.") == "10.0.0.3");
+}
+
+TEST_CASE("fakeip pool: nothing used within the window is recycled", "[fakeip]") {
+  FakePool p(cidr("10.0.0.0/29"));  // 6 addresses
+  uint8_t a[16];
+  for (int i = 1; i <= 6; ++i) {
+    auto r = p.lookup_or_assign("n" + std::to_string(i) + ".", a, 100 + i, 60);
+    CHECK(r.allocated);
+  }
+  // At 130 s every mapping was handed out less than 60 s ago: a new name gets nothing.
+  auto r = p.lookup_or_assign("attacker.", a, 130, 60);
+  CHECK(r.exhausted);
+  CHECK_FALSE(r.allocated);
+  CHECK(p.used() == 6);
+  // n1 (handed out at 101) is looked up by address at 150 (the gateway routing to it): it
+  // stays protected while n2 (102) may go at 162.
+  uint8_t n1[4] = {10, 0, 0, 1};
+  std::string name;
+  CHECK(p.reverse(n1, name, 150) == FakePool::Reverse::mapped);
+  CHECK(p.lookup_or_assign("attacker.", a, 161, 60).exhausted);
+  r = p.lookup_or_assign("attacker.", a, 162, 60);
+  CHECK(r.recycled);
+  CHECK(ip(p, a) == "10.0.0.2");
+  CHECK(p.reverse(n1, name, 162) == FakePool::Reverse::mapped);
+  CHECK(name == "n1.");
+}
+
+TEST_CASE("fakeip pool: admission is asked only for new names", "[fakeip]") {
+  FakePool p(cidr("10.0.0.0/24"));
+  uint8_t a[16];
+  int asked = 0;
+  auto no = [&] { return ++asked, false; };
+  auto yes = [&] { return ++asked, true; };
+  CHECK(p.lookup_or_assign("a.", a, 1, 0, yes).allocated);
+  CHECK(p.lookup_or_assign("a.", a, 1, 0, no).allocated == false);  // a hit: not asked
+  CHECK(asked == 1);
+  auto r = p.lookup_or_assign("b.", a, 1, 0, no);
+  CHECK(r.refused);
+  CHECK(p.used() == 1);
+}
+
+TEST_CASE("fakeip pool: journals hand each persister the new mappings", "[fakeip]") {
+  FakePool p(cidr("10.0.0.0/24"));
+  int j1 = p.open_journal(), j2 = p.open_journal();
+  assign(p, "a.");
+  assign(p, "b.");
+  std::vector<std::pair<std::string, std::string>> got;
+  REQUIRE(p.take_journal(j1, got));
+  CHECK(got ==
+        std::vector<std::pair<std::string, std::string>>{{"10.0.0.1", "a."}, {"10.0.0.2", "b."}});
+  assign(p, "a.");  // a hit is no new mapping
+  assign(p, "c.");
+  got.clear();
+  REQUIRE(p.take_journal(j1, got));
+  CHECK(got.size() == 1);
+  got.clear();
+  REQUIRE(p.take_journal(j2, got));  // the other persister still has all three
+  CHECK(got.size() == 3);
+  p.close_journal(j2);
+  CHECK_FALSE(p.take_journal(j2, got));
 }
 
 TEST_CASE("fakeip reverse names", "[fakeip]") {

@@ -1,6 +1,10 @@
 // fakeip [ZONES...] { range CIDR; range6 CIDR; ttl SECONDS; filter NAME...;
-// filter_file FILE; persist FILE; verify; fallthrough [ZONES...] }
+// filter_file FILE; persist FILE; verify; fallthrough [ZONES...]; grace DURATION; size N;
+// rate_limit PER_SECOND [BURST] }
+#include <algorithm>
+#include <chrono>
 #include <fstream>
+#include <map>
 
 #include "core/plugin/config.h"
 #include "core/plugin/registry.h"
@@ -35,6 +39,101 @@ std::string resolve_path(cxxdns::SetupContext& sc, const std::string& p) {
   return slash == std::string::npos ? p : cf.substr(0, slash + 1) + p;
 }
 
+using cxxdns::SetupContext;
+using cxxdns::corefile::Directive;
+using cxxdns::plugins::FakeipOptions;
+
+void one_arg(const SetupContext& sc, const Directive& line) {
+  if (line.args.size() != 1) sc.arg_error(line.name);
+}
+
+void read_filter_file(SetupContext& sc, const Directive& line, FakeipOptions& o) {
+  one_arg(sc, line);
+  std::string path = resolve_path(sc, line.args[0].text);
+  std::ifstream in(path);
+  if (!in) sc.error(line.args[0], "cannot read filter_file '" + path + "'");
+  std::string text;
+  int n = 0;
+  while (std::getline(in, text)) {
+    ++n;
+    size_t hash = text.find('#');
+    if (hash != std::string::npos) text.resize(hash);
+    size_t b = text.find_first_not_of(" \t\r");
+    if (b == std::string::npos) continue;
+    size_t e = text.find_last_not_of(" \t\r");
+    std::string err = o.filter.add(std::string_view(text).substr(b, e - b + 1));
+    if (!err.empty()) sc.error(line.args[0], path + ":" + std::to_string(n) + ": " + err);
+  }
+}
+
+using Option = void (*)(SetupContext&, const Directive&, FakeipOptions&);
+
+// One entry a property of the block.
+const std::map<std::string, Option>& options() {
+  static const std::map<std::string, Option> table = {
+      {"range",
+       [](SetupContext& sc, const Directive& line, FakeipOptions& o) {
+         one_arg(sc, line);
+         o.range4 = parse_range(sc, line.args[0], 4);
+       }},
+      {"range6",
+       [](SetupContext& sc, const Directive& line, FakeipOptions& o) {
+         one_arg(sc, line);
+         o.range6 = parse_range(sc, line.args[0], 6);
+         o.has_range6 = true;
+       }},
+      {"ttl",
+       [](SetupContext& sc, const Directive& line, FakeipOptions& o) {
+         one_arg(sc, line);
+         o.ttl = static_cast<uint32_t>(sc.parse_uint(line.args[0], 0, 2147483647u));
+       }},
+      {"filter",
+       [](SetupContext& sc, const Directive& line, FakeipOptions& o) {
+         if (line.args.empty()) sc.arg_error(line.name);
+         for (auto& a : line.args) {
+           std::string err = o.filter.add(a.text);
+           if (!err.empty()) sc.error(a, err);
+         }
+       }},
+      {"filter_file", read_filter_file},
+      {"persist",
+       [](SetupContext& sc, const Directive& line, FakeipOptions& o) {
+         one_arg(sc, line);
+         o.persist = resolve_path(sc, line.args[0].text);
+       }},
+      {"verify",
+       [](SetupContext& sc, const Directive& line, FakeipOptions& o) {
+         if (!line.args.empty()) sc.arg_error(line.name);
+         o.verify = true;
+       }},
+      {"grace",
+       [](SetupContext& sc, const Directive& line, FakeipOptions& o) {
+         one_arg(sc, line);
+         auto d = sc.parse_duration(line.args[0]);
+         if (d.count() < 0) sc.error(line.args[0], "grace can not be negative");
+         o.grace_s = static_cast<uint64_t>(std::chrono::ceil<std::chrono::seconds>(d).count());
+       }},
+      {"size",
+       [](SetupContext& sc, const Directive& line, FakeipOptions& o) {
+         one_arg(sc, line);
+         o.size = sc.parse_uint(line.args[0], 2, FakePool::kMaxSize);
+       }},
+      {"rate_limit",
+       [](SetupContext& sc, const Directive& line, FakeipOptions& o) {
+         if (line.args.empty() || line.args.size() > 2) sc.arg_error(line.name);
+         o.rate = static_cast<double>(sc.parse_uint(line.args[0], 0, 1000000));
+         o.burst = line.args.size() > 1
+                       ? static_cast<double>(sc.parse_uint(line.args[1], 1, 100000000))
+                       : std::max(1.0, o.rate * 10);
+       }},
+      {"fallthrough",
+       [](SetupContext& sc, const Directive& line, FakeipOptions& o) {
+         o.fallthrough = cxxdns::pkg::Fallthrough::parse(sc, line);
+       }},
+  };
+  return table;
+}
+
 }  // namespace
 
 void cxxdns_register_fakeip(cxxdns::Registry& r) {
@@ -45,51 +144,9 @@ void cxxdns_register_fakeip(cxxdns::Registry& r) {
     o.zones = sc.zones_from(d.args);
     Cidr::parse("198.18.0.0/15", o.range4);
     for (const auto& line : d.block) {
-      const std::string& opt = line.name.text;
-      if (opt == "range") {
-        if (line.args.size() != 1) sc.arg_error(line.name);
-        o.range4 = parse_range(sc, line.args[0], 4);
-      } else if (opt == "range6") {
-        if (line.args.size() != 1) sc.arg_error(line.name);
-        o.range6 = parse_range(sc, line.args[0], 6);
-        o.has_range6 = true;
-      } else if (opt == "ttl") {
-        if (line.args.size() != 1) sc.arg_error(line.name);
-        o.ttl = static_cast<uint32_t>(sc.parse_uint(line.args[0], 0, 2147483647u));
-      } else if (opt == "filter") {
-        if (line.args.empty()) sc.arg_error(line.name);
-        for (auto& a : line.args) {
-          std::string err = o.filter.add(a.text);
-          if (!err.empty()) sc.error(a, err);
-        }
-      } else if (opt == "filter_file") {
-        if (line.args.size() != 1) sc.arg_error(line.name);
-        std::string path = resolve_path(sc, line.args[0].text);
-        std::ifstream in(path);
-        if (!in) sc.error(line.args[0], "cannot read filter_file '" + path + "'");
-        std::string text;
-        int n = 0;
-        while (std::getline(in, text)) {
-          ++n;
-          size_t hash = text.find('#');
-          if (hash != std::string::npos) text.resize(hash);
-          size_t b = text.find_first_not_of(" \t\r");
-          if (b == std::string::npos) continue;
-          size_t e = text.find_last_not_of(" \t\r");
-          std::string err = o.filter.add(std::string_view(text).substr(b, e - b + 1));
-          if (!err.empty()) sc.error(line.args[0], path + ":" + std::to_string(n) + ": " + err);
-        }
-      } else if (opt == "persist") {
-        if (line.args.size() != 1) sc.arg_error(line.name);
-        o.persist = resolve_path(sc, line.args[0].text);
-      } else if (opt == "verify") {
-        if (!line.args.empty()) sc.arg_error(line.name);
-        o.verify = true;
-      } else if (opt == "fallthrough") {
-        o.fallthrough = cxxdns::pkg::Fallthrough::parse(sc, line);
-      } else {
-        sc.unknown_property(line.name);
-      }
+      auto it = options().find(line.name.text);
+      if (it == options().end()) sc.unknown_property(line.name);
+      it->second(sc, line, o);
     }
     auto p = std::make_unique<Fakeip>(std::move(o));
     sc.on_startup([p = p.get()](cxxdns::ControlInfo& c) { p->start(c); });

@@ -105,7 +105,7 @@ TEST_CASE("forward: a silent upstream after a wrong ID fails over", "[forward]")
   CHECK(honest.udp_queries == 1);
 }
 
-TEST_CASE("forward: failover past a dead upstream; SERVFAIL when all fail", "[forward]") {
+TEST_CASE("forward: failover past a dead upstream, SERVFAIL when all fail", "[forward]") {
   uint16_t dead = dead_port(), good = dead_port();
   ChainTest t(
       corefile("forward . " + addr(dead) + " " + addr(good) + " {\n policy sequential\n }"));

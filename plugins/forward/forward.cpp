@@ -131,10 +131,11 @@ void Forward::stop_worker(WorkerInfo& info) {
   Worker& w = *workers_[static_cast<size_t>(info.index) % workers_.size()];
   w.stopping = true;
   for (auto& p : w.probes) {
-    uv_timer_stop(&p->timer);
-    uv_close(reinterpret_cast<uv_handle_t*>(&p->timer),
+    // The timer's close callback deletes the probe: libuv still holds the handle until then.
+    Probe* probe = p.release();
+    uv_timer_stop(&probe->timer);
+    uv_close(reinterpret_cast<uv_handle_t*>(&probe->timer),
              [](uv_handle_t* h) { delete static_cast<Probe*>(h->data); });
-    p.release();
   }
   w.probes.clear();
   for (TcpConn* c : w.idle_tcp) c->close(nullptr);

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <iterator>
 
 #include "core/dns/name.h"
 #include "core/plugin/config.h"
@@ -15,6 +16,7 @@
 namespace {
 
 using namespace cxxdns::plugins::forward;
+using cxxdns::SetupContext;
 using cxxdns::corefile::Directive;
 using cxxdns::corefile::Token;
 
@@ -59,86 +61,146 @@ void parse_to(cxxdns::SetupContext& sc, const Token& t, ForwardOptions& o) {
   add_upstream(sc, t, t.text, o);
 }
 
-void parse_option(cxxdns::SetupContext& sc, const Directive& line, ForwardOptions& o) {
-  const std::string& opt = line.name.text;
-  const auto& args = line.args;
-  auto no_args = [&] {
-    if (!args.empty()) sc.arg_error(args.front());
-  };
-  auto one_arg = [&]() -> const Token& {
-    if (args.size() != 1) sc.arg_error(line.name);
-    return args[0];
-  };
-  if (opt == "except") {
-    if (args.empty()) sc.arg_error(line.name);
-    auto zones = sc.zones_from(args);
-    o.except.insert(o.except.end(), zones.begin(), zones.end());
-  } else if (opt == "force_tcp") {
-    no_args();
-    o.force_tcp = true;
-  } else if (opt == "prefer_udp") {
-    no_args();
-    o.prefer_udp = true;
-  } else if (opt == "expire") {
-    const Token& t = one_arg();
-    o.expire = sc.parse_duration(t);
-    if (o.expire.count() < 0) sc.error(t, "expire can't be negative: " + t.text);
-  } else if (opt == "max_fails") {
-    o.max_fails = static_cast<uint32_t>(sc.parse_uint(one_arg(), 0, 1u << 30));
-  } else if (opt == "policy") {
-    const Token& t = one_arg();
-    if (t.text == "random")
-      o.policy = Policy::random;
-    else if (t.text == "round_robin")
-      o.policy = Policy::round_robin;
-    else if (t.text == "sequential")
-      o.policy = Policy::sequential;
-    else
-      sc.error(t, "unknown policy '" + t.text + "'");
-  } else if (opt == "health_check") {
-    if (args.empty()) sc.arg_error(line.name);
-    o.health_check = sc.parse_duration(args[0]);
-    if (o.health_check.count() < 0)
-      sc.error(args[0], "health_check can't be negative: " + args[0].text);
-    for (size_t i = 1; i < args.size(); ++i) {
-      if (args[i].text == "no_rec") {
-        o.health_check_rd = false;
-      } else if (args[i].text == "domain") {
-        if (i + 1 >= args.size()) sc.arg_error(args[i]);
-        cxxdns::dns::Name n;
-        if (!cxxdns::dns::from_text(args[i + 1].text, n)) {
-          sc.error(args[i + 1], "health_check: invalid domain name " + args[i + 1].text);
-        }
-        o.health_check_domain = cxxdns::dns::canonical(args[i + 1].text);
-        ++i;
-      } else {
-        sc.error(args[i], "health_check: unknown option " + args[i].text);
-      }
-    }
-  } else if (opt == "max_concurrent") {
-    o.max_concurrent = static_cast<uint32_t>(sc.parse_uint(one_arg(), 0, 1u << 30));
-  } else if (opt == "next") {
-    if (args.empty()) sc.arg_error(line.name);
-    for (auto& a : args) {
-      int rc = rcode_from_name(a.text);
-      if (rc < 0) sc.error(a, a.text + " is not a valid rcode");
-      o.next_rcodes.push_back(static_cast<uint16_t>(rc));
-    }
-  } else if (opt == "failfast_all_unhealthy_upstreams") {
-    no_args();
-    o.failfast_all_unhealthy = true;
-  } else if (opt == "tls") {
-    if (args.size() > 3) sc.arg_error(args[3]);
-    o.tls_set = true;
-    for (auto& a : args) {
-      if (!is_file(a.text)) sc.error(a, "tls: cannot read '" + a.text + "'");
-      o.tls.push_back(a.text);
-    }
-  } else if (opt == "tls_servername") {
-    o.tls_servername = one_arg().text;
-  } else {
-    sc.unknown_property(line.name);
+// An option that takes no argument: an error at the first one given.
+void no_args(const SetupContext& sc, const Directive& line) {
+  if (!line.args.empty()) sc.arg_error(line.args.front());
+}
+
+// The one argument of an option that takes exactly one.
+const Token& one_arg(const SetupContext& sc, const Directive& line) {
+  if (line.args.size() != 1) sc.arg_error(line.name);
+  return line.args[0];
+}
+
+// except ZONES...
+void parse_except(const SetupContext& sc, const Directive& line, ForwardOptions& o) {
+  if (line.args.empty()) sc.arg_error(line.name);
+  auto zones = sc.zones_from(line.args);
+  o.except.insert(o.except.end(), zones.begin(), zones.end());
+}
+
+void parse_force_tcp(const SetupContext& sc, const Directive& line, ForwardOptions& o) {
+  no_args(sc, line);
+  o.force_tcp = true;
+}
+
+void parse_prefer_udp(const SetupContext& sc, const Directive& line, ForwardOptions& o) {
+  no_args(sc, line);
+  o.prefer_udp = true;
+}
+
+// expire DURATION
+void parse_expire(const SetupContext& sc, const Directive& line, ForwardOptions& o) {
+  const Token& t = one_arg(sc, line);
+  o.expire = sc.parse_duration(t);
+  if (o.expire.count() < 0) sc.error(t, "expire can't be negative: " + t.text);
+}
+
+void parse_max_fails(const SetupContext& sc, const Directive& line, ForwardOptions& o) {
+  o.max_fails = static_cast<uint32_t>(sc.parse_uint(one_arg(sc, line), 0, 1u << 30));
+}
+
+// policy random|round_robin|sequential
+void parse_policy(const SetupContext& sc, const Directive& line, ForwardOptions& o) {
+  const Token& t = one_arg(sc, line);
+  if (t.text == "random")
+    o.policy = Policy::random;
+  else if (t.text == "round_robin")
+    o.policy = Policy::round_robin;
+  else if (t.text == "sequential")
+    o.policy = Policy::sequential;
+  else
+    sc.error(t, "unknown policy '" + t.text + "'");
+}
+
+// The FQDN of `health_check ... domain FQDN`, canonical.
+std::string health_check_domain_arg(const SetupContext& sc, const Token& t) {
+  cxxdns::dns::Name n;
+  if (!cxxdns::dns::from_text(t.text, n)) {
+    sc.error(t, "health_check: invalid domain name " + t.text);
   }
+  return cxxdns::dns::canonical(t.text);
+}
+
+// health_check DURATION [no_rec] [domain FQDN]
+void parse_health_check(const SetupContext& sc, const Directive& line, ForwardOptions& o) {
+  const auto& args = line.args;
+  if (args.empty()) sc.arg_error(line.name);
+  o.health_check = sc.parse_duration(args[0]);
+  if (o.health_check.count() < 0) {
+    sc.error(args[0], "health_check can't be negative: " + args[0].text);
+  }
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i].text == "no_rec") {
+      o.health_check_rd = false;
+    } else if (args[i].text == "domain") {
+      if (i + 1 >= args.size()) sc.arg_error(args[i]);
+      ++i;
+      o.health_check_domain = health_check_domain_arg(sc, args[i]);
+    } else {
+      sc.error(args[i], "health_check: unknown option " + args[i].text);
+    }
+  }
+}
+
+void parse_max_concurrent(const SetupContext& sc, const Directive& line, ForwardOptions& o) {
+  o.max_concurrent = static_cast<uint32_t>(sc.parse_uint(one_arg(sc, line), 0, 1u << 30));
+}
+
+// next RCODE...
+void parse_next(const SetupContext& sc, const Directive& line, ForwardOptions& o) {
+  if (line.args.empty()) sc.arg_error(line.name);
+  for (const auto& a : line.args) {
+    int rc = rcode_from_name(a.text);
+    if (rc < 0) sc.error(a, a.text + " is not a valid rcode");
+    o.next_rcodes.push_back(static_cast<uint16_t>(rc));
+  }
+}
+
+void parse_failfast(const SetupContext& sc, const Directive& line, ForwardOptions& o) {
+  no_args(sc, line);
+  o.failfast_all_unhealthy = true;
+}
+
+// tls [CERT KEY CA]
+void parse_tls(const SetupContext& sc, const Directive& line, ForwardOptions& o) {
+  if (line.args.size() > 3) sc.arg_error(line.args[3]);
+  o.tls_set = true;
+  for (const auto& a : line.args) {
+    if (!is_file(a.text)) sc.error(a, "tls: cannot read '" + a.text + "'");
+    o.tls.push_back(a.text);
+  }
+}
+
+void parse_tls_servername(const SetupContext& sc, const Directive& line, ForwardOptions& o) {
+  o.tls_servername = one_arg(sc, line).text;
+}
+
+// The options of the block, each parsed by its own function.
+struct Option {
+  std::string_view name;
+  void (*parse)(const SetupContext&, const Directive&, ForwardOptions&);
+};
+constexpr Option kOptions[] = {
+    {"except", parse_except},
+    {"force_tcp", parse_force_tcp},
+    {"prefer_udp", parse_prefer_udp},
+    {"expire", parse_expire},
+    {"max_fails", parse_max_fails},
+    {"policy", parse_policy},
+    {"health_check", parse_health_check},
+    {"max_concurrent", parse_max_concurrent},
+    {"next", parse_next},
+    {"failfast_all_unhealthy_upstreams", parse_failfast},
+    {"tls", parse_tls},
+    {"tls_servername", parse_tls_servername},
+};
+
+void parse_option(const SetupContext& sc, const Directive& line, ForwardOptions& o) {
+  const auto* opt = std::find_if(std::begin(kOptions), std::end(kOptions),
+                                 [&](const Option& k) { return k.name == line.name.text; });
+  if (opt == std::end(kOptions)) sc.unknown_property(line.name);
+  opt->parse(sc, line, o);
 }
 
 std::unique_ptr<Block> parse_directive(cxxdns::SetupContext& sc, const Directive& d) {

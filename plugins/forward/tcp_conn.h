@@ -40,7 +40,13 @@ struct TcpConn {
   bool tls_start(SSL_CTX* ctx, const std::string& servername);
   bool tls_send(const uint8_t* data, size_t len);
   bool tls_flush();
+  // Moves the session on after bytes arrived (or at the start): the handshake, then answers.
   void tls_pump();
+  // One step of the handshake; true once it is done and the connection is still open.
+  bool tls_handshake();
+  // One SSL_read into the owner's buffer (or, idle, of bytes nobody asked for); true when
+  // more may follow.
+  bool tls_read_once();
   // The owner's try fails, or an idle connection leaves the pool and closes.
   void fail(const std::string& reason);
   static void on_tls_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);

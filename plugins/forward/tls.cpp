@@ -136,48 +136,52 @@ void TcpConn::fail(const std::string& reason) {
 
 void TcpConn::tls_pump() {
   ERR_clear_error();
-  if (!handshaken) {
-    int r = SSL_do_handshake(ssl);
-    if (!tls_flush()) return;
-    if (r != 1) {
-      if (SSL_get_error(ssl, r) != SSL_ERROR_WANT_READ) fail(tls_error_text(ssl, r));
-      return;
-    }
-    handshaken = true;
-    if (owner) owner->send_tcp();
-    if (closing) return;
-  }
+  if (!handshaken && !tls_handshake()) return;
   // Answers (and TLS 1.3 session tickets, which SSL_read consumes quietly).
-  while (!closing) {
-    int r;
-    if (owner) {
-      Exchange* ex = owner;
-      size_t room = ex->rbuf_.size() - ex->rlen_;
-      if (room == 0) {
-        ex->try_failed("message too large");
-        return;
-      }
-      r = SSL_read(ssl, ex->rbuf_.data() + ex->rlen_, static_cast<int>(room));
-      if (r > 0) {
-        ex->on_tcp_data(static_cast<size_t>(r));
-        continue;
-      }
-    } else {
-      char junk[64];
-      r = SSL_read(ssl, junk, sizeof junk);
-      if (r > 0) {
-        fail("unexpected data");  // bytes nobody asked for
-        return;
-      }
-    }
-    int e = SSL_get_error(ssl, r);
-    if (e == SSL_ERROR_WANT_READ) {
-      tls_flush();
-      return;
-    }
-    fail(tls_error_text(ssl, r));
-    return;
+  bool more = true;
+  while (more && !closing) more = tls_read_once();
+}
+
+bool TcpConn::tls_handshake() {
+  int r = SSL_do_handshake(ssl);
+  if (!tls_flush()) return false;
+  if (r != 1) {
+    if (SSL_get_error(ssl, r) != SSL_ERROR_WANT_READ) fail(tls_error_text(ssl, r));
+    return false;
   }
+  handshaken = true;
+  if (owner) owner->send_tcp();
+  return !closing;
+}
+
+bool TcpConn::tls_read_once() {
+  int r;
+  if (owner) {
+    Exchange* ex = owner;
+    size_t room = ex->rbuf_.size() - ex->rlen_;
+    if (room == 0) {
+      ex->try_failed("message too large");
+      return false;
+    }
+    r = SSL_read(ssl, ex->rbuf_.data() + ex->rlen_, static_cast<int>(room));
+    if (r > 0) {
+      ex->on_tcp_data(static_cast<size_t>(r));
+      return true;
+    }
+  } else {
+    char junk[64];
+    r = SSL_read(ssl, junk, sizeof junk);
+    if (r > 0) {
+      fail("unexpected data");  // bytes nobody asked for
+      return false;
+    }
+  }
+  if (SSL_get_error(ssl, r) == SSL_ERROR_WANT_READ) {
+    tls_flush();
+  } else {
+    fail(tls_error_text(ssl, r));
+  }
+  return false;
 }
 
 bool TcpConn::tls_send(const uint8_t* data, size_t len) {

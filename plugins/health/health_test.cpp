@@ -9,6 +9,7 @@
 
 using cxxdns::testing::ChainTest;
 using cxxdns::testing::http_request;
+using cxxdns::testing::setup_error;
 using cxxdns::testing::stdout_lines;
 using namespace std::chrono_literals;
 
@@ -24,15 +25,6 @@ uint64_t registry_value(const std::string& series) {
   size_t at = all.find("\n" + series + " ");
   if (at == std::string::npos) return 0;
   return std::stoull(all.substr(at + series.size() + 2));
-}
-
-std::string setup_error(const std::string& corefile) {
-  try {
-    ChainTest t(corefile);
-  } catch (const cxxdns::SetupError& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 }  // namespace

@@ -32,6 +32,9 @@ struct Service {
   std::vector<std::string> cluster_ips;  // spec.clusterIPs (or clusterIP), not "None"
   std::string external_name;             // type ExternalName
   std::vector<Port> ports;
+  // Where the service is reached from outside, for k8s_external, in CoreDNS's order:
+  // spec.externalIPs, then status.loadBalancer.ingress (an ingress's ip, else its hostname).
+  std::vector<std::string> external;
 };
 
 struct EndpointAddress {

@@ -20,7 +20,7 @@ std::string_view name_of(std::string_view key) {
 
 bool same_service(const ServiceObj& a, const ServiceObj& b) {
   return a.selected == b.selected && a.headless == b.headless && a.cluster_ips == b.cluster_ips &&
-         a.external_name == b.external_name && a.ports == b.ports;
+         a.external_name == b.external_name && a.ports == b.ports && a.external == b.external;
 }
 
 }  // namespace
@@ -32,6 +32,7 @@ ClusterStore::ClusterStore(const IndexOptions& o) : opts_(o) {
 ClusterStore::~ClusterStore() {
   for (auto& [k, g] : groups_) delete g.block;
   ptr_.each([](const PtrEntry* e) { PtrEntry::release(const_cast<PtrEntry*>(e)); });
+  ext_ptr_.each([](const PtrEntry* e) { PtrEntry::release(const_cast<PtrEntry*>(e)); });
   ns_map_.each([](const NamespaceEntry* e) { delete e; });
   pod_map_.each([](const PodEntry* e) { delete e; });
   for (auto& [k, n] : ns_names_) delete n;
@@ -39,6 +40,9 @@ ClusterStore::~ClusterStore() {
   ptr_.destroy();
   ns_map_.destroy();
   pod_map_.destroy();
+  ext_map_.destroy();
+  ext_ptr_.destroy();
+  pod_ip_map_.destroy();
   delete root_;
   garbage_.free_all();
 }
@@ -216,6 +220,7 @@ void ClusterStore::put_service(const std::string& key, const Service& s) {
   }
   obj->external_name = s.external_name;
   obj->ports = s.ports;
+  obj->external = s.external;
   g.svc_gen = gen_[static_cast<int>(Kind::service)];
   if (g.svc && same_service(*g.svc, *obj)) return;  // a change DNS does not see
   g.svc = std::move(obj);
@@ -376,12 +381,39 @@ PodEntry* ClusterStore::pod_ref(std::string_view ns, const IpKey& ip) {
   ++n->refs;
   auto* e = new PodEntry{&n->name, ip, 1};
   pod_map_.put(e, epoch_);
+  // The address map keeps the first entry with the address; later ones wait behind it.
+  if (auto* head = PMap<PodIpTraits>::find(pod_ip_map_.root(), hash_ip(ip), ip)) {
+    auto* h = const_cast<PodEntry*>(head);
+    e->next_same_ip = h->next_same_ip;
+    h->next_same_ip = e;
+  } else {
+    pod_ip_map_.put(e, epoch_);
+  }
   return e;
+}
+
+void ClusterStore::pod_ip_unlink(PodEntry* e) {
+  const uint64_t h = hash_ip(e->ip);
+  auto* head = const_cast<PodEntry*>(PMap<PodIpTraits>::find(pod_ip_map_.root(), h, e->ip));
+  if (head == e) {
+    if (e->next_same_ip)
+      pod_ip_map_.put(e->next_same_ip, epoch_);
+    else
+      pod_ip_map_.erase(h, e->ip, epoch_);
+    return;
+  }
+  for (PodEntry* p = head; p; p = p->next_same_ip) {
+    if (p->next_same_ip == e) {
+      p->next_same_ip = e->next_same_ip;
+      return;
+    }
+  }
 }
 
 void ClusterStore::pod_unref(PodEntry* e) {
   if (--e->pods > 0) return;
   pod_map_.erase(hash_pod(*e->ns, e->ip), PodKey{*e->ns, e->ip}, epoch_);
+  pod_ip_unlink(e);
   auto it = ns_names_.find(*e->ns);
   NsName* n = it->second;
   if (--n->refs == 0) {
@@ -420,7 +452,9 @@ void ClusterStore::rebuild(const std::string& key) {
     if (fresh) fresh->epoch = epoch_.now;
   }
   swap_names(g.block, fresh.get());
-  swap_ptrs(g.block, fresh.get());
+  swap_externals(g.block, fresh.get());
+  swap_ptrs(ptr_, &ServiceBlock::ptrs, g.block, fresh.get());
+  swap_ptrs(ext_ptr_, &ServiceBlock::ext_ptrs, g.block, fresh.get());
   if (g.block) retire(g.block, g.block->epoch);
   g.block = fresh.release();
 }
@@ -436,20 +470,34 @@ void ClusterStore::swap_names(ServiceBlock* old_b, ServiceBlock* new_b) {
   }
 }
 
-void ClusterStore::swap_ptrs(ServiceBlock* old_b, ServiceBlock* new_b) {
+void ClusterStore::swap_externals(ServiceBlock* old_b, ServiceBlock* new_b) {
+  if (new_b) {
+    for (auto& r : new_b->ext) ext_map_.put(&r, epoch_);
+  }
+  if (!old_b) return;
+  for (auto& r : old_b->ext) {  // a view the new block does not have
+    uint64_t h = hash_text(r.name);
+    if (PMap<ExternalTraits>::find(ext_map_.root(), h, r.name) == &r)
+      ext_map_.erase(h, r.name, epoch_);
+  }
+}
+
+void ClusterStore::swap_ptrs(PMap<PtrTraits>& map, PtrList list, ServiceBlock* old_b,
+                             ServiceBlock* new_b) {
   std::vector<IpKey> ips;
   for (auto* b : {old_b, new_b}) {
     if (!b) continue;
-    for (auto& p : b->ptrs)
+    for (auto& p : b->*list)
       if (std::find(ips.begin(), ips.end(), p.ip) == ips.end()) ips.push_back(p.ip);
   }
-  for (auto& ip : ips) update_ptr(ip, old_b, new_b);
+  for (auto& ip : ips) update_ptr(map, list, ip, old_b, new_b);
 }
 
 // The names of one address: the other services' as they were, this one's as it is now.
-void ClusterStore::update_ptr(const IpKey& ip, ServiceBlock* old_b, ServiceBlock* new_b) {
+void ClusterStore::update_ptr(PMap<PtrTraits>& map, PtrList list, const IpKey& ip,
+                              ServiceBlock* old_b, ServiceBlock* new_b) {
   uint64_t h = hash_ip(ip);
-  const PtrEntry* cur = PMap<PtrTraits>::find(ptr_.root(), h, ip);
+  const PtrEntry* cur = PMap<PtrTraits>::find(map.root(), h, ip);
   std::vector<PtrName> names;
   if (cur) {
     for (uint32_t i = 0; i < cur->count; ++i) {
@@ -458,16 +506,16 @@ void ClusterStore::update_ptr(const IpKey& ip, ServiceBlock* old_b, ServiceBlock
     }
   }
   if (new_b) {
-    for (auto& p : new_b->ptrs)
+    for (auto& p : new_b->*list)
       if (p.ip == ip) names.push_back(p.name);
   }
   std::stable_sort(names.begin(), names.end(), [](const PtrName& a, const PtrName& b) {
     return a.service != b.service ? a.service : a.order < b.order;
   });
   if (names.empty()) {
-    if (cur) ptr_.erase(h, ip, epoch_);
+    if (cur) map.erase(h, ip, epoch_);
   } else {
-    ptr_.put(PtrEntry::make(epoch_.now, ip, names), epoch_);
+    map.put(PtrEntry::make(epoch_.now, ip, names), epoch_);
   }
   if (!cur) return;
   auto* old = const_cast<PtrEntry*>(cur);
@@ -482,8 +530,9 @@ const ClusterIndex* ClusterStore::commit(int64_t serial, Garbage& garbage) {
   std::set<std::string> done;
   done.swap(dirty_);
   for (auto& key : done) forget_if_empty(key);
-  auto* r = new ClusterIndex{names_.root(),   ptr_.root(), ns_map_.root(),
-                             pod_map_.root(), opts_.pods,  serial};
+  auto* r = new ClusterIndex{names_.root(),   ptr_.root(),     ns_map_.root(),
+                             pod_map_.root(), opts_.pods,      serial,
+                             ext_map_.root(), ext_ptr_.root(), pod_ip_map_.root()};
   if (root_) garbage_.add_object(root_);
   root_ = r;
   garbage.items.insert(garbage.items.end(), garbage_.items.begin(), garbage_.items.end());

@@ -111,14 +111,19 @@ class ClusterStore {
   void drop_pod_at(const PodKey128& key);
   PodEntry* pod_ref(std::string_view ns, const IpKey& ip);
   void pod_unref(PodEntry* e);
+  void pod_ip_unlink(PodEntry* e);
 
   Group& group(const std::string& key);
   void forget_if_empty(const std::string& key);
   bool exposed(std::string_view ns) const;
   void rebuild(const std::string& key);
+  using PtrList = std::vector<ServiceBlock::Ptr> ServiceBlock::*;
   void swap_names(ServiceBlock* old_b, ServiceBlock* new_b);
-  void swap_ptrs(ServiceBlock* old_b, ServiceBlock* new_b);
-  void update_ptr(const IpKey& ip, ServiceBlock* old_b, ServiceBlock* new_b);
+  void swap_externals(ServiceBlock* old_b, ServiceBlock* new_b);
+  // The PTR names of `list` (the cluster's, or the external addresses') in `map`.
+  void swap_ptrs(PMap<PtrTraits>& map, PtrList list, ServiceBlock* old_b, ServiceBlock* new_b);
+  void update_ptr(PMap<PtrTraits>& map, PtrList list, const IpKey& ip, ServiceBlock* old_b,
+                  ServiceBlock* new_b);
   template <typename T>
   void retire(T* p, uint64_t made_in);
 
@@ -138,6 +143,9 @@ class ClusterStore {
   PMap<PtrTraits> ptr_;
   PMap<NamespaceTraits> ns_map_;
   PMap<PodTraits> pod_map_;
+  PMap<ExternalTraits> ext_map_;
+  PMap<PtrTraits> ext_ptr_;
+  PMap<PodIpTraits> pod_ip_map_;
   Garbage garbage_;  // what the version being built no longer reaches
   Epoch epoch_;
   ClusterIndex* root_ = nullptr;

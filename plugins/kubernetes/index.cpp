@@ -17,6 +17,8 @@ using NameMap = PMap<NameTraits>;
 using PtrMap = PMap<PtrTraits>;
 using NamespaceMap = PMap<NamespaceTraits>;
 using PodMap = PMap<PodTraits>;
+using ExternalMap = PMap<ExternalTraits>;
+using PodIpMap = PMap<PodIpTraits>;
 
 // Names that exist without data of their own (NODATA): the apex, "svc", "pod".
 const NameData kEmpty{};
@@ -130,6 +132,27 @@ PodAnswer ClusterIndex::pod(std::string_view rel) const {
   out.kind = ip.v6 ? PodAnswer::v6 : PodAnswer::v4;
   out.addr = ip.b;
   return out;
+}
+
+Span<PtrName> ClusterIndex::ptr_names(const IpKey& ip) const {
+  const PtrEntry* e = PtrMap::find(ptr, hash_ip(ip), ip);
+  if (!e) return {};
+  return {e->names(), e->count};
+}
+
+const ExternalRecord* ClusterIndex::external(std::string_view svc_ns) const {
+  return ExternalMap::find(externals, hash_text(svc_ns), svc_ns);
+}
+
+Span<PtrName> ClusterIndex::external_reverse(const IpKey& ip) const {
+  const PtrEntry* e = PtrMap::find(ext_ptr, hash_ip(ip), ip);
+  if (!e) return {};
+  return {e->names(), e->count};
+}
+
+const std::string* ClusterIndex::pod_namespace(const IpKey& ip) const {
+  const PodEntry* e = PodIpMap::find(pod_by_ip, hash_ip(ip), ip);
+  return e ? e->ns : nullptr;
 }
 
 }  // namespace cxxdns::plugins::k8s

@@ -103,16 +103,39 @@ struct PtrEntry {
   static void release(void* e);  // frees what make() made
 };
 
+// --- What k8s_external reads (plugins/pkg/external.h), per service.
+
+// An external address, or a load balancer's host name (absolute, its case kept).
+struct ExternalHost {
+  IpKey ip;
+  bool is_ip = true;
+  std::string_view hostname;
+};
+struct ExternalPort {
+  std::string_view name, protocol;  // lower case
+  int32_t port = 0;
+};
+// One service's external view, by "svc.ns" (lower case).
+struct ExternalRecord {
+  std::string_view name;
+  bool headless = false;
+  Span<ExternalHost> hosts;
+  Span<ExternalPort> ports;
+};
+
 struct NamespaceEntry {
   uint64_t hash = 0;
   std::string name;  // an exposed namespace, lower case
 };
 
-// One (namespace, address) that a pod has: 32 bytes, there may be 150,000 of them.
+// One (namespace, address) that a pod has: 40 bytes, there may be 150,000 of them.
 struct PodEntry {
   const std::string* ns = nullptr;  // interned by the store
   IpKey ip;
   uint32_t pods = 0;  // how many pods have it (the writer's count; readers do not read it)
+  // The next entry with the same address in another namespace (host-network pods share the
+  // node's): the writer's list, so that the address map (pod_by_ip) always has one of them.
+  PodEntry* next_same_ip = nullptr;
 };
 
 struct NameTraits {
@@ -149,6 +172,22 @@ struct PodTraits {
   static bool match(const Leaf& l, const Key& k) { return l.ip == k.ip && *l.ns == k.ns; }
 };
 
+struct ExternalTraits {
+  using Leaf = ExternalRecord;
+  using Key = std::string_view;
+  static uint64_t hash(const Leaf& l) { return hash_text(l.name); }
+  static Key key(const Leaf& l) { return l.name; }
+  static bool match(const Leaf& l, Key k) { return l.name == k; }
+};
+// Pods by address alone (autopath: the client's namespace): one of the entries with it.
+struct PodIpTraits {
+  using Leaf = PodEntry;
+  using Key = IpKey;
+  static uint64_t hash(const Leaf& l) { return hash_ip(l.ip); }
+  static Key key(const Leaf& l) { return l.ip; }
+  static bool match(const Leaf& l, const Key& k) { return l.ip == k; }
+};
+
 struct ClusterIndex {
   const PBranch* names = nullptr;       // NameRecord by relative name
   const PBranch* ptr = nullptr;         // PtrEntry by address
@@ -156,6 +195,9 @@ struct ClusterIndex {
   const PBranch* pod_ips = nullptr;     // PodEntry by namespace and address (pods verified)
   PodMode pods = PodMode::disabled;
   int64_t serial = 0;
+  const PBranch* externals = nullptr;  // ExternalRecord by "svc.ns"
+  const PBranch* ext_ptr = nullptr;    // PtrEntry ("svc.ns") by external address
+  const PBranch* pod_by_ip = nullptr;  // PodEntry by address (pods verified)
 
   // `rel`: a lower-case name relative to the zone, without the final dot ("" is the apex,
   // "web.default.svc"). Null when the name does not exist; a NameData with nothing in it
@@ -167,6 +209,15 @@ struct ClusterIndex {
   bool has_namespace(std::string_view ns) const;
   // `rel` is a name relative to the zone whose last label is "pod".
   PodAnswer pod(std::string_view rel) const;
+  // Every name of address `ip` in the PTR map (services first), for the name server's
+  // addresses of k8s_external.
+  Span<PtrName> ptr_names(const IpKey& ip) const;
+  // The external view of service "svc.ns" (lower case), or null.
+  const ExternalRecord* external(std::string_view svc_ns) const;
+  // The services ("svc.ns") with external address `ip`, first come first.
+  Span<PtrName> external_reverse(const IpKey& ip) const;
+  // The namespace of a pod with address `ip` (pods verified), or null.
+  const std::string* pod_namespace(const IpKey& ip) const;
 };
 
 }  // namespace cxxdns::plugins::k8s

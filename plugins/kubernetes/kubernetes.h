@@ -14,8 +14,11 @@
 #include "plugins/kubernetes/cluster_store.h"
 #include "plugins/kubernetes/index.h"
 #include "plugins/kubernetes/published.h"
+#include "plugins/pkg/external.h"
 #include "plugins/pkg/fall.h"
 #include "plugins/pkg/file_watch.h"
+#include "plugins/pkg/ip.h"
+#include "plugins/pkg/search_path.h"
 #include "plugins/pkg/timer.h"
 #include "plugins/pkg/zones.h"
 
@@ -34,19 +37,25 @@ struct KubernetesOptions {
   std::vector<std::string> tls;
   std::vector<std::string> kubeconfig;
   std::string labels_text, namespace_labels_text;
+  // The search list of the node (this server's /etc/resolv.conf, read at setup), appended to
+  // a pod's own in autopath's search path, as CoreDNS's autoPathSearch.
+  std::vector<std::string> node_search;
+  // This server's addresses (the block's bind addresses, else the host's; loopback left
+  // out), for k8s_external's name server records, as CoreDNS's localIPs.
+  std::vector<pkg::IpAddress> local_ips;
 };
 
 // What a query found in the index.
 struct Lookup {
   enum Result { answer, nodata, nxdomain } result = nxdomain;
-  const NameData* data = nullptr;                  // a service or endpoint name
-  PodAnswer pod;                                   // a pod name
-  Span<PtrName> ptrs;                              // a reverse name
-  bool version = false;                            // dns-version TXT
-  bool apex = false;                               // the zone itself (SOA, NS)
+  const NameData* data = nullptr;  // a service or endpoint name
+  PodAnswer pod;                   // a pod name
+  Span<PtrName> ptrs;              // a reverse name
+  bool version = false;            // dns-version TXT
+  bool apex = false;               // the zone itself (SOA, NS)
 };
 
-class Kubernetes final : public Plugin {
+class Kubernetes final : public Plugin, public pkg::SearchPathSource, public pkg::ExternalSource {
  public:
   Kubernetes(KubernetesOptions opts, int workers);
   ~Kubernetes() override;
@@ -65,6 +74,17 @@ class Kubernetes final : public Plugin {
   // Builds and publishes the index of the whole of `st` (the state file).
   void publish(const ClusterState& st);
   const KubernetesOptions& options() const { return opts_; }
+
+  // autopath @kubernetes (CoreDNS's AutoPath): for a query in a cluster zone from a pod's
+  // address (`pods verified`), NAMESPACE.svc.ZONE, svc.ZONE, ZONE, the node's search list, "".
+  bool search_path(QueryContext& ctx, std::vector<std::string>& out) override;
+  // k8s_external (CoreDNS's Externaler).
+  uint8_t external(QueryContext& ctx, std::string_view rel, bool headless,
+                   std::vector<pkg::ExternalService>& out) override;
+  void external_reverse(QueryContext& ctx, const pkg::IpAddress& ip,
+                        std::vector<std::string>& out) override;
+  void external_addresses(QueryContext& ctx, std::vector<pkg::IpAddress>& out) override;
+  uint32_t external_serial(QueryContext& ctx) override;
 
  private:
   bool load_state(const std::string& text, int64_t mtime_sec);

@@ -144,6 +144,23 @@ EndpointAddress address(const std::optional<V>& a, const std::string& ip, bool r
   return e;
 }
 
+// spec.externalIPs, then each status.loadBalancer.ingress's ip or else hostname, as
+// CoreDNS's object.Service keeps them for k8s_external.
+template <typename V>
+void add_external(const std::optional<V>& item, const std::optional<V>& spec,
+                  const std::string& where, Service& s) {
+  each(array(spec, "externalIPs", where), [&](const std::optional<V>& ip) {
+    if (!ip->is_string()) shape(where, "externalIPs holds a non-string");
+    if (!ip->text().empty()) s.external.emplace_back(ip->text());
+  });
+  auto lb = object(object(item, "status", where), "loadBalancer", where);
+  each(array(lb, "ingress", where), [&](const std::optional<V>& ingress) {
+    std::string at = str(ingress, "ip", where);
+    if (at.empty()) at = str(ingress, "hostname", where);
+    if (!at.empty()) s.external.push_back(std::move(at));
+  });
+}
+
 template <typename V>
 void add_service(const std::optional<V>& item, const std::optional<V>& meta, Service s,
                  const std::string& where, ClusterState& st) {
@@ -159,6 +176,7 @@ void add_service(const std::optional<V>& item, const std::optional<V>& meta, Ser
   if (s.cluster_ips.empty() && !cip.empty() && cip != "None") s.cluster_ips.push_back(cip);
   if (type == "ExternalName") s.external_name = str(spec, "externalName", where);
   s.ports = ports(spec, where);
+  add_external(item, spec, where, s);
   st.services.push_back(std::move(s));
 }
 

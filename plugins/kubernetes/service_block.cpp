@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 namespace cxxdns::plugins::k8s {
@@ -84,12 +85,40 @@ Built finish(const std::vector<Rec>& recs) {
   return d;
 }
 
+// The service's external view (k8s_external), before it is packed.
+struct ExtCollect {
+  std::string name;  // "svc.ns"
+  bool headless = false;
+  std::vector<std::string> hosts;  // addresses in text, host names absolute
+  std::vector<std::pair<std::string, std::string>> port_names;  // name, protocol (lower case)
+  std::vector<int32_t> ports;
+};
+
 // What the records of a service's names are made from, name by name.
 struct Collect {
   std::map<std::string, std::vector<Rec>> recs;
   std::map<std::string, Built> fixed;                          // names made whole (ExternalName)
   std::vector<std::pair<IpKey, std::string>> svc_ptr, ep_ptr;  // names relative to the zone
+  std::optional<ExtCollect> ext;
 };
+
+// A service with external addresses, or a headless one, has an external view.
+void collect_external(const BlockInput& in, Collect& c) {
+  const ServiceObj& s = *in.svc;
+  if (s.external.empty() && !s.headless) return;
+  ExtCollect e;
+  e.name = lower(std::string(in.name) + "." + std::string(in.ns));
+  e.headless = s.headless;
+  for (const std::string& h : s.external) {
+    IpKey ip;
+    e.hosts.push_back(parse_ip(h, ip) || h.back() == '.' ? h : h + ".");
+  }
+  for (const Port& p : s.ports) {
+    e.port_names.emplace_back(lower(p.name), lower(p.protocol));
+    e.ports.push_back(p.port);
+  }
+  c.ext = std::move(e);
+}
 
 void collect_cluster_ips(const ServiceObj& s, const std::string& base, Collect& c) {
   for (auto& p : s.ports) {
@@ -152,6 +181,13 @@ class Packer {
     }
     for (auto& p : c.svc_ptr) need(p.second);
     for (auto& p : c.ep_ptr) need(p.second);
+    if (!c.ext) return;
+    need(c.ext->name);
+    for (auto& h : c.ext->hosts) need(h);
+    for (auto& [name, protocol] : c.ext->port_names) {
+      need(name);
+      need(protocol);
+    }
   }
   void seal(const std::map<std::string, Built>& names, const Collect& c) {
     b_.text.reserve(size_);
@@ -163,6 +199,12 @@ class Packer {
     b_.names.reserve(names.size());
     b_.a4.reserve(a4), b_.a6.reserve(a6), b_.srv.reserve(srv), b_.extra.reserve(extra);
     b_.ptrs.reserve(c.svc_ptr.size() + c.ep_ptr.size());
+    if (c.ext) {
+      b_.ext.reserve(1);
+      b_.ext_hosts.reserve(c.ext->hosts.size());
+      b_.ext_ports.reserve(c.ext->ports.size());
+      b_.ext_ptrs.reserve(c.ext->hosts.size());
+    }
   }
 
   std::string_view view(const std::string& s) const {
@@ -183,6 +225,31 @@ class Packer {
     for (auto& e : d.extra) b_.extra.push_back({view(e.owner), e.v6, e.addr});
     r.data.extra = {b_.extra.data() + at, static_cast<uint32_t>(d.extra.size())};
     b_.names.push_back(r);
+  }
+
+  // The external view; the reverse of each external address names the service.
+  void add_external(const ExtCollect& e, uint64_t order) {
+    const std::string_view name = view(e.name);
+    for (auto& h : e.hosts) {
+      ExternalHost host;
+      host.is_ip = parse_ip(h, host.ip);
+      if (!host.is_ip) {
+        host.hostname = view(h);
+      } else if (std::none_of(b_.ext_ptrs.begin(), b_.ext_ptrs.end(),
+                              [&](auto& p) { return p.ip == host.ip; })) {
+        b_.ext_ptrs.push_back(
+            {host.ip, PtrName{name.data(), static_cast<uint32_t>(name.size()), true, order}});
+      }
+      b_.ext_hosts.push_back(host);
+    }
+    for (size_t i = 0; i < e.ports.size(); ++i) {
+      b_.ext_ports.push_back(
+          {view(e.port_names[i].first), view(e.port_names[i].second), e.ports[i]});
+    }
+    b_.ext.push_back({name,
+                      e.headless,
+                      {b_.ext_hosts.data(), static_cast<uint32_t>(b_.ext_hosts.size())},
+                      {b_.ext_ports.data(), static_cast<uint32_t>(b_.ext_ports.size())}});
   }
 
   void add_ptr(const IpKey& ip, const std::string& name, uint64_t order, bool service) {
@@ -217,6 +284,7 @@ std::unique_ptr<ServiceBlock> pack(const Collect& c, uint64_t seq) {
   uint64_t order = seq << 20;
   for (auto& [ip, n] : c.svc_ptr) p.add_ptr(ip, n, order, true);
   for (auto& [ip, n] : c.ep_ptr) p.add_ptr(ip, n, ++order, false);
+  if (c.ext) p.add_external(*c.ext, seq);
   return b;
 }
 
@@ -246,9 +314,15 @@ std::unique_ptr<ServiceBlock> build_block(const BlockInput& in) {
     if (d.cname.back() != '.') d.cname += '.';
     d.srv.push_back({100, 0, d.cname});
     c.fixed[base] = d;
+    collect_external(in, c);
     return pack(c, s.seq);
   }
-  if (o.ignore_empty_service && !s.headless && empty_service(in)) return nullptr;
+  collect_external(in, c);
+  if (o.ignore_empty_service && !s.headless && empty_service(in)) {
+    // No cluster names; k8s_external still answers for its external addresses (CoreDNS's
+    // External() does not look at ignore empty_service).
+    return c.ext ? pack(c, s.seq) : nullptr;
+  }
   if (!s.headless) collect_cluster_ips(s, base, c);
   collect_endpoints(in, base, c);
   return pack(c, s.seq);

@@ -45,6 +45,7 @@ struct ServiceObj {
   std::vector<IpKey> cluster_ips;  // those that parse
   std::string external_name;
   std::vector<Port> ports;
+  std::vector<std::string> external;  // external IPs and load balancer ingresses (k8s_external)
 };
 
 struct ServiceBlock {
@@ -60,6 +61,14 @@ struct ServiceBlock {
     PtrName name;
   };
   std::vector<Ptr> ptrs;  // names in `text`
+
+  // What k8s_external reads: the service's external record (one at most: for a service
+  // with external addresses, or a headless one), its parts, and the reverse of its external
+  // addresses (to "svc.ns").
+  std::vector<ExternalRecord> ext;
+  std::vector<ExternalHost> ext_hosts;
+  std::vector<ExternalPort> ext_ports;
+  std::vector<Ptr> ext_ptrs;
 
   bool owns(std::string_view s) const {
     return s.data() >= text.data() && s.data() < text.data() + text.size();

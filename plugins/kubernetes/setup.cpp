@@ -3,11 +3,18 @@
 // endpoint_pod_names; ignore empty_service; endpoint URL; tls CERT KEY CACERT;
 // kubeconfig FILE [CONTEXT] }, as CoreDNS's kubernetes plugin, plus `state` for the
 // state-file source. Without state, endpoint or kubeconfig: in-cluster.
-#include "core/plugin/setup.h"
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cstring>
+
 #include "core/dns/name.h"
 #include "core/plugin/config.h"
 #include "core/plugin/registry.h"
+#include "core/plugin/setup.h"
 #include "plugins/kubernetes/kubernetes.h"
+#include "plugins/pkg/resolv_conf.h"
 
 namespace {
 
@@ -147,11 +154,54 @@ KubernetesOptions parse(cxxdns::SetupContext& sc) {
   return o;
 }
 
+bool loopback(const cxxdns::pkg::IpAddress& a) {
+  static const uint8_t v6_loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  if (a.len == 4) return a.bytes[0] == 127;
+  return std::equal(a.bytes.begin(), a.bytes.end(), v6_loopback);
+}
+
+// The host's addresses, loopback left out (CoreDNS: net.InterfaceAddrs()).
+std::vector<cxxdns::pkg::IpAddress> interface_addresses() {
+  std::vector<cxxdns::pkg::IpAddress> out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr) continue;
+    cxxdns::pkg::IpAddress a;
+    if (i->ifa_addr->sa_family == AF_INET) {
+      a.len = 4;
+      std::memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, 4);
+    } else if (i->ifa_addr->sa_family == AF_INET6) {
+      a.len = 16;
+      std::memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr, 16);
+    } else {
+      continue;
+    }
+    if (!loopback(a)) out.push_back(a);
+  }
+  freeifaddrs(list);
+  return out;
+}
+
+// What the node gives the plugins that work with kubernetes: its search list (autopath) and
+// this server's addresses (k8s_external's name servers), as CoreDNS reads them at setup.
+void node_facts(cxxdns::SetupContext& sc, KubernetesOptions& o) {
+  std::string err;
+  if (!cxxdns::pkg::read_search_list("/etc/resolv.conf", o.node_search, err)) o.node_search.clear();
+  for (const std::string& b : sc.bind_addresses()) {
+    auto a = cxxdns::pkg::IpAddress::parse(b);
+    if (a && !loopback(*a)) o.local_ips.push_back(*a);
+  }
+  if (sc.bind_addresses().empty()) o.local_ips = interface_addresses();
+}
+
 }  // namespace
 
 void cxxdns_register_kubernetes(cxxdns::Registry& r) {
   r.add("kubernetes", [](cxxdns::SetupContext& sc) -> std::unique_ptr<cxxdns::Plugin> {
-    auto p = std::make_unique<Kubernetes>(parse(sc), sc.services().workers);
+    KubernetesOptions o = parse(sc);
+    node_facts(sc, o);
+    auto p = std::make_unique<Kubernetes>(std::move(o), sc.services().workers);
     sc.on_startup([p = p.get()](cxxdns::ControlInfo& c) { p->start(c); });
     sc.on_shutdown([p = p.get()] { p->stop(); });
     sc.readiness([p = p.get()] { return p->ready(); });

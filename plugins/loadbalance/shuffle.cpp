@@ -74,23 +74,27 @@ bool shuffle_mx(std::vector<uint8_t>& msg, Rng& rng) {
   return ok;
 }
 
-}  // namespace
+// What to do with an answer: only NOERROR answers to a query other than AXFR/IXFR are
+// shuffled, as in CoreDNS.
+enum class Eligibility { shuffle, leave, unreadable };
 
-bool shuffle_answer(std::vector<uint8_t>& msg, Rng& rng) {
-  std::span<const uint8_t> view(msg);
-  if (msg.size() < dns::kHeaderSize) return false;
-  if ((msg[3] & 0x0f) != 0) return true;  // only NOERROR answers, as CoreDNS
+Eligibility eligibility(const std::vector<uint8_t>& msg) {
+  if (msg.size() < dns::kHeaderSize) return Eligibility::unreadable;
+  if ((msg[3] & 0x0f) != 0) return Eligibility::leave;
   dns::Header h = dns::Header::read(msg.data());
-  if (h.qdcount == 1) {
-    size_t off = dns::kHeaderSize;
-    if (!dns::skip_name(view, off) || off + 4 > msg.size()) return false;
-    uint16_t qtype = dns::get16(&msg[off]);
-    if (qtype == kAXFR || qtype == kIXFR) return true;
+  if (h.qdcount != 1) return Eligibility::shuffle;
+  size_t off = dns::kHeaderSize;
+  if (!dns::skip_name(std::span<const uint8_t>(msg), off) || off + 4 > msg.size()) {
+    return Eligibility::unreadable;
   }
-  thread_local std::vector<Item> items;
-  items.clear();
-  int mx_count[3] = {0, 0, 0};
-  bool ok = dns::walk_records(view, [&](const dns::RecordRef& r) {
+  uint16_t qtype = dns::get16(&msg[off]);
+  return qtype == kAXFR || qtype == kIXFR ? Eligibility::leave : Eligibility::shuffle;
+}
+
+// The A and AAAA records of the message into `items`, and how many MX records each section
+// holds into `mx_count`. False when the message cannot be read.
+bool collect_records(std::span<const uint8_t> view, std::vector<Item>& items, int (&mx_count)[3]) {
+  return dns::walk_records(view, [&](const dns::RecordRef& r) {
     int s = static_cast<int>(r.section);
     if (r.type == kMX && s < 3) ++mx_count[s];
     bool addr = (r.type == kA && r.rdata_len == 4) || (r.type == kAAAA && r.rdata_len == 16);
@@ -107,21 +111,43 @@ bool shuffle_answer(std::vector<uint8_t>& msg, Rng& rng) {
     items.push_back(it);
     return true;
   });
-  if (!ok) return false;
+}
+
+bool same_rrset(const Item& a, const Item& b) {
+  return a.section == b.section && a.type == b.type && a.owner == b.owner;
+}
+
+// Shuffles each RRset of `items` (the A or AAAA records of one owner in one section).
+void shuffle_rrsets(std::vector<uint8_t>& msg, std::vector<Item>& items, Rng& rng) {
   thread_local std::vector<Item*> group;
   for (size_t i = 0; i < items.size(); ++i) {
     if (items[i].done) continue;
     group.clear();
     for (size_t j = i; j < items.size(); ++j) {
-      if (items[j].done || items[j].section != items[i].section || items[j].type != items[i].type ||
-          !(items[j].owner == items[i].owner)) {
-        continue;
-      }
+      if (items[j].done || !same_rrset(items[j], items[i])) continue;
       items[j].done = true;
       group.push_back(&items[j]);
     }
     if (group.size() > 1) shuffle_group(msg, group, items[i].type == kA ? 4 : 16, rng);
   }
+}
+
+}  // namespace
+
+bool shuffle_answer(std::vector<uint8_t>& msg, Rng& rng) {
+  switch (eligibility(msg)) {
+    case Eligibility::unreadable:
+      return false;
+    case Eligibility::leave:
+      return true;
+    case Eligibility::shuffle:
+      break;
+  }
+  thread_local std::vector<Item> items;
+  items.clear();
+  int mx_count[3] = {0, 0, 0};
+  if (!collect_records(std::span<const uint8_t>(msg), items, mx_count)) return false;
+  shuffle_rrsets(msg, items, rng);
   if (mx_count[0] > 1 || mx_count[1] > 1 || mx_count[2] > 1) return shuffle_mx(msg, rng);
   return true;
 }

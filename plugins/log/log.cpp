@@ -61,43 +61,72 @@ void append_ip(std::string& out, const sockaddr_storage& ss, socklen_t len) {
   if (a.family() == AF_INET6) out.push_back(']');
 }
 
+// The placeholder `rest` starts with ("{type}", "{/LABEL}") into `part`; returns its length,
+// or 0 when there is none.
+size_t match_placeholder(std::string_view rest, LogFormat::Part& part) {
+  for (const auto& p : kPlaceholders) {
+    if (rest.substr(0, p.token.size()) == p.token) {
+      part = {p.field, {}};
+      return p.token.size();
+    }
+  }
+  if (rest.substr(0, 2) != "{/") return 0;
+  size_t end = rest.find('}');
+  if (end == std::string_view::npos) return 0;
+  part = {LogFormat::Field::metadata, std::string(rest.substr(2, end - 2))};
+  return end + 1;
+}
+
+// The response's flags as "qr,aa,rd,ra".
+void append_rflags(std::string& out, const std::vector<uint8_t>& resp) {
+  static constexpr std::pair<uint16_t, std::string_view> kFlags[] = {
+      {dns::flag::QR, "qr"}, {dns::flag::AA, "aa"}, {dns::flag::TC, "tc"}, {dns::flag::RD, "rd"},
+      {dns::flag::RA, "ra"}, {dns::flag::Z, "z"},   {dns::flag::AD, "ad"}, {dns::flag::CD, "cd"}};
+  uint16_t f = resp.size() >= 4 ? dns::get16(resp.data() + 2) : 0;
+  bool first = true;
+  for (const auto& [bit, text] : kFlags) {
+    if (!(f & bit)) continue;
+    if (!first) out.push_back(',');
+    out += text;
+    first = false;
+  }
+}
+
+// The explain plugin's steps, when the query asked for them; "-" otherwise.
+void append_explain(std::string& out, QueryContext& ctx) {
+  const pkg::Trace* t = ctx.find_slot<pkg::Trace>();
+  if (!t || t->notes.empty()) {
+    out += "-";
+    return;
+  }
+  for (size_t i = 0; i < t->notes.size(); ++i) {
+    if (i) out += " | ";
+    out += t->notes[i];
+  }
+}
+
 }  // namespace
 
 LogFormat::LogFormat(std::string_view format) {
   std::string literal;
   size_t i = 0;
   while (i < format.size()) {
-    bool matched = false;
-    if (format[i] == '{') {
-      for (auto& p : kPlaceholders) {
-        if (format.substr(i, p.token.size()) == p.token) {
-          if (!literal.empty()) parts_.push_back({Field::literal, std::move(literal)});
-          literal.clear();
-          parts_.push_back({p.field, {}});
-          i += p.token.size();
-          matched = true;
-          break;
-        }
-      }
-      if (!matched && format.substr(i, 2) == "{/") {
-        size_t end = format.find('}', i);
-        if (end != std::string_view::npos) {
-          if (!literal.empty()) parts_.push_back({Field::literal, std::move(literal)});
-          literal.clear();
-          parts_.push_back({Field::metadata, std::string(format.substr(i + 2, end - i - 2))});
-          i = end + 1;
-          matched = true;
-        }
-      }
+    Part part;
+    const size_t len = format[i] == '{' ? match_placeholder(format.substr(i), part) : 0;
+    if (len == 0) {
+      literal.push_back(format[i++]);
+      continue;
     }
-    if (!matched) literal.push_back(format[i++]);
+    if (!literal.empty()) parts_.push_back({Field::literal, std::move(literal)});
+    literal.clear();
+    parts_.push_back(std::move(part));
+    i += len;
   }
   if (!literal.empty()) parts_.push_back({Field::literal, std::move(literal)});
 }
 
 void LogFormat::render(QueryContext& ctx, std::string& out) const {
   const dns::QueryView& q = ctx.q();
-  const auto& resp = ctx.response();
   char buf[32];
   for (const Part& p : parts_) {
     switch (p.field) {
@@ -135,23 +164,11 @@ void LogFormat::render(QueryContext& ctx, std::string& out) const {
         out += dns::rcode_name(ctx.shape().rcode, buf);
         break;
       case Field::rsize:
-        out += std::to_string(resp.size());
+        out += std::to_string(ctx.response().size());
         break;
-      case Field::rflags: {
-        uint16_t f = resp.size() >= 4 ? dns::get16(resp.data() + 2) : 0;
-        static constexpr std::pair<uint16_t, std::string_view> kFlags[] = {
-            {dns::flag::QR, "qr"}, {dns::flag::AA, "aa"}, {dns::flag::TC, "tc"},
-            {dns::flag::RD, "rd"}, {dns::flag::RA, "ra"}, {dns::flag::Z, "z"},
-            {dns::flag::AD, "ad"}, {dns::flag::CD, "cd"}};
-        bool first = true;
-        for (auto& [bit, text] : kFlags) {
-          if (!(f & bit)) continue;
-          if (!first) out.push_back(',');
-          out += text;
-          first = false;
-        }
+      case Field::rflags:
+        append_rflags(out, ctx.response());
         break;
-      }
       case Field::bufsize:  // request.Size(): TCP messages may be as large as 64 KiB
         out += std::to_string(ctx.transport() == Transport::tcp ? 65535 : q.udp_size());
         break;
@@ -167,15 +184,9 @@ void LogFormat::render(QueryContext& ctx, std::string& out) const {
       case Field::metadata:
         out += "-";
         break;
-      case Field::explain: {  // the explain plugin's steps, when the query asked for them
-        const pkg::Trace* t = ctx.find_slot<pkg::Trace>();
-        if (!t || t->notes.empty()) out += "-";
-        for (size_t i = 0; t && i < t->notes.size(); ++i) {
-          if (i) out += " | ";
-          out += t->notes[i];
-        }
+      case Field::explain:
+        append_explain(out, ctx);
         break;
-      }
     }
   }
 }

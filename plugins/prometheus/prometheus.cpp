@@ -57,6 +57,9 @@ Prometheus::Prometheus(std::shared_ptr<http::HttpServer> http, const Services& s
       bind_addresses_(bind_addresses) {
   std::stable_sort(zones_.begin(), zones_.end(),
                    [](auto& a, auto& b) { return a.name.len > b.name.len; });
+  std::vector<std::string> texts;
+  for (auto& z : zones_) texts.push_back(z.text);
+  zone_set_ = pkg::Zones(texts);  // in the same order: its indexes are zones_'s
   vars::dns();
 }
 
@@ -123,10 +126,8 @@ void Prometheus::stop() {
 }
 
 size_t Prometheus::zone_of(const dns::Name& qname) const {
-  for (size_t i = 0; i < zones_.size(); ++i) {
-    if (dns::is_subdomain(qname, zones_[i].name)) return i;
-  }
-  return 0;
+  const int z = zone_set_.match(qname);
+  return z < 0 ? 0 : static_cast<size_t>(z);
 }
 
 Verdict Prometheus::serve(QueryContext& ctx) {

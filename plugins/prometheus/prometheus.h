@@ -12,6 +12,7 @@
 #include "core/http/server.h"
 #include "core/metrics/metrics.h"
 #include "core/plugin/context.h"
+#include "plugins/pkg/zones.h"
 
 namespace cxxdns {
 struct Services;
@@ -50,6 +51,7 @@ class Prometheus final : public Plugin, public ReplyHook {
   std::shared_ptr<http::HttpServer> http_;
   const Services& services_;
   std::vector<PrometheusZone> zones_;  // longest first
+  pkg::Zones zone_set_;                // the same zones, for matching
   const std::vector<std::string>* bind_addresses_;
   std::vector<std::string> servers_;  // per zone, made at start
 

@@ -9,6 +9,7 @@
 
 using cxxdns::testing::ChainTest;
 using cxxdns::testing::QueryOptions;
+using cxxdns::testing::setup_error;
 
 namespace {
 
@@ -32,15 +33,6 @@ std::string value_of(const std::string& body, const std::string& series) {
   if (at == std::string::npos) return "";
   at += series.size() + 2;
   return body.substr(at, body.find('\n', at) - at);
-}
-
-std::string setup_error(const std::string& corefile) {
-  try {
-    ChainTest t(corefile);
-  } catch (const cxxdns::SetupError& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "core/plugin/testing.h"
 
 using cxxdns::testing::ChainTest;
+using cxxdns::testing::setup_error;
 
 namespace {
 
@@ -19,15 +20,6 @@ std::vector<uint64_t> timeouts_of(const std::string& corefile) {
 
 std::string block(const std::string& timeouts) {
   return ".:1053 {\n  " + timeouts + "\n  whoami\n}\n";
-}
-
-std::string setup_error(const std::string& corefile) {
-  try {
-    ChainTest t(corefile);
-  } catch (const cxxdns::SetupError& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 const std::string kError = "plugin/timeouts: Corefile:";

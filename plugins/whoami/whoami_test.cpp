@@ -7,19 +7,7 @@
 
 using cxxdns::testing::ChainTest;
 using cxxdns::testing::QueryOptions;
-
-namespace {
-
-std::string setup_error(const char* corefile) {
-  try {
-    ChainTest t(corefile);
-  } catch (const cxxdns::SetupError& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
-}  // namespace
+using cxxdns::testing::setup_error;
 
 TEST_CASE("whoami: A and _udp SRV of an IPv4 client, owner in the query's case", "[whoami]") {
   ChainTest t("example.org {\n  whoami\n}\n");

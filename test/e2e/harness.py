@@ -18,6 +18,7 @@ import ipaddress
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -750,13 +751,20 @@ class _Process:
         self.returncode: Optional[int] = None
         self.cmd: list = []
 
-    def _spawn(self, cmd: list, env: Optional[dict] = None) -> None:
+    def _spawn(self, cmd: list, env: Optional[dict] = None,
+               rlimit_nofile: Optional[tuple] = None) -> None:
         self.cmd = cmd
         self._out = open(self.stdout_path, "wb")
         self._err = open(self.stderr_path, "wb")
+
+        def limits():
+            if rlimit_nofile:
+                resource.setrlimit(resource.RLIMIT_NOFILE, rlimit_nofile)
+
         self.proc = subprocess.Popen(cmd, cwd=self.dir, stdout=self._out, stderr=self._err,
                                      stdin=subprocess.DEVNULL, env=env,
-                                     start_new_session=True)
+                                     start_new_session=True,
+                                     preexec_fn=limits if rlimit_nofile else None)
 
     @property
     def pid(self) -> int:
@@ -901,6 +909,7 @@ class Cxxdns(_Process):
     files: {relative path: text or bytes} written into <dir> too.
     workers: adds `-workers N`. args: more command-line arguments.
     ready: wait until the server answers on .port (UDP, any rcode) before returning.
+    rlimit_nofile: (soft, hard) open-file limit the server starts with.
     """
 
     name = "cxxdns"
@@ -910,8 +919,10 @@ class Cxxdns(_Process):
                  args: Sequence[str] = (), tmpdir: Optional[os.PathLike] = None,
                  conf_name: str = "Corefile", conf_arg: Optional[bool] = None,
                  conf_flag: str = "-conf", ready: bool = True, ready_timeout: float = 10.0,
-                 binary: Optional[str] = None, env: Optional[dict] = None, start: bool = True):
+                 binary: Optional[str] = None, env: Optional[dict] = None, start: bool = True,
+                 rlimit_nofile: Optional[tuple] = None):
         super().__init__(tmpdir)
+        self.rlimit_nofile = rlimit_nofile
         self.port = port if port is not None else free_port()
         self.binary = binary or cxxdns_bin()
         self.corefile = None
@@ -947,7 +958,7 @@ class Cxxdns(_Process):
         if not os.access(self.binary, os.X_OK):
             raise ServerError(f"cxxdns binary not found or not executable: {self.binary} "
                               "(set CXXDNS_BIN)")
-        self._spawn([self.binary] + self.args, env=self.env)
+        self._spawn([self.binary] + self.args, env=self.env, rlimit_nofile=self.rlimit_nofile)
         if ready:
             self.wait_ready(self.port, self.ready_timeout)
         return self
@@ -987,6 +998,40 @@ class Cxxdns(_Process):
             if marker in err:
                 return err
         return None
+
+
+def is_sanitized(binary: Optional[str] = None) -> bool:
+    """Whether the cxxdns binary is built with AddressSanitizer: its allocator keeps freed
+    memory in quarantine, so tests about memory given back cannot judge it."""
+    binary = binary or cxxdns_bin()
+    try:
+        out = subprocess.run(["ldd", binary], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "libasan" in out
+
+
+def free_wildcard_port() -> int:
+    """A port free on every address (0.0.0.0 and ::, UDP and TCP), for a listener with no
+    bind: free_port() only checks 127.0.0.1."""
+    for _ in range(50):
+        port = free_port()
+        socks = []
+        try:
+            for fam, addr in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
+                for typ in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                    s = socket.socket(fam, typ)
+                    socks.append(s)
+                    if fam == socket.AF_INET6:
+                        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                    s.bind((addr, port))
+            return port
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise ServerError("no port free on every address")
 
 
 def run_cxxdns(args: Sequence[str], cwd: os.PathLike, timeout: float = 15.0,

@@ -141,3 +141,41 @@ def test_shared_by_workers(start_cxxdns):
         m = parse_message(udp_query(build_query(f"N{i}.example.org", "A"), srv.port))
         assert m.answer[0].name == f"N{i}.example.org."
         assert m.answer[0].ttl < 300  # from the shared cache, whichever worker stored it
+
+
+def test_cache_is_bounded_in_bytes(start_cxxdns):
+    """Entries alone did not bound it: 10,000 names with 64 KB answers took 614 MB.
+    max_bytes does: 256 answers of 16 KB each (4 MB) fit in 1 MB."""
+    from harness import free_port, http_get, tcp_pipeline
+    names = [f"n{i}.big.example" for i in range(256)]
+    hosts = "".join(f"10.{i // 256}.{i % 256}.1 " + " ".join(names) + "\n" for i in range(1000))
+    metrics = free_port()
+    srv = start_cxxdns(f"""big.example:{{PORT}} {{
+    bind 127.0.0.1
+    prometheus 127.0.0.1:{metrics}
+    cache {{
+        max_bytes 1M
+    }}
+    hosts hosts.txt
+}}
+""", files={"hosts.txt": hosts})
+    replies = tcp_pipeline([build_query(n, "A", i) for i, n in enumerate(names)], srv.port,
+                           timeout=10)
+    assert len(replies) == 256
+    assert all(parse_message(r).size > 16000 for r in replies)
+    status, text = http_get(metrics, "/metrics")
+    assert status == 200
+
+    def total(name):
+        return sum(float(line.split()[-1]) for line in text.splitlines()
+                   if line.startswith(name + "{"))
+
+    size = total("cxxdns_cache_size_bytes")
+    entries = total("coredns_cache_entries")
+    assert 512 * 1024 < size <= 1024 * 1024, size
+    assert entries <= 64, entries
+    # The cached ones are answered from the cache, the others again by hosts: all of them.
+    again = tcp_pipeline([build_query(n, "A", i) for i, n in enumerate(names)], srv.port,
+                         timeout=10)
+    assert len(again) == 256
+    assert srv.stop() == 0

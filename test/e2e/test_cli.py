@@ -183,6 +183,26 @@ def test_pidfile_holds_the_pid(start_cxxdns):
     assert re.fullmatch(r"\d+\n?", text), repr(text)
 
 
+def test_unwritable_pidfile_is_logged_and_the_server_runs(start_cxxdns):
+    # CoreDNS logs the failure and serves on; it used to be ignored without a word.
+    srv = start_cxxdns(SIMPLE, args=["-pidfile", "no-such-dir/cxxdns.pid"])
+    srv.wait_for_log(r"^\[ERROR\] Could not write pidfile: open no-such-dir/cxxdns\.pid: "
+                     r"no such file or directory$")
+    whoami_ok(srv.query("example.org"))
+    assert srv.stop() == 0
+
+
+def test_sighup_is_ignored(start_cxxdns):
+    # As CoreDNS: a hangup (the terminal or ssh session that started it went away) must not
+    # end the server.
+    srv = start_cxxdns(SIMPLE)
+    for _ in range(3):
+        srv.send_signal(signal.SIGHUP)
+        whoami_ok(srv.query("example.org"))
+    assert srv.alive()
+    assert srv.stop() == 0, srv.output_report()
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signal_stops_cleanly_with_exit_0_and_frees_the_port(start_cxxdns, sig):
     srv = start_cxxdns(SIMPLE)

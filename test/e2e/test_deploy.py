@@ -40,7 +40,10 @@ def test_manifest_rbac_dockerfile_agree():
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert 'ENTRYPOINT ["/usr/bin/cxxdns"]' in dockerfile
     assert "ARG BASE=debian:12-slim" in dockerfile and "USER 65532" in dockerfile
-    assert dockerfile.count("FROM ${BASE}") == 2
+    # Every stage starts from BASE (compiled, prebuilt, runtime), but the one that picks the
+    # binary's stage (BINARY).
+    froms = [line for line in dockerfile.splitlines() if line.startswith("FROM ")]
+    assert [f.split()[1] for f in froms] == ["${BASE}", "${BASE}", "${BINARY}", "${BASE}"], froms
 
 
 def test_container_command_in_cluster(start_cxxdns, start_unbound, tmp_path):
@@ -54,7 +57,9 @@ def test_container_command_in_cluster(start_cxxdns, start_unbound, tmp_path):
     # The pod's files: the ConfigMap at /etc/coredns/Corefile, its resolv.conf, and the
     # service account. Only ports (free ones here) and the resolv.conf path under the temp
     # root differ from the stock Corefile.
-    port, h_port, r_port, m_port = (harness.free_port() for _ in range(4))
+    # The stock Corefile listens on every address: its port must be free on all of them.
+    port = harness.free_wildcard_port()
+    h_port, r_port, m_port = (harness.free_port() for _ in range(3))
     (root / "etc/coredns").mkdir(parents=True)
     (root / "etc/resolv.conf").write_text(f"nameserver {UPSTREAM_ADDR}\n")
     corefile = (STOCK_COREFILE.replace(".:53 {", f".:{port} {{")

@@ -148,6 +148,9 @@ def test_damaged_persist_file_is_a_warning(start_cxxdns, tmp_path):
     ("range 10.0.0.0/31", "2 usable"),
     ("range6 10.0.0.0/8", "IPv6"),
     ("filter *bad.example", "*bad.example"),
+    ("grace -1s", "negative"),
+    ("size 1", "out of range"),
+    ("rate_limit", "Wrong argument count"),
 ])
 def test_setup_errors(tmp_path, body, needle):
     (tmp_path / "Corefile").write_text(".:1053 {\n    fakeip {\n        %s\n    }\n}\n" % body)
@@ -156,6 +159,103 @@ def test_setup_errors(tmp_path, body, needle):
     out = p.stdout + p.stderr
     assert "plugin/fakeip: Corefile:3 - Error during parsing" in out, out
     assert needle in out, out
+
+
+# ---------------------------------------------------------------------------------------
+# Floods: no name can take another's address (issue 19)
+# ---------------------------------------------------------------------------------------
+
+def ask_from(source, port, names, qtype="A"):
+    """Each name once from `source` (a 127.0.0.0/8 address): name -> (rcode, address)."""
+    from harness import build_query, parse_message
+    import socket
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((source, 0))
+    s.settimeout(2)
+    out = {}
+    try:
+        for i, name in enumerate(names):
+            s.sendto(build_query(name, qtype, i & 0xffff), ("127.0.0.1", port))
+            m = parse_message(s.recv(65535))
+            out[name] = (m.rcode, m.answer[0].text if m.answer else None)
+    finally:
+        s.close()
+    return out
+
+
+def test_a_name_flood_cannot_take_a_victims_address(start_cxxdns):
+    """A client asking 140,000 names used to recycle the address a victim's name had been
+    given: the PTR then named the attacker's domain and the gateway routed the victim's
+    connections there. Now an address used within ttl + grace is never recycled: when
+    the pool has nothing else, new names get SERVFAIL."""
+    srv = start_cxxdns(""".:{PORT} {
+    bind 127.0.0.1
+    errors
+    fakeip example.com evil.test {
+        range 10.77.0.0/24
+    }
+}
+""")
+    victim = fake_a(srv.port, "bank.example.com")
+    # Ten attacker addresses (each within its own rate), 600 names: the /24 has 254.
+    got = {}
+    for i in range(10):
+        got.update(ask_from(f"127.0.4.{i + 1}", srv.port,
+                            [f"n{i}-{j}.evil.test" for j in range(60)]))
+    fates = [rc for rc, _ in got.values()]
+    assert fates.count("NOERROR") == 253 and fates.count("SERVFAIL") == 600 - 253, fates
+    assert victim not in {a for _, a in got.values()}
+    assert kdig(reverse_name(victim), "PTR", srv.port).rdatas("PTR") == ["bank.example.com."]
+    assert fake_a(srv.port, "bank.example.com") == victim
+    srv.wait_for_log(r"\[ERROR\] plugin/errors: 2 n\d-\d+\.evil\.test\. A: plugin/fakeip: no "
+                     r"address for n\d-\d+\.evil\.test\.: every address of 10\.77\.0\.0/24 was "
+                     r"used in the last 601s")
+    assert srv.stop() == 0
+
+
+def test_new_names_are_rate_limited_per_client(start_cxxdns):
+    srv = start_cxxdns(""".:{PORT} {
+    bind 127.0.0.1
+    fakeip example.com {
+        rate_limit 5 50
+    }
+}
+""")
+    flood = ask_from("127.0.5.1", srv.port, [f"f{j}.example.com" for j in range(80)])
+    fates = [rc for rc, _ in flood.values()]
+    # The burst of 50, plus what 5 a second refilled while the 80 queries went out.
+    assert 50 <= fates.count("NOERROR") <= 55 and fates.count("SERVFAIL") >= 25, fates
+    # Another client is not held back; a name already mapped is answered to everyone.
+    other = ask_from("127.0.5.2", srv.port, ["o1.example.com", "f0.example.com"])
+    assert other["o1.example.com"][0] == "NOERROR"
+    assert other["f0.example.com"] == flood["f0.example.com"]
+    assert srv.stop() == 0
+
+
+def test_range6_is_bounded_by_size(start_cxxdns):
+    """An IPv6 range holds 2^110 addresses: the pool used to grow (about 600 bytes a
+    mapping) up to 2^24 mappings. `size` bounds it (default 131072)."""
+    from harness import free_port, http_get
+    metrics = free_port()
+    srv = start_cxxdns(f""".:{{PORT}} {{
+    bind 127.0.0.1
+    prometheus 127.0.0.1:{metrics}
+    fakeip example.com {{
+        range6 fc00::/18
+        size 500
+        grace 0s
+        ttl 0
+        rate_limit 0
+    }}
+}}
+""")
+    got = ask_from("127.0.0.1", srv.port, [f"v{j}.example.com" for j in range(1500)], "AAAA")
+    assert all(rc == "NOERROR" for rc, _ in got.values())
+    assert len({a for _, a in got.values()}) == 500  # addresses recycled within the 500
+    status, text = http_get(metrics, "/metrics")
+    used = [line for line in text.splitlines() if line.startswith("cxxdns_fakeip_pool_used")]
+    assert used and float(used[0].split()[-1]) <= 500 + 1, used  # + the A pool's probe name
+    assert srv.stop() == 0
 
 
 # ---------------------------------------------------------------------------------------

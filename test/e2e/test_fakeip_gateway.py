@@ -113,7 +113,7 @@ def test_resolve_prints_each_query_for_a_person(path):
          "--search", *SEARCH, "--ndots", "5"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert lines[0].startswith("resolving www.example.com A via 127.0.0.1:")
+    assert lines[0].startswith("resolving www.example.com A+AAAA via 127.0.0.1:")
     tried = [l for l in lines if l[:4].strip().isdigit()]
     assert len(tried) == 5
     # One column for the names, so the rcodes line up; the chosen one is marked.

@@ -30,7 +30,7 @@ def test_stock_kube_system_corefile(start_cxxdns, start_unbound, tmp_path):
                        extra=f"  interface: {UPSTREAM_ADDR}@53\n")
     (tmp_path / "resolv.conf").write_text(f"nameserver {UPSTREAM_ADDR}\noptions ndots:5\n")
     fixture = SOURCE_DIR / "test" / "data" / "k8s" / "cluster.json"
-    port = harness.free_port()
+    port = harness.free_wildcard_port()  # the stock Corefile listens on every address
     srv = start_cxxdns(stock_corefile(port, fixture, tmp_path / "resolv.conf"), port=port)
 
     # The probes kubelet uses, and the metrics endpoint Prometheus scrapes.

@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FakePool v4(cidr("198.18.0.0/28"));
   FakePool v6(cidr("fc00::/120"));
   std::vector<FakePool*> pools = {&v4, &v6};
-  size_t n = load_mappings(path, pools);
+  size_t n = load_mappings(path, pools).mappings;
   if (n != v4.used() + v6.used()) std::abort();
   if (v4.used() > v4.capacity() || v6.used() > v6.capacity()) std::abort();
   uint8_t addr[16];

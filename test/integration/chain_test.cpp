@@ -122,7 +122,7 @@ TEST_CASE("configuration errors name file and line", "[chain]") {
   }
 }
 
-TEST_CASE("the same zone on two ports is fine; a port from the options fills keys", "[chain]") {
+TEST_CASE("the same zone on two ports is fine, a port from the options fills keys", "[chain]") {
   cxxdns::BuildOptions opt;
   opt.default_port = 1053;
   ChainTest t("example.org {\n  whoami\n}\nexample.org:2053 {\n  whoami\n}\n", opt);

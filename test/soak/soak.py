@@ -2,7 +2,7 @@
 """Soak test: cxxdns under dnsperf load while things around it change (make soak).
 
 cxxdns runs cache + kubernetes (state file) + forward to a real unbound, all on 127.0.0.1.
-For DURATION seconds (default 170):
+For DURATION seconds (default 240):
   * dnsperf sends a steady mix of upstream, cluster and NXDOMAIN names (-Q QPS);
   * a Python probe sends one query every 20 ms and records each query's fate
     (rcode, or lost = no answer within 2 s) with its send time;
@@ -12,9 +12,14 @@ For DURATION seconds (default 170):
     Corefile is changed and reloaded with SIGUSR1, and the kubernetes state file is
     rewritten (a service appears and disappears);
   * cxxdns's RSS is read from /proc every second.
+  * then, once the outages and reloads are over, attackers for 30 s: 1,000 slowloris TCP
+    connections (one byte every 2.5 s), 40 connections every 10 s that ask for 64 KB answers
+    and never read, and a flood of new fakeip names from 40 addresses; a TCP probe opens a
+    connection and asks once a second throughout the run.
 Then it reports each query's fate, lost queries inside / outside the upstream outages,
 RSS over time, and whether the server stayed up. Exit 1 if the server died, a probe
-query was lost outside an outage, or RSS grew more than 20% after warm-up.
+query was lost outside an outage, a TCP probe query went unanswered, or RSS at the end is
+more than 10% above its warm level (before the attacks), median against median.
 """
 
 import argparse
@@ -35,6 +40,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "test" / "e2e"))
 import harness  # noqa: E402
+import resource  # noqa: E402
+
+# The attackers hold over a thousand sockets.
+_soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+if _soft != resource.RLIM_INFINITY and _soft < 8192:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(8192, _hard), _hard))
 
 UPSTREAM_ZONE = "soak.test."
 UPSTREAM_TTL = 5  # short, so the cache keeps going back upstream during the run
@@ -60,7 +71,19 @@ COREFILE = """.:{PORT} {
         max_concurrent 1000
     }
 }
+fake.soak:{PORT} {
+    bind 127.0.0.1
+    fakeip {
+        range 10.88.0.0/20
+    }
+}
+big.soak:{PORT} {
+    bind 127.0.0.1
+    hosts big.hosts
+}
 """
+# big.soak has 4,000 addresses: a 64 KB answer over TCP, for the clients that never read.
+BIG_HOSTS = "".join(f"10.{i // 250 % 250}.{i % 250}.1 big.soak\n" for i in range(4000))
 
 
 def log(msg):
@@ -204,6 +227,136 @@ class BadSender(threading.Thread):
             pass
 
 
+def connect_from(source, port, timeout=2):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((source, 0))
+    s.settimeout(timeout)
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+class Slowloris(threading.Thread):
+    """`n` TCP connections from one address, each sending one byte of a message every
+    2.5 s (the read timeout is 3 s); a connection the server closes is opened again."""
+
+    def __init__(self, port, stop, n=1000, source="127.0.6.1"):
+        super().__init__(daemon=True)
+        self.port, self.stop_ev, self.n, self.source = port, stop, n, source
+        self.opened = self.closed_by_server = 0
+
+    def run(self):
+        socks = []
+        while not self.stop_ev.is_set():
+            while len(socks) < self.n and not self.stop_ev.is_set():
+                try:
+                    socks.append(connect_from(self.source, self.port))
+                    self.opened += 1
+                except OSError:
+                    break
+            alive = []
+            for s in socks:
+                try:
+                    s.send(b"\x00")
+                    alive.append(s)
+                except OSError:
+                    self.closed_by_server += 1
+                    s.close()
+            socks = alive
+            self.stop_ev.wait(2.5)
+        for s in socks:
+            s.close()
+
+
+class NeverReaders(threading.Thread):
+    """Every 10 s, 40 TCP connections that each send 128 queries for a 64 KB answer and
+    never read; the previous ones are dropped then."""
+
+    def __init__(self, port, stop):
+        super().__init__(daemon=True)
+        self.port, self.stop_ev = port, stop
+        self.rounds = 0
+
+    def run(self):
+        q = harness.frame(harness.build_query("big.soak.", "A", 0x5151)) * 128
+        socks = []
+        while not self.stop_ev.is_set():
+            for s in socks:
+                s.close()
+            socks = []
+            for i in range(40):
+                try:
+                    s = connect_from(f"127.0.7.{i + 1}", self.port)
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                    s.settimeout(1)
+                    s.sendall(q)
+                    socks.append(s)
+                except OSError:
+                    pass
+            self.rounds += 1
+            self.stop_ev.wait(10)
+        for s in socks:
+            s.close()
+
+
+class PoolFlood(threading.Thread):
+    """New fakeip names as fast as answers come, from 40 addresses in turn: the /20 pool
+    (4,094 addresses) fills, then every new name must get SERVFAIL, not an address."""
+
+    def __init__(self, port, stop):
+        super().__init__(daemon=True)
+        self.port, self.stop_ev = port, stop
+        self.answers = {}
+
+    def run(self):
+        socks = []
+        for i in range(40):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind((f"127.0.8.{i + 1}", 0))
+            s.settimeout(1)
+            socks.append(s)
+        n = 0
+        while not self.stop_ev.is_set():
+            s = socks[n % len(socks)]
+            try:
+                s.sendto(harness.build_query(f"n{n}.fake.soak.", "A", n & 0xFFFF),
+                         ("127.0.0.1", self.port))
+                rc = harness.parse_message(s.recv(512)).rcode
+            except (OSError, harness.ParseError):
+                rc = "lost"
+            self.answers[rc] = self.answers.get(rc, 0) + 1
+            n += 1
+        for s in socks:
+            s.close()
+
+
+class TcpProbe(threading.Thread):
+    """A new TCP connection and one query every second: what a client whose UDP answer
+    was truncated does. Each one's fate is recorded."""
+
+    def __init__(self, port, stop, name):
+        super().__init__(daemon=True)
+        self.port, self.stop_ev, self.name = port, stop, name
+        self.records = []  # (t, fate)
+
+    def run(self):
+        i = 0
+        while not self.stop_ev.is_set():
+            t0 = time.monotonic()
+            fate = "lost"
+            try:
+                s = connect_from("127.0.0.1", self.port)
+                s.sendall(harness.frame(harness.build_query(self.name, "A", i & 0xFFFF)))
+                m = harness.tcp_read_reply(s, timeout=2)
+                if m:
+                    fate = harness.parse_message(m).rcode
+                s.close()
+            except OSError:
+                pass
+            self.records.append((t0, fate))
+            i += 1
+            self.stop_ev.wait(max(0.0, 1.0 - (time.monotonic() - t0)))
+
+
 def run_dnsperf(port, duration, qps, qfile, out):
     cmd = ["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", str(qfile), "-l",
            str(duration), "-Q", str(qps), "-t", "2", "-c", "4", "-q", "200"]
@@ -231,7 +384,7 @@ def parse_dnsperf(text):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=os.environ.get("CXXDNS_BIN", str(ROOT / "build/cxxdns")))
-    ap.add_argument("--duration", type=int, default=170)
+    ap.add_argument("--duration", type=int, default=240)
     ap.add_argument("--qps", type=int, default=3000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", help="write the result here too")
@@ -252,7 +405,7 @@ def main():
     base_state, extra_state = state_texts()
     up = start_upstream()
     srv = harness.Cxxdns(COREFILE % {"ttl": 30, "up": up_port}, workers=args.workers,
-                         files={"cluster.json": base_state}, tmpdir=tmp)
+                         files={"cluster.json": base_state, "big.hosts": BIG_HOSTS}, tmpdir=tmp)
     log(f"cxxdns pid {srv.pid} on 127.0.0.1:{srv.port}, unbound on {up_port}, dir {tmp}")
 
     qfile = tmp / "queries.txt"
@@ -267,20 +420,29 @@ def main():
     probe_names = [f"www.{UPSTREAM_ZONE}", CLUSTER_NAMES[1], f"n7.{UPSTREAM_ZONE}",
                    EXTRA_SERVICE, f"missing.{UPSTREAM_ZONE}", CLUSTER_NAMES[2]]
     stop = threading.Event()
+    attack_stop = threading.Event()
     probe = Probe(srv.port, probe_names, stop)
     bad = BadSender(srv.port, stop)
+    tcp_probe = TcpProbe(srv.port, stop, CLUSTER_NAMES[1])
+    attackers = [Slowloris(srv.port, attack_stop), NeverReaders(srv.port, attack_stop),
+                 PoolFlood(srv.port, attack_stop)]
     perf_out = open(tmp / "dnsperf.txt", "w")
     t_start = time.monotonic()
     perf = run_dnsperf(srv.port, D, args.qps, qfile, perf_out)
     probe.start()
     bad.start()
+    tcp_probe.start()
 
     # (seconds from start, action); outages are [kill, restart).
+    # On a 240 s timeline: outages, reloads and state rewrites until 155 s; then, with the
+    # load going on and nothing else changing (memory moves with each reload and outage:
+    # forward's buffers, a new configuration), the attacks from 185 s to 215 s (slowloris,
+    # clients that never read, a fakeip pool flood): memory is compared before and after.
     schedule = [(25, "kill"), (35, "restart"), (45, "reload"), (55, "state"),
                 (70, "kill"), (75, "restart"), (85, "reload"), (95, "state"),
                 (105, "state"), (110, "reload"), (120, "kill"), (140, "restart"),
-                (150, "state"), (155, "reload")]
-    schedule = [(t * D / 170, a) for t, a in schedule]
+                (150, "state"), (155, "reload"), (185, "attack"), (215, "calm")]
+    schedule = [(t * D / 240, a) for t, a in schedule]
     events, outages, rss = [], [], []
     reloads, states = 0, 0
     server_died_at = None
@@ -290,7 +452,7 @@ def main():
         if now >= next_rss:
             v = rss_kb(srv.pid)
             rss.append((round(now, 1), v))
-            next_rss += 1.0
+            next_rss += 0.5
             if v is None and server_died_at is None:
                 server_died_at = now
                 log("cxxdns is gone")
@@ -309,6 +471,13 @@ def main():
                 srv.conf_path.write_text(COREFILE.replace("{PORT}", str(srv.port)) % {
                     "ttl": 30 + reloads, "up": up_port})
                 srv.reload_signal()
+            elif action == "attack":
+                for a in attackers:
+                    a.start()
+            elif action == "calm":
+                attack_stop.set()
+                for a in attackers:
+                    a.join(15)
             elif action == "state":
                 states += 1
                 write_atomic(tmp / "cluster.json", extra_state if states % 2 else base_state)
@@ -317,10 +486,12 @@ def main():
         time.sleep(0.05)
 
     stop.set()
+    attack_stop.set()
     perf.wait(timeout=30)
     perf_out.close()
     probe.join(5)
     bad.join(5)
+    tcp_probe.join(5)
     alive = srv.alive() if hasattr(srv, "alive") else srv.proc.poll() is None
     final = harness.kdig(f"www.{UPSTREAM_ZONE}", "A", srv.port, timeout=2, check=False)
     srv_out = srv.stdout_text()
@@ -355,11 +526,15 @@ def main():
     perf_text = (tmp / "dnsperf.txt").read_text()
     perf_r = parse_dnsperf(perf_text)
     rss_vals = [(t, v) for t, v in rss if v]
-    # Warm-up takes the cache fill and the first reload (a second configuration is built
-    # while the first drains): compare the middle of the run with its end.
-    warm = [v for t, v in rss_vals if D * 0.35 <= t <= D * 0.5]
-    tail = [v for t, v in rss_vals if t >= D * 0.8]
+    # Warm: the 15 s before the attacks (the last reload 30 s behind); during them; after:
+    # the last 15 s, once the attackers have been gone 10 s (a heap trim is every 10 s).
+    # RSS is compared median against median.
+    warm = [v for t, v in rss_vals if D * 170 / 240 <= t <= D * 184 / 240]
+    during = [v for t, v in rss_vals if D * 186 / 240 <= t <= D * 214 / 240]
+    tail = [v for t, v in rss_vals if t >= D * 225 / 240]
     growth = (statistics.median(tail) / statistics.median(warm) - 1) if warm and tail else None
+    tcp_lost = [round(t - t_start, 1) for t, fate in tcp_probe.records if fate != "NOERROR"]
+    slow, never, flood = attackers
     # Each configuration built (start, every reload) and each state file rewrite loads the
     # state once: evidence that the reloads and rewrites took.
     k8s_loads = sum("plugin/kubernetes: loaded" in l for l in srv_out.splitlines())
@@ -383,18 +558,32 @@ def main():
         },
         "malformed": {"sent": bad.sent, "answers_by_rcode": bad.answers,
                       "tcp_sessions": bad.tcp_sessions},
-        "rss_kb": {"samples": " ".join(f"{t:.0f}s:{v}" for t, v in rss_vals[::10]), "warm_median": statistics.median(warm) if warm
-                   else None, "end_median": statistics.median(tail) if tail else None,
+        "attacks": {"slowloris_connections_opened": slow.opened,
+                    "slowloris_closed_by_server": slow.closed_by_server,
+                    "never_reading_rounds_of_40": never.rounds,
+                    "pool_flood_answers": flood.answers,
+                    "tcp_probe": {"queries": len(tcp_probe.records),
+                                  "not_answered_at_s": tcp_lost}},
+        "rss_kb": {"samples": " ".join(f"{t:.0f}s:{v}" for t, v in rss_vals[::5]),
+                   "warm_floor": min(warm) if warm else None,
+                   "warm_median": statistics.median(warm) if warm else None,
+                   "attacks_median": statistics.median(during) if during else None,
+                   "attacks_max": max(during) if during else None,
+                   "end_floor": min(tail) if tail else None,
+                   "end_median": statistics.median(tail) if tail else None,
                    "max": max(v for _, v in rss_vals) if rss_vals else None,
-                   "growth_after_warmup": round(growth, 4) if growth is not None else None},
+                   "end_over_warm": round(growth, 4) if growth is not None else None},
         "kubernetes_state_loads": {"seen": k8s_loads, "expected": 1 + reloads + states},
     }
     text = json.dumps(result, indent=1)
     print(text)
     if args.json:
         Path(args.json).write_text(text + "\n")
+    # Memory must come back to within 10% of its warm level once the attackers are gone;
+    # no TCP probe may go unanswered, attacks or not; the flood never got an address that
+    # was not free (SERVFAIL once the pool was full).
     ok = (result["server_alive_at_end"] and not sanitizer and not lost_other
-          and growth is not None and growth < 0.2)
+          and growth is not None and growth < 0.1 and not tcp_lost)
     log("PASS" if ok else "FAIL")
     if ok:
         subprocess.run(["rm", "-rf", str(tmp)])

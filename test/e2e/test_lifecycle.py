@@ -1,0 +1,91 @@
+"""The process's lifecycle as CoreDNS's: what a stop answers before it closes (issue 19)."""
+import signal
+import socket
+import threading
+import time
+
+from harness import build_query, frame, parse_message, tcp_connect, tcp_read_reply
+
+
+class DelayedUpstream:
+    """A UDP upstream on 127.0.0.1 that answers every query (NOERROR, no records) after
+    `delay` seconds."""
+
+    def __init__(self, delay: float):
+        self.delay = delay
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.stopped = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stopped:
+            try:
+                data, addr = self.sock.recvfrom(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            threading.Timer(self.delay, self.answer, (data, addr)).start()
+
+    def answer(self, data, addr):
+        hdr = bytearray(data[:12])
+        hdr[2] |= 0x80
+        try:
+            self.sock.sendto(bytes(hdr) + data[12:], addr)
+        except OSError:
+            pass
+
+    def close(self):
+        self.stopped = True
+        self.thread.join(2)
+        self.sock.close()
+
+
+def test_sigterm_answers_the_queries_in_flight_before_closing(start_cxxdns):
+    """Without lameduck, SIGTERM used to close the sockets at once: 24 queries waiting on
+    the upstream all timed out. They are answered now, then the server exits."""
+    up = DelayedUpstream(1.0)
+    try:
+        srv = start_cxxdns(f"""slow.test:{{PORT}} {{
+    bind 127.0.0.1
+    forward . 127.0.0.1:{up.port} {{
+        max_fails 0
+    }}
+}}
+.:{{PORT}} {{
+    bind 127.0.0.1
+    whoami
+}}
+""", workers=2)
+        socks = []
+        for i in range(24):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("127.0.0.1", 0))
+            s.sendto(build_query(f"q{i}.slow.test", "A", 1000 + i), ("127.0.0.1", srv.port))
+            socks.append(s)
+        t = tcp_connect(srv.port)
+        t.sendall(frame(build_query("tcp.slow.test.", "A", 77)))
+        time.sleep(0.3)  # all of them wait on the upstream now
+        start = time.monotonic()
+        srv.send_signal(signal.SIGTERM)
+        answered = 0
+        for i, s in enumerate(socks):
+            s.settimeout(3)
+            try:
+                m = parse_message(s.recv(65535))
+                answered += m.id == 1000 + i and m.rcode == "NOERROR"
+            except socket.timeout:
+                pass
+            s.close()
+        m = tcp_read_reply(t, timeout=3)
+        t.close()
+        assert answered == 24
+        assert m is not None and parse_message(m).id == 77
+        assert srv.stop() == 0
+        assert time.monotonic() - start < 4
+    finally:
+        up.close()
