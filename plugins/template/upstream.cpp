@@ -2,8 +2,8 @@
 // as CoreDNS's upstream.Lookup: the target's records of the query's type go after it.
 #include <memory>
 
-#include "core/dns/writer.h"
 #include "core/plugin/internal_query.h"
+#include "plugins/pkg/requery.h"
 #include "plugins/pkg/trace.h"
 #include "plugins/template/template.h"
 
@@ -25,18 +25,24 @@ const Chain* route(const Services* services, const Chain* own, const dns::Name& 
   return own;
 }
 
+// One CNAME to follow: where it is in the answer, its target, the query that asks it.
+struct Target {
+  size_t at = 0;  // index in Lookups::msg.records, moved as answers go in before it
+  dns::Name lower;
+  std::vector<uint8_t> query;
+};
+
 // The lookups of one answer, one CNAME after the other.
 struct Lookups {
   PendingQuery query;
   pkg::Message msg;
-  std::vector<size_t> cnames;  // indexes in msg.records of the CNAMEs still to follow
+  std::vector<Target> targets;
   size_t next = 0;
   WorkerInfo* worker = nullptr;
   const Services* services = nullptr;
   const Chain* chain = nullptr;
   ClientAddress client;
   uint8_t depth = 0;
-  dns::QueryView q;  // the query's (a copy: the context is not ours to read meanwhile)
 };
 
 void follow(const std::shared_ptr<Lookups>& l);
@@ -52,32 +58,19 @@ void insert_answers(Lookups& l, size_t after, const QueryContext& answered) {
   const auto at = l.msg.records.begin() + static_cast<ptrdiff_t>(after + 1);
   l.msg.records.insert(at, std::make_move_iterator(answers.begin()),
                        std::make_move_iterator(answers.end()));
-  for (size_t k = l.next; k < l.cnames.size(); ++k) l.cnames[k] += answers.size();
+  for (size_t k = l.next; k < l.targets.size(); ++k) l.targets[k].at += answers.size();
 }
 
 void follow(const std::shared_ptr<Lookups>& l) {
-  while (l->next < l->cnames.size()) {
-    const size_t at = l->cnames[l->next++];
-    const pkg::Record& cname = l->msg.records[at];
-    dns::Name target;
-    size_t pos = 0;
-    if (!dns::read_name(cname.rdata, pos, target)) continue;
-    dns::Name lower = target;
-    lower.to_lower();
-    const Chain* chain = route(l->services, l->chain, lower);
+  while (l->next < l->targets.size()) {
+    Target& t = l->targets[l->next++];
+    const Chain* chain = route(l->services, l->chain, t.lower);
     if (!chain) continue;
-    std::vector<uint8_t> wire;
-    dns::MessageWriter w(wire);
-    dns::Header h;
-    h.id = l->q.hdr.id;
-    h.flags = static_cast<uint16_t>(l->q.hdr.flags & (dns::flag::RD | dns::flag::CD));
-    w.start(h);
-    w.question(target, l->q.qtype, l->q.qclass);
-    if (l->q.edns.present) w.opt(l->q.udp_size(), l->q.edns.do_bit);
-    send_internal(*l->worker, chain, 0, wire, l->client, l->depth, [l, at](QueryContext& answered) {
-      insert_answers(*l, at, answered);
-      follow(l);
-    });
+    send_internal(*l->worker, chain, 0, t.query, l->client, l->depth,
+                  [l, at = t.at](QueryContext& answered) {
+                    insert_answers(*l, at, answered);
+                    follow(l);
+                  });
     return;  // the callback goes on with the next one
   }
   write_message(l->msg, l->query->writable_response());
@@ -90,7 +83,18 @@ Verdict Template::lookup_targets(QueryContext& ctx, pkg::Message msg) {
   auto l = std::make_shared<Lookups>();
   for (size_t i = 0; i < msg.records.size(); ++i) {
     const pkg::Record& r = msg.records[i];
-    if (r.section == dns::Section::answer && r.type == dns::type::CNAME) l->cnames.push_back(i);
+    if (r.section != dns::Section::answer || r.type != dns::type::CNAME) continue;
+    Target t;
+    t.at = i;
+    size_t pos = 0;
+    dns::Name target;
+    if (!dns::read_name(r.rdata, pos, target)) continue;
+    t.lower = target;
+    t.lower.to_lower();
+    // The client's query with the target as its question (CoreDNS's upstream.Lookup asks
+    // with state.NewWithQuestion): same ID, flags and EDNS record.
+    pkg::requery(ctx, target, ctx.q().qtype, t.query);
+    l->targets.push_back(std::move(t));
   }
   l->msg = std::move(msg);
   l->worker = &ctx.worker();
@@ -98,7 +102,6 @@ Verdict Template::lookup_targets(QueryContext& ctx, pkg::Message msg) {
   l->chain = ctx.chain();
   l->client = ctx.client();
   l->depth = ctx.depth();
-  l->q = ctx.q();
   pkg::note(ctx, "template", "CNAME answer: looking up its target through the server");
   Deferral d = ctx.defer();
   l->query = std::move(d.query);
