@@ -11,6 +11,7 @@
 using cxxdns::testing::ChainTest;
 using cxxdns::testing::NextHandler;
 using cxxdns::testing::QueryOptions;
+using cxxdns::testing::setup_error;
 namespace dns = cxxdns::dns;
 
 namespace {
@@ -66,15 +67,6 @@ struct Fixture {
     opt.registry = &reg;
   }
 };
-
-std::string setup_error(const std::string& corefile) {
-  try {
-    ChainTest t(corefile);
-  } catch (const cxxdns::SetupError& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 // The options of the OPT record of a response.
 std::vector<cxxdns::plugins::rewrite::EdnsOption> answer_options(const std::vector<uint8_t>& w) {

@@ -12,6 +12,7 @@ using cxxdns::testing::Answer;
 using cxxdns::testing::ChainTest;
 using cxxdns::testing::NextHandler;
 using cxxdns::testing::QueryOptions;
+using cxxdns::testing::setup_error;
 
 namespace {
 
@@ -29,17 +30,6 @@ struct WithNext {
     opt.registry = &reg;
   }
 };
-
-std::string setup_error(const std::string& corefile) {
-  try {
-    ChainTest t(corefile);
-  } catch (const cxxdns::SetupError& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    return std::string("other: ") + e.what();
-  }
-  return "no error";
-}
 
 // AKS's default Corefile (09, 10) and LocalDNS (11): the two template blocks as written.
 constexpr const char* kAksTemplates = R"CF(
