@@ -211,3 +211,72 @@ def test_split_dns_catch_all_answers_every_name(start_cxxdns):
     raw = parse_message(udp_query(build_query("WWW.YouTube.com.", "A", 0x1f1f), srv.port))
     assert raw.questions == [("WWW.YouTube.com.", 1, 1)]
     assert raw.answer[0].name == "www.youtube.com."
+
+
+def test_readme_cname_target_is_looked_up_and_invalid_gets_soa_and_ede(start_unbound,
+                                                                      start_cxxdns):
+    # The README's "Fabricate a CNAME" and "Resolve .invalid as NXDOMAIN" blocks, forward
+    # moved to an unbound started here.
+    up = start_unbound(local_zones=["google.com."],
+                       local_data=["google.com. 120 IN A 192.0.2.80",
+                                   "google.com. 120 IN AAAA 2001:db8::80"],
+                       extra="  log-queries: yes")
+    srv = start_cxxdns(f""".:{{PORT}} {{
+    bind 127.0.0.1
+    template IN ANY foogle.com {{
+      match "^foogle\\.com\\.$"
+      answer "foogle.com 60 IN CNAME google.com"
+    }}
+    template ANY ANY invalid {{
+      rcode NXDOMAIN
+      authority "invalid. 60 {{{{ .Class }}}} SOA ns.invalid. hostmaster.invalid. (1 60 60 60 60)"
+      ederror 21 "Blocked according to RFC2606"
+    }}
+    forward . 127.0.0.1:{up.port}
+}}
+""")
+    a = srv.query("foogle.com", "A")
+    assert a.records() == [("foogle.com.", 60, "IN", "CNAME", "google.com."),
+                           ("google.com.", 120, "IN", "A", "192.0.2.80")], a.raw
+    aaaa = srv.query("foogle.com", "AAAA")
+    assert aaaa.rdatas("AAAA") == ["2001:db8::80"], aaaa.raw
+    # Other types get the CNAME only: the target is followed for A and AAAA.
+    mx = srv.query("foogle.com", "MX")
+    assert mx.records() == [("foogle.com.", 60, "IN", "CNAME", "google.com.")], mx.raw
+    assert ("google.com.", "A") in queried(up) and ("google.com.", "MX") not in queried(up)
+
+    r = srv.query("something.invalid", "A", bufsize=1232)
+    assert r.rcode == "NXDOMAIN", r.raw
+    assert "aa" in r.flags
+    assert r.records("SOA", "authority") == [
+        ("invalid.", 60, "IN", "SOA", "ns.invalid. hostmaster.invalid. 1 60 60 60 60")], r.raw
+    assert re.search(r"EDE: 21 \(Not Supported\): 'Blocked according to RFC2606'", r.raw) or \
+        re.search(r"EDE: 21.*Blocked according to RFC2606", r.raw), r.raw
+    assert not any(n == "something.invalid." for n, _ in queried(up))
+
+
+def test_broken_template_is_servfail_and_counted(start_cxxdns):
+    metrics = free_port()
+    srv = start_cxxdns(f""".:{{PORT}} {{
+    bind 127.0.0.1
+    errors
+    prometheus 127.0.0.1:{metrics}
+    template IN A bad.test {{
+      answer "{{{{ index .Match 3 }}}} 60 IN A 10.0.0.1"
+    }}
+    template IN A notrr.test {{
+      answer "{{{{ .Name }}}} 60 IN A not-an-address"
+    }}
+}}
+""")
+    assert srv.query("x.bad.test", "A").rcode == "SERVFAIL"
+    assert srv.query("x.notrr.test", "A").rcode == "SERVFAIL"
+    _, text = http_get(metrics, "/metrics")
+    assert re.search(r'coredns_template_template_failures_total\{server="dns://127\.0\.0\.1:\d+",'
+                     r'zone="bad\.test\.",view="",class="IN",type="A",section="answer",'
+                     r'template="\{\{index \.Match 3\}\} 60 IN A 10\.0\.0\.1"\} 1', text), text
+    assert re.search(r'coredns_template_rr_failures_total\{server="dns://127\.0\.0\.1:\d+",'
+                     r'zone="notrr\.test\.",view="",class="IN",type="A",section="answer",'
+                     r'template="\{\{\.Name\}\} 60 IN A not-an-address"\} 1', text), text
+    # The server is still there and answers.
+    assert srv.query("x.notrr.test", "A").rcode == "SERVFAIL"
