@@ -197,3 +197,71 @@ def test_kubespray_rewrite_name_stop_is_rejected_as_coredns_does(tmp_path):
     assert ("plugin/rewrite: Corefile:6 - Error during parsing: name rule supports only exact, "
             "prefix, suffix, substring, and regex name matching, received: stop") in \
         p.stdout + p.stderr
+
+
+def test_suffix_answer_auto_type_ttl_and_rcode_rules(start_unbound, start_cxxdns):
+    up = start_unbound(
+        local_zones=["google.com.", "example.org.", ("internal.", "static")],
+        local_data=["www.google.com. 300 IN CNAME web.google.com.",
+                    "web.google.com. 300 IN A 192.0.2.10",
+                    "host.example.org. 5 IN A 192.0.2.20",
+                    "host.example.org. 3600 IN TXT \"hello\"",
+                    "internal. 60 IN SOA ns.internal. h.internal. 1 60 60 60 60"],
+        extra="  log-queries: yes")
+    srv = start_cxxdns(f""".:{{PORT}} {{
+    bind 127.0.0.1
+    rewrite name suffix .schmoogle.com. .google.com. answer auto
+    rewrite continue ttl regex (.*)\\.example\\.org 30-300
+    rewrite type HINFO TXT
+    rewrite rcode suffix .internal. NXDOMAIN NOERROR
+    forward . 127.0.0.1:{up.port}
+}}
+""")
+    # The suffix goes to google.com upstream; names and the CNAME target come back under
+    # schmoogle.com (unbound answers a local-data CNAME without its target).
+    r = dig("www.schmoogle.com", "A", srv.port)
+    assert r.records() == [("www.schmoogle.com.", 300, "IN", "CNAME", "web.schmoogle.com.")], \
+        r.raw
+    r = dig("web.schmoogle.com", "A", srv.port)
+    assert r.records() == [("web.schmoogle.com.", 300, "IN", "A", "192.0.2.10")], r.raw
+    # ttl: 5 raised to 30 (a `continue` rule: the type rule after it is not needed here).
+    r = dig("host.example.org", "A", srv.port)
+    assert r.records() == [("host.example.org.", 30, "IN", "A", "192.0.2.20")], r.raw
+    # type: HINFO asked as TXT; the client's question (HINFO) comes back, dig checks it.
+    r = dig("host.example.org", "HINFO", srv.port)
+    assert r.rcode == "NOERROR", r.raw
+    assert r.records("TXT") == [("host.example.org.", 300, "IN", "TXT", '"hello"')], r.raw
+    assert ("host.example.org.", "TXT") in re.findall(r"info: 127\.0\.0\.1 (\S+) (\S+) IN",
+                                                      up.stderr_text())
+    # rcode: the upstream's NXDOMAIN under .internal becomes NOERROR.
+    r = dig("nothing.internal", "A", srv.port)
+    assert r.rcode == "NOERROR", r.raw
+    assert r.records("SOA", "authority"), r.raw
+    # Names no rule matches pass unchanged.
+    r = dig("web.google.com", "A", srv.port)
+    assert r.records() == [("web.google.com.", 300, "IN", "A", "192.0.2.10")], r.raw
+
+
+def test_class_rule_and_edns0_revert(start_cxxdns):
+    rec = Recorder()
+    try:
+        srv = start_cxxdns(f""".:{{PORT}} {{
+    bind 127.0.0.1
+    rewrite continue class CH IN
+    rewrite edns0 local set 0xffee 0x01 revert
+    forward . 127.0.0.1:{rec.port}
+}}
+""")
+        reply = parse_message(udp_query(build_query("www.example.org.", "A", 0x7171,
+                                                    qclass="CH", bufsize=1232), srv.port))
+        assert reply.rcode == "NOERROR"
+        # The client gets its own class back in the question...
+        assert reply.questions == [("www.example.org.", 1, 3)]
+        asked = [q for q in rec.queries if q.questions[0][0] == "www.example.org."]
+        # ...while the upstream was asked IN, with the option.
+        assert asked[-1].questions[0][2] == 1
+        assert dict(options(asked[-1].opt.options))[0xffee] == b"\x01"
+        # revert: the option is not shown back to the client.
+        assert reply.opt is None or 0xffee not in dict(options(reply.opt.options))
+    finally:
+        rec.close()
