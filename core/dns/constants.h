@@ -9,6 +9,9 @@ namespace type {
 constexpr uint16_t A = 1, NS = 2, CNAME = 5, SOA = 6, PTR = 12, MX = 15, TXT = 16, AAAA = 28,
                    SRV = 33, OPT = 41, ANY = 255, HINFO = 13;
 }
+namespace opcode {  // the header's OPCODE (RFC 1035, 1996)
+constexpr uint8_t QUERY = 0, NOTIFY = 4;
+}
 namespace cls {
 constexpr uint16_t IN = 1, CH = 3, ANY = 255;
 }

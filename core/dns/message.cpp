@@ -72,7 +72,10 @@ QueryCheck parse_query(std::span<const uint8_t> msg, QueryView& q) {
   if (!ok || q.edns.opt_offset == UINT32_MAX) return QueryCheck::formerr;
   // Trailing bytes after the last record make the message malformed as well.
   if (end != msg.size()) return QueryCheck::formerr;
-  if (q.hdr.opcode() != 0) return QueryCheck::notimp;
+  // QUERY, and NOTIFY for the plugins that keep secondary zones (RFC 1996); as miekg/dns's
+  // default accept function, which CoreDNS uses.
+  if (q.hdr.opcode() != opcode::QUERY && q.hdr.opcode() != opcode::NOTIFY)
+    return QueryCheck::notimp;
   return QueryCheck::ok;
 }
 

@@ -77,7 +77,7 @@ enum class QueryCheck {
   ok,
   drop,     // no header, or a response (QR set): answer nothing
   formerr,  // header readable, body not: answer FORMERR
-  notimp,   // an opcode we do not serve
+  notimp,   // an opcode we do not serve (all but QUERY and NOTIFY)
 };
 
 // Reads header, question and OPT; walks every record so that a bad body is caught here,

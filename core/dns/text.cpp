@@ -12,6 +12,18 @@ namespace cxxdns::dns {
 std::string_view type_name(uint16_t type, char* buf) {
   const ldns_rr_descriptor* d = ldns_rr_descript(type);
   if (d && d->_name && d->_type == type) return d->_name;
+  switch (type) {  // the query-only types ldns has no descriptor for (RFC 1035 3.2.3)
+    case 251:
+      return "IXFR";
+    case 252:
+      return "AXFR";
+    case 253:
+      return "MAILB";
+    case 254:
+      return "MAILA";
+    case 255:
+      return "ANY";
+  }
   int n = std::snprintf(buf, 16, "TYPE%u", type);
   return {buf, static_cast<size_t>(n)};
 }

@@ -119,10 +119,16 @@ TEST_CASE("malformed queries", "[wire]") {
     m.insert(m.end(), {0, 0, 1, 0, 1});
     CHECK(dns::parse_query(m, q) == dns::QueryCheck::formerr);
   }
-  SECTION("an opcode other than QUERY: NOTIMP") {
+  SECTION("an opcode other than QUERY and NOTIFY: NOTIMP") {
     auto m = make_query("example.org.", dns::type::A);
     m[2] |= 0x10;  // opcode 2 (STATUS)
     CHECK(dns::parse_query(m, q) == dns::QueryCheck::notimp);
+  }
+  SECTION("NOTIFY goes to the plugins (secondary zones take it)") {
+    auto m = make_query("example.org.", dns::type::SOA);
+    m[2] |= 0x20;  // opcode 4 (NOTIFY)
+    CHECK(dns::parse_query(m, q) == dns::QueryCheck::ok);
+    CHECK(q.hdr.opcode() == dns::opcode::NOTIFY);
   }
 }
 

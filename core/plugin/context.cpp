@@ -249,6 +249,12 @@ Verdict QueryContext::drop() {
   return v;
 }
 
+bool QueryContext::send_partial(std::span<const uint8_t> msg) {
+  assert(!replied_ && !in_hooks_ && "send_partial() after the query was answered");
+  if (msg.size() < dns::kHeaderSize || msg.size() > 65535) return false;
+  return sink_->send_partial(*this, msg);
+}
+
 Deferral QueryContext::defer() {
   assert(!replied_ && !in_hooks_ && "defer() after the query was answered");
   return Deferral{verdict(Verdict::Kind::deferred), PendingQuery(this)};

@@ -63,6 +63,12 @@ class ReplySink {
   // Sends ctx.response() (empty: the query was dropped, send nothing) and, when done with
   // it, releases the context.
   virtual void deliver(QueryContext& ctx) = 0;
+  // Sends `msg` at once, as it stands, ahead of the answer deliver() will send: one message
+  // of an answer that takes several (a zone transfer over TCP, RFC 5936 2.2). Only a stream
+  // can carry that; a sink that cannot (UDP, internal queries) refuses with false.
+  virtual bool send_partial(QueryContext& /*ctx*/, std::span<const uint8_t> /*msg*/) {
+    return false;
+  }
 };
 
 // The error a plugin gave with its answer (ctx.fail), for the errors plugin: CoreDNS's
@@ -134,6 +140,12 @@ class QueryContext {
   Verdict drop();
   // Keeps the query to answer later through the PendingQuery.
   Deferral defer();
+
+  // For an answer of several messages (AXFR over TCP): sends `msg`, a whole message the
+  // plugin wrote (the query's ID, QR set), now; the last message is the answer given by
+  // reply() as usual. False when the transport cannot carry more than one message (UDP,
+  // internal queries): the plugin then answers otherwise (CoreDNS's transfer: REFUSED).
+  bool send_partial(std::span<const uint8_t> msg);
 
   // To see the final answer of the plugins after this one (before next()).
   void on_reply(ReplyHook* hook, uint64_t cookie = 0);

@@ -46,6 +46,12 @@ void Recorder::deliver(QueryContext& ctx) {
   done = true;
 }
 
+bool Recorder::send_partial(QueryContext& ctx, std::span<const uint8_t> msg) {
+  if (ctx.transport() != Transport::tcp) return false;
+  partials.emplace_back(msg.begin(), msg.end());
+  return true;
+}
+
 Verdict NextHandler::serve(QueryContext& ctx) {
   ++calls;
   if (write) {
@@ -245,7 +251,9 @@ Answer ChainTest::query_wire(std::span<const uint8_t> wire, const QueryOptions& 
     return Answer{};
   }
   if (sink.dropped) return Answer{};
-  return parse_answer(sink.reply);
+  Answer a = parse_answer(sink.reply);
+  for (auto& p : sink.partials) a.partials.push_back(parse_answer(p));
+  return a;
 }
 
 ChainRunner::ChainRunner(const Chain* chain) : chain_(chain) {

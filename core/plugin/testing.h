@@ -46,6 +46,9 @@ struct Answer {
   bool has_opt = false;
   std::vector<std::string> answer, authority, additional;
   std::vector<uint8_t> wire;
+  // The messages sent ahead of this one for the same query (QueryContext::send_partial: a
+  // zone transfer over TCP), in order.
+  std::vector<Answer> partials;
 
   bool aa() const;
   bool tc() const;
@@ -55,7 +58,10 @@ struct Answer {
 class Recorder final : public ReplySink {
  public:
   void deliver(QueryContext& ctx) override;
+  // As a TCP connection would: taken over TCP, refused over UDP.
+  bool send_partial(QueryContext& ctx, std::span<const uint8_t> msg) override;
   bool done = false;
+  std::vector<std::vector<uint8_t>> partials;
   bool dropped = false;  // answered with nothing (acl's drop)
   std::vector<uint8_t> reply;
 };

@@ -260,8 +260,10 @@ void on_written(uv_write_t* req, int status) {
 }
 
 // Writes `resp` with its length prefix. What the kernel takes at once costs no copy and
-// nothing kept; the rest is copied, owed, and bounded (the connection closes past the cap).
-void send_answer(TcpConnection* c, std::span<const uint8_t> resp) {
+// nothing kept; the rest is copied, owed, and bounded (the connection closes past the cap)
+// unless `capped` is false: the messages of a zone transfer, whose size the server's own
+// zone bounds, are all queued (reading pauses meanwhile, as for any owed answer).
+void send_answer(TcpConnection* c, std::span<const uint8_t> resp, bool capped = true) {
   uint8_t prefix[2];
   dns::put16(prefix, static_cast<uint16_t>(resp.size()));
   const size_t total = resp.size() + 2;
@@ -276,7 +278,9 @@ void send_answer(TcpConnection* c, std::span<const uint8_t> resp) {
   }
   if (written == total) return touch(c);
   const size_t rest = total - written;
-  if (c->queued_bytes + rest > c->owner->limits.queued_close_bytes) return close_connection(c);
+  if (capped && c->queued_bytes + rest > c->owner->limits.queued_close_bytes) {
+    return close_connection(c);
+  }
   auto* wr = new TcpWrite;
   wr->req.data = wr;
   wr->conn = c;
@@ -316,6 +320,15 @@ class TcpSink final : public ReplySink {
       }
     }
     maybe_free(c);
+  }
+
+  // One message of a multi-message answer (AXFR), sent ahead of the final answer that
+  // deliver() sends later: written now, or copied and queued in order.
+  bool send_partial(QueryContext& ctx, std::span<const uint8_t> msg) override {
+    auto* c = static_cast<TcpConnection*>(ctx.sink_data());
+    if (c->closing) return false;
+    send_answer(c, msg, /*capped=*/false);
+    return !c->closing;
   }
 };
 TcpSink g_tcp_sink;

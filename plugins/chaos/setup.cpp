@@ -32,7 +32,9 @@ void cxxdns_register_chaos(cxxdns::Registry& r) {
     if (d.args.size() > 1) {
       std::set<std::string> unique;
       for (size_t i = 1; i < d.args.size(); ++i) unique.insert(trim255(d.args[i].text));
-      authors.assign(unique.begin(), unique.end());
+      // One by one: g++ 12 -O3 warns (wrongly) on assign() from set iterators.
+      authors.clear();
+      for (const auto& a : unique) authors.push_back(a);
     }
     return std::make_unique<cxxdns::plugins::Chaos>(std::move(version), std::move(authors),
                                                     trim255(host_name()));

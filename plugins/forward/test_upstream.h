@@ -105,67 +105,70 @@ class FakeUpstream {
     tcp_.data = this;
     sockaddr_in t{};
     uv_ip4_addr("127.0.0.1", port_, &t);
-    uv_tcp_bind(&tcp_, reinterpret_cast<sockaddr*>(&t), 0);
-    uv_listen(reinterpret_cast<uv_stream_t*>(&tcp_), 16, [](uv_stream_t* s, int status) {
-      if (status != 0) return;
-      auto* self = static_cast<FakeUpstream*>(s->data);
-      auto* c = new Conn{};
-      c->self = self;
-      ++self->connections;
-      self->conns_.insert(c);
-      uv_tcp_init(s->loop, &c->h);
-      c->h.data = c;
-      if (uv_accept(s, reinterpret_cast<uv_stream_t*>(&c->h)) != 0) return;
-      uv_read_start(
-          reinterpret_cast<uv_stream_t*>(&c->h),
-          [](uv_handle_t* h, size_t, uv_buf_t* b) {
-            auto* c = static_cast<Conn*>(h->data);
-            *b = uv_buf_init(c->tmp, sizeof c->tmp);
-          },
-          [](uv_stream_t* st, ssize_t n, const uv_buf_t* b) {
-            auto* c = static_cast<Conn*>(st->data);
-            if (n < 0) {
-              uv_close(reinterpret_cast<uv_handle_t*>(st), [](uv_handle_t* h) {
+    int bound = uv_tcp_bind(&tcp_, reinterpret_cast<sockaddr*>(&t), 0);
+    int listening =
+        uv_listen(reinterpret_cast<uv_stream_t*>(&tcp_), 16, [](uv_stream_t* s, int status) {
+          if (status != 0) return;
+          auto* self = static_cast<FakeUpstream*>(s->data);
+          auto* c = new Conn{};
+          c->self = self;
+          ++self->connections;
+          self->conns_.insert(c);
+          uv_tcp_init(s->loop, &c->h);
+          c->h.data = c;
+          if (uv_accept(s, reinterpret_cast<uv_stream_t*>(&c->h)) != 0) return;
+          uv_read_start(
+              reinterpret_cast<uv_stream_t*>(&c->h),
+              [](uv_handle_t* h, size_t, uv_buf_t* b) {
                 auto* c = static_cast<Conn*>(h->data);
-                if (c->self) c->self->conns_.erase(c);
-                delete c;
+                *b = uv_buf_init(c->tmp, sizeof c->tmp);
+              },
+              [](uv_stream_t* st, ssize_t n, const uv_buf_t* b) {
+                auto* c = static_cast<Conn*>(st->data);
+                if (n < 0) {
+                  uv_close(reinterpret_cast<uv_handle_t*>(st), [](uv_handle_t* h) {
+                    auto* c = static_cast<Conn*>(h->data);
+                    if (c->self) c->self->conns_.erase(c);
+                    delete c;
+                  });
+                  return;
+                }
+                c->in.insert(c->in.end(), b->base, b->base + n);
+                while (c->in.size() >= 2) {
+                  size_t len = cxxdns::dns::get16(c->in.data());
+                  if (c->in.size() < len + 2) break;
+                  Bytes q(c->in.begin() + 2, c->in.begin() + 2 + static_cast<long>(len));
+                  c->in.erase(c->in.begin(), c->in.begin() + 2 + static_cast<long>(len));
+                  if (is_probe(q))
+                    ++c->self->probes;
+                  else
+                    ++c->self->tcp_queries;
+                  c->self->queries.push_back(q);
+                  for (auto& r : c->self->handler_(q, true)) {
+                    auto* w = new Write;
+                    w->data.assign(r.size() + 2, 0);
+                    cxxdns::dns::put16(w->data.data(), static_cast<uint16_t>(r.size()));
+                    std::copy(r.begin(), r.end(), w->data.begin() + 2);
+                    uv_buf_t ob = uv_buf_init(reinterpret_cast<char*>(w->data.data()),
+                                              static_cast<unsigned>(w->data.size()));
+                    w->req.data = w;
+                    uv_write(&w->req, st, &ob, 1,
+                             [](uv_write_t* r, int) { delete static_cast<Write*>(r->data); });
+                  }
+                  if (c->self->close_after_answer) {
+                    uv_read_stop(st);
+                    uv_close(reinterpret_cast<uv_handle_t*>(st), [](uv_handle_t* h) {
+                      auto* c = static_cast<Conn*>(h->data);
+                      if (c->self) c->self->conns_.erase(c);
+                      delete c;
+                    });
+                    return;
+                  }
+                }
               });
-              return;
-            }
-            c->in.insert(c->in.end(), b->base, b->base + n);
-            while (c->in.size() >= 2) {
-              size_t len = cxxdns::dns::get16(c->in.data());
-              if (c->in.size() < len + 2) break;
-              Bytes q(c->in.begin() + 2, c->in.begin() + 2 + static_cast<long>(len));
-              c->in.erase(c->in.begin(), c->in.begin() + 2 + static_cast<long>(len));
-              if (is_probe(q))
-                ++c->self->probes;
-              else
-                ++c->self->tcp_queries;
-              c->self->queries.push_back(q);
-              for (auto& r : c->self->handler_(q, true)) {
-                auto* w = new Write;
-                w->data.assign(r.size() + 2, 0);
-                cxxdns::dns::put16(w->data.data(), static_cast<uint16_t>(r.size()));
-                std::copy(r.begin(), r.end(), w->data.begin() + 2);
-                uv_buf_t ob = uv_buf_init(reinterpret_cast<char*>(w->data.data()),
-                                          static_cast<unsigned>(w->data.size()));
-                w->req.data = w;
-                uv_write(&w->req, st, &ob, 1,
-                         [](uv_write_t* r, int) { delete static_cast<Write*>(r->data); });
-              }
-              if (c->self->close_after_answer) {
-                uv_read_stop(st);
-                uv_close(reinterpret_cast<uv_handle_t*>(st), [](uv_handle_t* h) {
-                  auto* c = static_cast<Conn*>(h->data);
-                  if (c->self) c->self->conns_.erase(c);
-                  delete c;
-                });
-                return;
-              }
-            }
-          });
-    });
+        });
+    // A TCP port that another socket holds would make the TCP side silently absent: say so.
+    if (bound != 0 || listening != 0) throw std::runtime_error("tcp bind/listen on the UDP port");
   }
   ~FakeUpstream() {
     for (Conn* c : conns_) {

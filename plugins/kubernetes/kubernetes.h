@@ -20,6 +20,7 @@
 #include "plugins/pkg/ip.h"
 #include "plugins/pkg/search_path.h"
 #include "plugins/pkg/timer.h"
+#include "plugins/pkg/transfer.h"
 #include "plugins/pkg/zones.h"
 
 namespace cxxdns::plugins::k8s {
@@ -55,12 +56,18 @@ struct Lookup {
   bool apex = false;               // the zone itself (SOA, NS)
 };
 
-class Kubernetes final : public Plugin, public pkg::SearchPathSource, public pkg::ExternalSource {
+class Kubernetes final : public Plugin,
+                         public pkg::SearchPathSource,
+                         public pkg::ExternalSource,
+                         public pkg::Transferer {
  public:
   Kubernetes(KubernetesOptions opts, int workers);
   ~Kubernetes() override;
   std::string_view name() const override { return "kubernetes"; }
   Verdict serve(QueryContext& ctx) override;
+  // The records of a cluster zone for the transfer plugin, as CoreDNS's kubernetes gives
+  // them (transfer.cpp); reverse zones are not transferred.
+  Result transfer(std::string_view zone, uint32_t serial, const pkg::XfrEmit& emit) override;
   // On the control loop: the API source's first sync, and a timer for the state file and
   // for freeing old versions.
   void start(ControlInfo& control);

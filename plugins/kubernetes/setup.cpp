@@ -15,6 +15,7 @@
 #include "core/plugin/setup.h"
 #include "plugins/kubernetes/kubernetes.h"
 #include "plugins/pkg/resolv_conf.h"
+#include "plugins/pkg/transfer.h"
 
 namespace {
 
@@ -205,6 +206,7 @@ void cxxdns_register_kubernetes(cxxdns::Registry& r) {
     sc.on_startup([p = p.get()](cxxdns::ControlInfo& c) { p->start(c); });
     sc.on_shutdown([p = p.get()] { p->stop(); });
     sc.readiness([p = p.get()] { return p->ready(); });
+    cxxdns::pkg::transfer_hub(sc).transferers.push_back(p.get());  // the transfer plugin's
     return p;
   });
 }

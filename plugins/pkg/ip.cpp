@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <charconv>
+#include <cstring>
 
 namespace cxxdns::pkg {
 
@@ -27,6 +28,65 @@ std::string IpAddress::text() const {
   char buf[INET6_ADDRSTRLEN];
   if (!inet_ntop(len == 4 ? AF_INET : AF_INET6, bytes.data(), buf, sizeof buf)) return {};
   return buf;
+}
+
+Parsed<IpEndpoint> IpEndpoint::parse(std::string_view text, uint16_t default_port) {
+  const auto bad = [&] {
+    return Parsed<IpEndpoint>::failure("bad address '" + std::string(text) + "'");
+  };
+  IpEndpoint e;
+  e.port = default_port;
+  std::string_view host = text;
+  std::string_view port;
+  bool has_port = false;
+  if (!text.empty() && text.front() == '[') {  // [v6] or [v6]:port
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos) return bad();
+    host = text.substr(1, close - 1);
+    const std::string_view rest = text.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') return bad();
+    has_port = !rest.empty();
+    if (has_port) port = rest.substr(1);
+  } else if (const size_t colon = text.find(':');
+             colon != std::string_view::npos && colon == text.rfind(':')) {
+    host = text.substr(0, colon);  // v4:port (a v6 address has several colons)
+    port = text.substr(colon + 1);
+    has_port = true;
+  }
+  auto addr = IpAddress::parse(host);
+  if (!addr) return Parsed<IpEndpoint>::failure(addr.error());
+  e.addr = *addr;
+  if (has_port) {
+    unsigned n = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+    if (port.empty() || ec != std::errc() || end != port.data() + port.size() || n == 0 ||
+        n > 65535) {
+      return Parsed<IpEndpoint>::failure("bad port in '" + std::string(text) + "'");
+    }
+    e.port = static_cast<uint16_t>(n);
+  }
+  return e;
+}
+
+std::string IpEndpoint::text() const {
+  return addr.len == 16 ? "[" + addr.text() + "]:" + std::to_string(port)
+                        : addr.text() + ":" + std::to_string(port);
+}
+
+socklen_t IpEndpoint::to_sockaddr(sockaddr_storage& out) const {
+  out = {};
+  if (addr.len == 4) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&out);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(port);
+    std::memcpy(&a->sin_addr, addr.bytes.data(), 4);
+    return sizeof *a;
+  }
+  auto* a = reinterpret_cast<sockaddr_in6*>(&out);
+  a->sin6_family = AF_INET6;
+  a->sin6_port = htons(port);
+  std::memcpy(&a->sin6_addr, addr.bytes.data(), 16);
+  return sizeof *a;
 }
 
 Parsed<IpPrefix> IpPrefix::parse(std::string_view text, bool require_length) {

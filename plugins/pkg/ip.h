@@ -3,6 +3,8 @@
 // hosts entries).
 #pragma once
 
+#include <sys/socket.h>
+
 #include <array>
 #include <cstdint>
 #include <span>
@@ -22,6 +24,18 @@ struct IpAddress {
   int family() const { return len == 4 ? 4 : 6; }
   std::span<const uint8_t> span() const { return {bytes.data(), len}; }
   std::string text() const;
+};
+
+// An address and a port, as CoreDNS's plugin/pkg/parse.HostPort takes them: "10.0.0.1",
+// "10.0.0.1:5353", "::1", "[::1]:5353" (a bare address gets `default_port`).
+struct IpEndpoint {
+  IpAddress addr;
+  uint16_t port = 53;
+
+  static Parsed<IpEndpoint> parse(std::string_view text, uint16_t default_port = 53);
+  std::string text() const;  // "10.0.0.1:53", "[::1]:53"
+  // As a socket address; returns its length.
+  socklen_t to_sockaddr(sockaddr_storage& out) const;
 };
 
 // True when `text` is an IPv4 or IPv6 address.

@@ -1,0 +1,289 @@
+"""The real Corefiles of test/corpus (distributions, managed services, CoreDNS's READMEs,
+users), each moved onto this test's loopback (corpus.py says exactly what moves) and run
+with the real binary: it starts, and answers what its Corefile is there for. Upstreams are
+a real unbound (offline: local data only); kubernetes reads the cluster state file.
+
+Three lists say what does not run, each with the reason; a test fails when one of them
+becomes wrong, so the README's count stays true:
+- REJECTED: CoreDNS refuses these itself; cxxdns must refuse them too, naming file:line;
+- MISSING: they need a plugin or transport cxxdns does not have yet; cxxdns must refuse them
+  naming that missing part (never start half of one);
+- everything else starts and answers.
+"""
+import os
+import re
+import socket
+import subprocess
+
+import pytest
+
+import corpus
+import harness
+
+ALL = sorted(p.name for p in corpus.CORPUS.glob("*.Corefile"))
+
+# The plugins this binary has.
+HAVE = set(re.findall(r"dns\.(\w+)", subprocess.run([harness.cxxdns_bin(), "-plugins"],
+                                                     capture_output=True, text=True).stdout))
+
+REJECTED = {
+    "07-kubespray-external-zones.Corefile": r"rewrite",      # `rewrite name stop ...`
+    # `prefetch 30%`; while template is missing its template line comes first.
+    "44-brenix-local-ops.Corefile": r"prefetch|30%" if "template" in HAVE else r"'template'",
+}
+
+# What each file needs that cxxdns lacks, as the error names it.
+MISSING = {
+    "09-aks-default.Corefile": "template",
+    "10-aks-with-coredns-custom.Corefile": "template",
+    "11-aks-localdns.Corefile": "template",
+    "14-openshift-ipv6filter.Corefile": "template",
+    "15-openshift-cloud-alt-dns.Corefile": "template",
+    "18-eks-route53.Corefile": "route53",
+    "19-eks-user-rewrite-ingress.Corefile": "rewrite",
+    "20-readme-template-ip-ptr.Corefile": "template",
+    "21-readme-rewrite-edns0.Corefile": "rewrite",
+    "24-readme-forward-doh.Corefile": "https",
+    "25-readme-forward-failover.Corefile": "failover",
+    "27-user-autopath-tuning.Corefile": "template",
+    "30-asimbera-adblocker.Corefile": "tls",
+    "35-split174-splitdns-template.Corefile": "template",
+    "36-erousr99-tailscale-template.Corefile": "template",
+    "37-externaldns-etcd.Corefile": "etcd",
+    "39-macropower-homelab.Corefile": "rewrite",
+    "41-krutonium-nixos.Corefile": "template",
+    "43-firzen475-template-svc.Corefile": "template",
+    "47-kops-ipv6.Corefile": "dns64",
+    "49-readme-tls-dot-server.Corefile": "tls",
+    "50-readme-tls-grpc-server.Corefile": "grpc|tls",
+    "51-readme-tls-doh-server.Corefile": "https|tls",
+    "52-readme-view-splitdns.Corefile": "view",
+    "55-readme-dns64.Corefile": "dns64",
+}
+
+RUNS = [n for n in ALL if n not in REJECTED and n not in MISSING]
+
+# Files that start but do not yet answer all they are there for (strict: when the answer
+# comes, the mark must go).
+PENDING = {"26-readme-hosts-wildcard.Corefile": "hosts wildcard entries (issue 18, item 10)"}
+
+
+def runs():
+    return [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=PENDING[n]))
+            if n in PENDING else n for n in RUNS]
+
+# The values test/corpus/README.md gives file 34's environment (ports moved to loopback).
+ENV_34 = {"DNS_CACHE_TIME": "30", "DNS_CACHE_SUCCESS": "5000", "DNS_CACHE_DENIAL": "2500",
+          "DNS_CACHE_PREFETCH": "10"}
+
+# Files the Corefiles read, with what a cluster would hold there.
+NODE_HOSTS = "127.0.1.1 master-0\n172.18.0.2 k3s-server\n"
+KUBESPRAY_HOSTS = "10.0.0.5 node1.cluster.local node1\n"
+
+
+def zone_file(origin: str) -> str:
+    origin = origin.rstrip(".") + "."
+    return (f"$ORIGIN {origin}\n$TTL 300\n"
+            f"@ IN SOA ns hostmaster 2024010101 3600 600 86400 60\n"
+            f"@ IN NS ns\nns IN A 192.0.2.53\ncorpus-probe IN A 192.0.2.99\n")
+
+
+def probe_name(zone: str) -> str:
+    zone = zone.rstrip(".")
+    if zone in ("", ".") or zone.endswith("arpa"):
+        return "corpus-probe.example."
+    return f"corpus-probe.{zone}."
+
+
+# The names DNS-over-TLS upstreams are known by in the corpus (tls_servername).
+TLS_NAMES = ["dns.foo.com", "dns.bar.com", "dns.quad9.net", "dns.google", "cloudflare-dns.com",
+             "localhost"]
+
+
+@pytest.fixture(scope="module")
+def tls_certificate(tmp_path_factory):
+    """A self-signed certificate for the TLS upstream, for every name and address the moved
+    Corefiles use; the server trusts it through SSL_CERT_FILE, as a machine's store."""
+    d = tmp_path_factory.mktemp("tls")
+    sans = ",".join([f"DNS:{n}" for n in TLS_NAMES] +
+                    [f"IP:{a}" for a in corpus.UPSTREAM_ADDRESSES])
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=corpus-upstream", "-addext", f"subjectAltName={sans}",
+                    "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem")],
+                   check=True, capture_output=True)
+    return d / "cert.pem", d / "key.pem"
+
+
+def start(name, start_cxxdns, start_unbound, tls_certificate):
+    """Moves `name` to loopback, starts its unbound and the server; returns (moved, srv,
+    probe answers by name)."""
+    up_port = harness.free_port()
+    env = dict(ENV_34)
+    env["DNS_HEALTH_PORT"] = str(harness.free_port())
+    env["DNS_PROMETHEUS_PORT"] = str(harness.free_port())
+    env["DNS_UPSTREAM"] = "127.0.0.53"
+    files = {"NodeHosts": NODE_HOSTS, "hosts": KUBESPRAY_HOSTS}
+    tls_port = harness.free_port()
+    moved = corpus.move(name, up_port, files, env=env, tls_port=tls_port,
+                        state=STATES.get(name, corpus.STATE))
+    for b in moved.blocks:
+        for line in b.body:
+            if line.split()[:1] == ["file"]:
+                path = line.split()[1].removeprefix("/etc/coredns/")
+                files[path] = zone_file(b.keys[0][1])
+    # What the upstream knows: a probe name per zone, each its own address.
+    answers = {}
+    for b in moved.blocks:
+        for _, zone, _ in b.keys:
+            answers.setdefault(probe_name(zone), f"192.0.2.{len(answers) + 1}")
+    cert, key = tls_certificate
+    for f in moved.tls_files:
+        files[f] = cert.read_text()  # the CA bundle a Corefile names: the test's certificate
+    interfaces = "\n".join(
+        [f"  interface: {a}@{up_port}" for a in corpus.UPSTREAM_ADDRESSES[1:]] +
+        [f"  interface: {a}@{tls_port}" for a in corpus.UPSTREAM_ADDRESSES] +
+        [f"  tls-port: {tls_port}", f'  tls-service-key: "{key}"',
+         f'  tls-service-pem: "{cert}"'])
+    zones = {n.split(".", 1)[1] or "." for n in answers}
+    start_unbound(local_zones=[(z, "static") for z in zones if z != "."],
+                  local_data=[f"{n} 300 IN A {a}" for n, a in answers.items()],
+                  port=up_port, extra=interfaces)
+    first = moved.blocks[0]
+    port = first.keys[0][2]
+    srv = start_cxxdns(moved.text, port=port, files=moved.files | files, ready=False,
+                       env=dict(os.environ, SSL_CERT_FILE=str(cert)))
+
+    def answering():
+        assert srv.alive(), srv.output_report()
+        r = harness.kdig("corpus-ready.example.", "SOA", port, server=first.listen,
+                         check=False, timeout=1)
+        return r.rcode is not None
+    harness.wait_until(answering, timeout=15, what=f"{name} answering")
+    return moved, srv, answers
+
+
+def ask(moved, zone, name, qtype="A", **kw):
+    b = moved.block_of(zone)
+    port = next(p for s, z, p in b.keys if z == zone)
+    return harness.kdig(name, qtype, port, server=b.listen, **kw)
+
+
+@pytest.mark.parametrize("name", runs())
+def test_starts_and_answers(name, start_cxxdns, start_unbound, tls_certificate):
+    moved, srv, answers = start(name, start_cxxdns, start_unbound, tls_certificate)
+    for b in moved.blocks:
+        for scheme, zone, port in b.keys:
+            if scheme not in ("", "dns://"):
+                continue
+            if "kubernetes" in b.directives and ("cluster.local".endswith(zone.rstrip(".")) or
+                                                 zone in (".", "svc")):
+                if zone.rstrip(".") in ("", "cluster.local") and name not in STATES:
+                    r = harness.kdig("kubernetes.default.svc.cluster.local", "A", port,
+                                     server=b.listen)
+                    assert r.rdatas("A") == ["10.96.0.1"], (name, zone, r.raw)
+            if "forward" in b.directives:
+                n = probe_name(zone)
+                r = harness.kdig(n, "A", port, server=b.listen)
+                assert r.rdatas("A") == [answers[n]], (name, zone, r.raw)
+            if "file" in b.directives:
+                r = harness.kdig(f"corpus-probe.{zone.rstrip('.')}", "A", port, server=b.listen)
+                assert r.rdatas("A") == ["192.0.2.99"] and "aa" in r.flags, (name, r.raw)
+    for (plugin, _), port in moved.http.items():
+        path = {"health": "/health", "ready": "/ready", "prometheus": "/metrics"}[plugin]
+        status, _ = harness.wait_until(lambda: (lambda s: s if s[0] == 200 else None)(
+            harness.http_get(port, path)), timeout=10, what=f"{plugin} on {port}")
+        assert status == 200
+    if name in INTENTS:
+        INTENTS[name](moved)
+    assert srv.alive()
+
+
+def txt(r):
+    return [t.strip('"') for t in r.rdatas("TXT")]
+
+
+def intent_13(moved):
+    """OpenShift's DoT zones answer through the TLS upstream; hostname.bind is the host."""
+    r = ask(moved, "hostname.bind", "hostname.bind", "TXT", qclass="CH")
+    assert txt(r) == [socket.gethostname()], r.raw
+
+
+def intent_26(moved):
+    """hosts' README: the wildcard entry answers names under example.com, the exact entry
+    wins for www; other names in example.com fall through to forward."""
+    assert ask(moved, ".", "foo.example.com").rdatas("A") == ["192.168.1.10"]
+    assert ask(moved, ".", "www.example.com").rdatas("A") == ["192.168.1.11"]
+
+
+def intent_29(moved):
+    """file's README: the zone is transferred to anyone (`transfer { to * }`), over TCP."""
+    b = moved.block_of("example.org")
+    port = b.keys[0][2]
+    out = subprocess.run(["kdig", f"@{b.listen}", "-p", str(port), "example.org", "AXFR",
+                          "+timeout=5"], capture_output=True, text=True, timeout=20).stdout
+    types = [ln.split()[3] for ln in out.splitlines() if ln and not ln.startswith(";")]
+    assert types[0] == "SOA" and types[-1] == "SOA" and "A" in types, out
+
+
+def intent_33(moved):
+    """dn42: `chaos VERSION AUTHOR` answers version.bind and authors.bind; `any` answers an
+    ANY query with HINFO (RFC 8482)."""
+    b = next(b for b in moved.blocks if "chaos" in b.directives)
+    port = b.keys[0][2]
+    v = harness.kdig("version.bind", "TXT", port, server=b.listen, qclass="CH")
+    assert txt(v) == ["xst-fan"], v.raw
+    a = harness.kdig("authors.bind", "TXT", port, server=b.listen, qclass="CH")
+    assert txt(a) == ["dn42@wolfyang.fan"], a.raw
+    any_ = ask(moved, "dn42", "other.dn42", "ANY")
+    assert [rr[3] for rr in any_.answer] == ["HINFO"], any_.raw
+
+
+def intent_28(moved):
+    """k8s_external's README: services' external addresses under example.org, SOA at the
+    apex (the cluster state has externalIPs and a load balancer)."""
+    assert ask(moved, ".", "ext1.prod.example.org").rdatas("A") == ["192.0.2.1"]
+    assert ask(moved, ".", "ext1.prod.example.org", "AAAA").rdatas("AAAA") == ["2001:db8::1"]
+    assert "203.0.113.10" in ask(moved, ".", "lb.prod.example.org").rdatas("A")
+    soa = ask(moved, ".", "example.org", "SOA")
+    assert [rr[3] for rr in soa.answer] == ["SOA"] and "aa" in soa.flags, soa.raw
+    assert ask(moved, ".", "nothing.prod.example.org").rcode == "NXDOMAIN"
+
+
+# State files other than the default cluster's.
+STATES = {"28-readme-k8s-external-transfer.Corefile": corpus.STATE.parent / "external.json"}
+
+# What each Corefile is there for, beyond the answers every block gives.
+INTENTS = {"13-openshift-forward-tls.Corefile": intent_13,
+           "26-readme-hosts-wildcard.Corefile": intent_26,
+           "28-readme-k8s-external-transfer.Corefile": intent_28,
+           "29-readme-file-transfer.Corefile": intent_29,
+           "33-wolfyangfan-dn42.Corefile": intent_33}
+
+
+@pytest.mark.parametrize("name", sorted(REJECTED))
+def test_rejected_as_coredns_rejects_it(name, start_cxxdns, start_unbound):
+    moved = corpus.move(name, harness.free_port(), {})
+    srv = start_cxxdns(moved.text, files=moved.files, start=False)
+    srv.start(ready=False)
+    code = srv.proc.wait(timeout=10)
+    err = srv.stderr_text() + srv.stdout_text()
+    assert code != 0, err
+    assert re.search(r"Corefile:\d+", err) and re.search(REJECTED[name], err), err
+
+
+@pytest.mark.parametrize("name", sorted(MISSING))
+def test_missing_parts_are_named(name, start_cxxdns):
+    moved = corpus.move(name, harness.free_port(), {"NodeHosts": NODE_HOSTS})
+    srv = start_cxxdns(moved.text, files=moved.files, start=False)
+    srv.start(ready=False)
+    code = srv.proc.wait(timeout=10)
+    err = srv.stderr_text() + srv.stdout_text()
+    assert code != 0, err
+    assert re.search(MISSING[name], err), err
+
+
+def test_the_readme_counts_what_runs():
+    """README.md's table of what works gives the number of corpus Corefiles that run."""
+    accepted = len(ALL) - len(REJECTED)
+    readme = (corpus.CORPUS.parents[1] / "README.md").read_text()
+    assert f"{len(RUNS)} of the {accepted}" in readme, (len(RUNS), accepted)
