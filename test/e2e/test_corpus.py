@@ -38,6 +38,7 @@ MISSING = {
     "25-readme-forward-failover.Corefile": "failover",
     "30-asimbera-adblocker.Corefile": "tls",
     "37-externaldns-etcd.Corefile": "etcd",
+    "43-firzen475-template-svc.Corefile": r"\.svc",  # kubernetes on zone `.svc`
     "47-kops-ipv6.Corefile": "dns64",
     "49-readme-tls-dot-server.Corefile": "tls",
     "50-readme-tls-grpc-server.Corefile": "grpc|tls",
