@@ -82,6 +82,20 @@ Store::Entry* Store::find(Shard& s, const Key& k, uint32_t* ref_out) {
   return &e;
 }
 
+bool Store::hit_calls_for_prefetch(Entry& e, uint64_t now, uint32_t remaining,
+                                   const PrefetchRule& pf, bool in_flight) {
+  // Popular: hits with no gap of the window or more between them.
+  if (e.hits == 0 || now - e.last_hit_ns >= pf.window_ns) {
+    e.hits = 1;
+  } else {
+    ++e.hits;
+  }
+  e.last_hit_ns = now;
+  uint64_t threshold = (uint64_t(e.ttl) * pf.percentage + 99) / 100;
+  if (threshold < 1) threshold = 1;
+  return e.hits >= pf.amount && remaining <= threshold && !in_flight;
+}
+
 Lookup Store::lookup(const Key& k, uint64_t now, uint64_t stale_ns, const PrefetchRule& pf,
                      bool stale_refresh, bool copy, std::vector<uint8_t>& out) {
   Lookup r;
@@ -97,19 +111,9 @@ Lookup Store::lookup(const Key& k, uint64_t now, uint64_t stale_ns, const Prefet
     r.found = Found::fresh;
     // Rounded up: an entry with 0.4 s left still has a second, as a fresh answer would.
     r.remaining = static_cast<uint32_t>((expires - now + kNs - 1) / kNs);
-    if (pf.amount > 0) {
-      // Popular: hits with no gap of the window or more between them.
-      if (e.hits == 0 || now - e.last_hit_ns >= pf.window_ns)
-        e.hits = 1;
-      else
-        ++e.hits;
-      e.last_hit_ns = now;
-      uint64_t threshold = (uint64_t(e.ttl) * pf.percentage + 99) / 100;
-      if (threshold < 1) threshold = 1;
-      if (e.hits >= pf.amount && r.remaining <= threshold && !in_flight) {
-        r.refresh = true;
-        e.refresh_ns = now ? now : 1;
-      }
+    if (pf.amount > 0 && hit_calls_for_prefetch(e, now, r.remaining, pf, in_flight)) {
+      r.refresh = true;
+      e.refresh_ns = now ? now : 1;
     }
   } else if (stale_ns > 0 && now - expires <= stale_ns) {
     r.found = Found::stale;

@@ -146,6 +146,9 @@ class Store {
   Shard& shard(const Key& k) { return shards_[k.hash % kShards]; }
   // The entry of `k` in the shard, or null.
   static Entry* find(Shard& s, const Key& k, uint32_t* ref_out);
+  // Counts a fresh hit for prefetch; true when this hit should refresh the entry.
+  static bool hit_calls_for_prefetch(Entry& e, uint64_t now, uint32_t remaining,
+                                     const PrefetchRule& pf, bool in_flight);
   uint32_t take_slot(Shard& s, Pool p);
   void free_slot(Shard& s, uint32_t ref);
   // Fills entry `r` with the key and answer, keeping the byte counts.

@@ -31,7 +31,7 @@ std::string save_mappings(const std::string& path, const std::vector<FakePool*>&
   std::string text =
       "# cxxdns fakeip mappings: ADDRESS NAME, least recently used first; a later line wins\n";
   for (FakePool* p : pools) {
-    for (auto& [addr, name] : p->entries()) text += addr + " " + name + "\n";
+    for (auto& [addr, name] : p->entries()) text.append(addr).append(" ").append(name) += '\n';
   }
   // The temp file must be in the same directory for rename() to be atomic.
   std::string tmp = path + ".tmpXXXXXX";
@@ -50,7 +50,7 @@ std::string save_mappings(const std::string& path, const std::vector<FakePool*>&
 
 std::string append_mappings(const std::string& path, const std::vector<Mapping>& lines) {
   std::string text;
-  for (auto& [addr, name] : lines) text += addr + " " + name + "\n";
+  for (auto& [addr, name] : lines) text.append(addr).append(" ").append(name) += '\n';
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return "cannot append to " + path + ": " + std::strerror(errno);
   bool ok = write_all(fd, text) && ::fdatasync(fd) == 0;

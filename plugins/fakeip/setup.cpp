@@ -62,7 +62,11 @@ void read_filter_file(SetupContext& sc, const Directive& line, FakeipOptions& o)
     if (b == std::string::npos) continue;
     size_t e = text.find_last_not_of(" \t\r");
     std::string err = o.filter.add(std::string_view(text).substr(b, e - b + 1));
-    if (!err.empty()) sc.error(line.args[0], path + ":" + std::to_string(n) + ": " + err);
+    if (!err.empty()) {
+      std::string where = path;
+      where.append(":").append(std::to_string(n)).append(": ").append(err);
+      sc.error(line.args[0], where);
+    }
   }
 }
 

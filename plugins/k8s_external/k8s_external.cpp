@@ -192,13 +192,14 @@ Verdict K8sExternal::serve_services(QueryContext& ctx, int zone) {
     plan_srv(svcs, z, cfg_.ttl, *plan);
   } else if (q.qtype == dns::type::PTR) {
     std::vector<std::string> names;
+    names.reserve(svcs.size());
     for (auto& s : svcs) names.push_back(s.target);
     plan_ptr(names, cfg_.zones.front(), cfg_.ttl, *plan);
   }
-  return run(ctx, zone, std::move(plan));
+  return run(ctx, zone, plan);
 }
 
-Verdict K8sExternal::run(QueryContext& ctx, int zone, std::shared_ptr<Plan> plan) {
+Verdict K8sExternal::run(QueryContext& ctx, int zone, const std::shared_ptr<Plan>& plan) {
   plan->zone = zone;
   plan->pos = ctx.position();
   if (!plan->has_lookups) {
@@ -214,11 +215,11 @@ Verdict K8sExternal::run(QueryContext& ctx, int zone, std::shared_ptr<Plan> plan
   }
   Deferral d = ctx.defer();
   plan->pending = std::move(d.query);
-  lookup_next(std::move(plan), 0);
+  lookup_next(plan, 0);
   return d.verdict;
 }
 
-void K8sExternal::lookup_next(std::shared_ptr<Plan> plan, size_t step) {
+void K8sExternal::lookup_next(const std::shared_ptr<Plan>& plan, size_t step) {
   QueryContext& ctx = plan->pending.ctx();
   while (step < plan->steps.size() && plan->steps[step].kind != Step::lookup) ++step;
   if (step == plan->steps.size()) {

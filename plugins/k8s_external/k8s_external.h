@@ -44,8 +44,8 @@ class K8sExternal final : public Plugin {
   uint8_t reverse(QueryContext& ctx, std::string_view rel, std::vector<pkg::ExternalService>& out);
   Verdict negative(QueryContext& ctx, int zone, uint8_t rcode);
   // Answers from `plan` once its lookups (CNAME targets, through the whole chain) are done.
-  Verdict run(QueryContext& ctx, int zone, std::shared_ptr<Plan> plan);
-  void lookup_next(std::shared_ptr<Plan> plan, size_t step);
+  Verdict run(QueryContext& ctx, int zone, const std::shared_ptr<Plan>& plan);
+  void lookup_next(const std::shared_ptr<Plan>& plan, size_t step);
   void soa(dns::MessageWriter& w, QueryContext& ctx, int zone);
   dns::Name in_apex(std::string_view label, const std::string& zone) const;
 

@@ -112,7 +112,9 @@ void plan_ptr(const std::vector<std::string>& services, const std::string& first
     Step p;
     p.kind = Step::ptr;
     p.ttl = ttl;
-    p.target = name_of(s + "." + first_zone);
+    std::string name = s;
+    name.append(".").append(first_zone);
+    p.target = name_of(name);
     plan.steps.push_back(p);
   }
 }

@@ -127,6 +127,64 @@ bool in_cluster_config(ApiConfig& out, std::string& error) {
   return true;
 }
 
+namespace {
+
+// A base64 field of a kubeconfig entry into `dst`; absent is fine, not base64 is an error.
+bool base64_field(const std::string& file, const json& o, const char* key, std::string& dst,
+                  std::string& error) {
+  std::string v = field(o, key);
+  if (v.empty() || base64(v, dst)) return true;
+  error = file + ": " + key + " is not base64";
+  return false;
+}
+
+// The user's credentials: a token (or token file) or a client certificate.
+bool kubeconfig_user(const std::string& file, const json& root, const std::string& user_name,
+                     ApiConfig& out, std::string& error) {
+  const json* user = named(root, "users", "user", user_name);
+  if (!user) {
+    error = file + ": user \"" + user_name + "\" not found";
+    return false;
+  }
+  if (user->contains("exec") || user->contains("auth-provider")) {
+    error = file + ": user \"" + user_name +
+            "\": exec and auth-provider credentials are not supported (use a token or a "
+            "client certificate)";
+    return false;
+  }
+  out.token = field(*user, "token");
+  out.token_file = relative_to(file, field(*user, "tokenFile"));
+  if (!base64_field(file, *user, "client-certificate-data", out.cert_pem, error) ||
+      !base64_field(file, *user, "client-key-data", out.key_pem, error)) {
+    return false;
+  }
+  if (out.cert_pem.empty()) out.cert_file = relative_to(file, field(*user, "client-certificate"));
+  if (out.key_pem.empty()) out.key_file = relative_to(file, field(*user, "client-key"));
+  return true;
+}
+
+// The server and its CA from the context's cluster entry.
+bool kubeconfig_cluster(const std::string& file, const json& root, const json& ctx, ApiConfig& out,
+                        std::string& error) {
+  const json* cluster = named(root, "clusters", "cluster", field(ctx, "cluster"));
+  if (!cluster) {
+    error = file + ": cluster \"" + field(ctx, "cluster") + "\" not found";
+    return false;
+  }
+  out.server = field(*cluster, "server");
+  while (!out.server.empty() && out.server.back() == '/') out.server.pop_back();
+  if (out.server.empty()) {
+    error = file + ": cluster \"" + field(ctx, "cluster") + "\" has no server";
+    return false;
+  }
+  out.insecure = field(*cluster, "insecure-skip-tls-verify") == "true";
+  if (!base64_field(file, *cluster, "certificate-authority-data", out.ca_pem, error)) return false;
+  if (out.ca_pem.empty()) out.ca_file = relative_to(file, field(*cluster, "certificate-authority"));
+  return true;
+}
+
+}  // namespace
+
 bool kubeconfig_config(const std::string& file, const std::string& context, ApiConfig& out,
                        std::string& error) {
   json root;
@@ -145,50 +203,10 @@ bool kubeconfig_config(const std::string& file, const std::string& context, ApiC
     error = file + ": context \"" + ctx_name + "\" not found";
     return false;
   }
-  const json* cluster = named(root, "clusters", "cluster", field(*ctx, "cluster"));
-  if (!cluster) {
-    error = file + ": cluster \"" + field(*ctx, "cluster") + "\" not found";
-    return false;
-  }
   out = ApiConfig{};
-  out.server = field(*cluster, "server");
-  while (!out.server.empty() && out.server.back() == '/') out.server.pop_back();
-  if (out.server.empty()) {
-    error = file + ": cluster \"" + field(*ctx, "cluster") + "\" has no server";
-    return false;
-  }
-  out.insecure = field(*cluster, "insecure-skip-tls-verify") == "true";
-  auto data = [&](const json& o, const char* key, std::string& dst) {
-    std::string v = field(o, key);
-    if (v.empty()) return true;
-    if (base64(v, dst)) return true;
-    error = file + ": " + key + " is not base64";
-    return false;
-  };
-  if (!data(*cluster, "certificate-authority-data", out.ca_pem)) return false;
-  if (out.ca_pem.empty()) out.ca_file = relative_to(file, field(*cluster, "certificate-authority"));
+  if (!kubeconfig_cluster(file, root, *ctx, out, error)) return false;
   std::string user_name = field(*ctx, "user");
-  if (!user_name.empty()) {
-    const json* user = named(root, "users", "user", user_name);
-    if (!user) {
-      error = file + ": user \"" + user_name + "\" not found";
-      return false;
-    }
-    if (user->contains("exec") || user->contains("auth-provider")) {
-      error = file + ": user \"" + user_name +
-              "\": exec and auth-provider credentials are not supported (use a token or a "
-              "client certificate)";
-      return false;
-    }
-    out.token = field(*user, "token");
-    out.token_file = relative_to(file, field(*user, "tokenFile"));
-    if (!data(*user, "client-certificate-data", out.cert_pem) ||
-        !data(*user, "client-key-data", out.key_pem))
-      return false;
-    if (out.cert_pem.empty()) out.cert_file = relative_to(file, field(*user, "client-certificate"));
-    if (out.key_pem.empty()) out.key_file = relative_to(file, field(*user, "client-key"));
-  }
-  return true;
+  return user_name.empty() || kubeconfig_user(file, root, user_name, out, error);
 }
 
 }  // namespace cxxdns::plugins::k8s

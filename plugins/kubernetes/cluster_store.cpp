@@ -282,6 +282,7 @@ bool same_sets(const std::vector<EndpointGroup>& a, const std::vector<EndpointGr
 void ClusterStore::put_endpoints(const std::string& key, const std::vector<EndpointSet>& sets) {
   std::string gk = sets[0].ns + "/" + sets[0].service;
   std::vector<EndpointGroup> compacted;
+  compacted.reserve(sets.size());
   for (auto& s : sets) compacted.push_back(compact(s, opts_));
   auto [it, added] = endpoints_.try_emplace(key);
   EndpointsObj& e = it->second;

@@ -12,18 +12,20 @@ namespace cxxdns::plugins::k8s {
 
 class LabelSelector {
  public:
+  enum class Op { eq, ne, exists, not_exists, in, notin };
+  // One requirement of the selector (public for the parser's helpers).
+  struct Req {
+    std::string key;
+    Op op = Op::exists;
+    std::vector<std::string> values;
+  };
+
   // False (and `error` set) on bad syntax.
   bool parse(std::string_view text, std::string& error);
   bool matches(const Labels& labels) const;
   bool empty() const { return reqs_.empty(); }
 
  private:
-  enum class Op { eq, ne, exists, not_exists, in, notin };
-  struct Req {
-    std::string key;
-    Op op;
-    std::vector<std::string> values;
-  };
   std::vector<Req> reqs_;
 };
 

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
+#include <unordered_map>
 
 #include "core/dns/name.h"
 #include "core/plugin/config.h"
@@ -65,6 +67,120 @@ void resolve_source(cxxdns::SetupContext& sc, const cxxdns::corefile::Token& plu
   }
 }
 
+// What parsing the block collects besides the options themselves.
+struct Parsing {
+  cxxdns::SetupContext& sc;
+  KubernetesOptions& o;
+  const cxxdns::corefile::Token* state = nullptr;
+  const cxxdns::corefile::Token* endpoint = nullptr;
+  const cxxdns::corefile::Token* kubeconfig = nullptr;
+  bool has_namespaces = false;
+  bool has_ns_labels = false;
+};
+
+using Line = cxxdns::corefile::Directive;
+
+void want(Parsing& p, const Line& line, size_t min, size_t max) {
+  if (line.args.size() < min || line.args.size() > max) p.sc.arg_error(line.name);
+}
+
+void parse_pods(Parsing& p, const Line& line) {
+  want(p, line, 1, 1);
+  const std::string& m = line.args[0].text;
+  if (m == "disabled") {
+    p.o.index.pods = PodMode::disabled;
+  } else if (m == "insecure") {
+    p.o.index.pods = PodMode::insecure;
+  } else if (m == "verified") {
+    p.o.index.pods = PodMode::verified;
+  } else {
+    p.sc.error(line.args[0],
+               "wrong value for pods: " + m + ",  must be one of: disabled, verified, insecure");
+  }
+}
+
+void parse_labels(Parsing& p, const Line& line) {
+  want(p, line, 1, SIZE_MAX);
+  const bool ns = line.name.text == "namespace_labels";
+  std::string text = joined(line.args), err;
+  LabelSelector& sel = ns ? p.o.index.namespace_labels : p.o.index.labels;
+  if (!sel.parse(text, err)) {
+    std::string msg = "unable to parse label selector value: '";
+    msg.append(text).append("': ").append(err);
+    p.sc.error(line.args[0], msg);
+  }
+  (ns ? p.o.namespace_labels_text : p.o.labels_text) = text;
+  if (ns) p.has_ns_labels = true;
+}
+
+void parse_ignore(Parsing& p, const Line& line) {
+  want(p, line, 1, 1);
+  if (line.args[0].text != "empty_service") {
+    p.sc.error(line.args[0], "unable to parse ignore value: '" + line.args[0].text + "'");
+  }
+  p.o.index.ignore_empty_service = true;
+}
+
+// One function per option, as CoreDNS's parser has one case per option.
+using OptionParser = void (*)(Parsing&, const Line&);
+const std::unordered_map<std::string_view, OptionParser>& option_parsers() {
+  static const std::unordered_map<std::string_view, OptionParser> parsers = {
+      {"state",
+       [](Parsing& p, const Line& l) {
+         want(p, l, 1, 1);
+         p.o.state_file = l.args[0].text;
+         p.state = &l.name;
+       }},
+      {"pods", parse_pods},
+      {"namespaces",
+       [](Parsing& p, const Line& l) {
+         want(p, l, 1, SIZE_MAX);
+         for (const auto& a : l.args) p.o.index.namespaces.push_back(a.text);
+         p.has_namespaces = true;
+       }},
+      {"labels", parse_labels},
+      {"namespace_labels", parse_labels},
+      {"ttl",
+       [](Parsing& p, const Line& l) {
+         want(p, l, 1, 1);
+         p.o.ttl = static_cast<uint32_t>(p.sc.parse_uint(l.args[0], 0, 3600));
+       }},
+      {"noendpoints",
+       [](Parsing& p, const Line& l) {
+         want(p, l, 0, 0);
+         p.o.index.endpoints = false;
+       }},
+      {"endpoint_pod_names",
+       [](Parsing& p, const Line& l) {
+         want(p, l, 0, 0);
+         p.o.index.endpoint_pod_names = true;
+       }},
+      {"fallthrough",
+       [](Parsing& p, const Line& l) {
+         p.o.fallthrough = cxxdns::pkg::Fallthrough::parse(p.sc, l);
+       }},
+      {"ignore", parse_ignore},
+      {"endpoint",
+       [](Parsing& p, const Line& l) {
+         want(p, l, 1, SIZE_MAX);
+         p.endpoint = &l.name;
+         for (const auto& a : l.args) p.o.endpoint.push_back(a.text);
+       }},
+      {"tls",
+       [](Parsing& p, const Line& l) {
+         want(p, l, 3, 3);
+         for (const auto& a : l.args) p.o.tls.push_back(a.text);
+       }},
+      {"kubeconfig",
+       [](Parsing& p, const Line& l) {
+         want(p, l, 1, 2);
+         p.kubeconfig = &l.name;
+         for (const auto& a : l.args) p.o.kubeconfig.push_back(a.text);
+       }},
+  };
+  return parsers;
+}
+
 KubernetesOptions parse(cxxdns::SetupContext& sc) {
   if (sc.directives().size() > 1) {
     sc.error(sc.directives()[1].name, "this plugin can only be used once per Server Block");
@@ -79,79 +195,23 @@ KubernetesOptions parse(cxxdns::SetupContext& sc) {
       break;
     }
   }
-  const cxxdns::corefile::Token* state_token = nullptr;
-  const cxxdns::corefile::Token *endpoint_token = nullptr, *kubeconfig_token = nullptr;
-  bool has_namespaces = false, has_ns_labels = false;
+  Parsing p{sc, o};
+  const auto& parsers = option_parsers();
   for (const auto& line : d.block) {
-    const std::string& opt = line.name.text;
-    auto want = [&](size_t min, size_t max) {
-      if (line.args.size() < min || line.args.size() > max) sc.arg_error(line.name);
-    };
-    if (opt == "state") {
-      want(1, 1);
-      o.state_file = line.args[0].text;
-      state_token = &line.name;
-    } else if (opt == "pods") {
-      want(1, 1);
-      const std::string& m = line.args[0].text;
-      if (m == "disabled")
-        o.index.pods = PodMode::disabled;
-      else if (m == "insecure")
-        o.index.pods = PodMode::insecure;
-      else if (m == "verified")
-        o.index.pods = PodMode::verified;
-      else
-        sc.error(line.args[0],
-                 "wrong value for pods: " + m + ",  must be one of: disabled, verified, insecure");
-    } else if (opt == "namespaces") {
-      want(1, SIZE_MAX);
-      for (auto& a : line.args) o.index.namespaces.push_back(a.text);
-      has_namespaces = true;
-    } else if (opt == "labels" || opt == "namespace_labels") {
-      want(1, SIZE_MAX);
-      std::string text = joined(line.args), err;
-      LabelSelector& sel = opt == "labels" ? o.index.labels : o.index.namespace_labels;
-      if (!sel.parse(text, err)) {
-        sc.error(line.args[0], "unable to parse label selector value: '" + text + "': " + err);
-      }
-      (opt == "labels" ? o.labels_text : o.namespace_labels_text) = text;
-      if (opt == "namespace_labels") has_ns_labels = true;
-    } else if (opt == "ttl") {
-      want(1, 1);
-      o.ttl = static_cast<uint32_t>(sc.parse_uint(line.args[0], 0, 3600));
-    } else if (opt == "noendpoints") {
-      want(0, 0);
-      o.index.endpoints = false;
-    } else if (opt == "endpoint_pod_names") {
-      want(0, 0);
-      o.index.endpoint_pod_names = true;
-    } else if (opt == "fallthrough") {
-      o.fallthrough = cxxdns::pkg::Fallthrough::parse(sc, line);
-    } else if (opt == "ignore") {
-      want(1, 1);
-      if (line.args[0].text != "empty_service") {
-        sc.error(line.args[0], "unable to parse ignore value: '" + line.args[0].text + "'");
-      }
-      o.index.ignore_empty_service = true;
-    } else if (opt == "endpoint" || opt == "apiserver") {
-      want(1, SIZE_MAX);
-      endpoint_token = &line.name;
-      for (auto& a : line.args) o.endpoint.push_back(a.text);
-    } else if (opt == "tls") {
-      want(3, 3);
-      for (auto& a : line.args) o.tls.push_back(a.text);
-    } else if (opt == "kubeconfig") {
-      want(1, 2);
-      kubeconfig_token = &line.name;
-      for (auto& a : line.args) o.kubeconfig.push_back(a.text);
-    } else {
+    // `apiserver` is CoreDNS's old name for `endpoint`.
+    const std::string_view opt = line.name.text == "apiserver" ? std::string_view("endpoint")
+                                                               : std::string_view(line.name.text);
+    auto it = parsers.find(opt);
+    if (it == parsers.end()) {
       sc.unknown_property(line.name);
+    } else {
+      it->second(p, line);
     }
   }
-  if (has_namespaces && has_ns_labels) {
+  if (p.has_namespaces && p.has_ns_labels) {
     sc.error(d.name, "namespaces and namespace_labels cannot both be set");
   }
-  resolve_source(sc, d.name, state_token, endpoint_token, kubeconfig_token, o);
+  resolve_source(sc, d.name, p.state, p.endpoint, p.kubeconfig, o);
   return o;
 }
 
