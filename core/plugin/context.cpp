@@ -83,6 +83,7 @@ uint64_t QueryContext::now_ns() {
 
 dns::QueryCheck QueryContext::load(std::span<const uint8_t> wire, Transport t,
                                    const ClientAddress& client) {
+  rewritten_ = false;
   query_.assign(wire.begin(), wire.end());
   transport_ = t;
   client_ = client;
@@ -121,9 +122,35 @@ void QueryContext::reset() {
   in_hooks_ = false;
   depth_ = 0;
   qname_text_len_ = 0;
+  rewritten_ = false;
   response_.clear();
   shape_read_ = false;
   slots_.clear();
+}
+
+dns::QueryCheck QueryContext::rewrite_query(std::span<const uint8_t> wire) {
+  dns::QueryView view;
+  const dns::QueryCheck check = dns::parse_query(wire, view);
+  if (check != dns::QueryCheck::ok) return check;
+  if (!rewritten_) {
+    // Both buffers keep their capacity (swapped, not freed): a pooled context that rewrote
+    // once rewrites again without allocating.
+    client_query_.swap(query_);
+    client_q_ = q_;
+    rewritten_ = true;
+  }
+  query_.assign(wire.begin(), wire.end());
+  q_ = view;
+  qname_text_len_ = 0;
+  return check;
+}
+
+void QueryContext::restore_query() {
+  if (!rewritten_) return;
+  query_.swap(client_query_);
+  q_ = client_q_;
+  rewritten_ = false;
+  qname_text_len_ = 0;
 }
 
 std::string_view QueryContext::qname_text() {
@@ -188,6 +215,8 @@ void QueryContext::run_hooks() {
 void QueryContext::finish() {
   replied_ = true;
   if (nhooks_ > 0) run_hooks();
+  // The answer goes to the client who asked: its ID, its EDNS, its size.
+  restore_query();
   if (!shape_read_) read_shape();
   if (dns::finalize_response(response_, shape_, q_, udp())) shape_read_ = false;
   sink_->deliver(*this);

@@ -117,6 +117,16 @@ class QueryContext {
   void set_query_flags(uint16_t set, uint16_t clear);
   // The EDNS UDP size of the OPT record (bufsize); false when the query has none.
   bool set_query_udp_size(uint16_t size);
+  // A whole new query (rewrite: another name, type or class, EDNS0 options). From now on
+  // q(), query_wire() and qname_text() are `wire`'s, for the plugins after the caller; the
+  // client's query is kept aside. restore_query() brings it back: the rewriter calls it from
+  // its reply hook once the answer carries the client's question again, so that the hooks
+  // before it (cache, log) and the final answer see the client's query; the context restores
+  // it before finalizing in any case. `wire` must read as a query (not ok: nothing changed).
+  // A query that is not rewritten pays nothing for this.
+  dns::QueryCheck rewrite_query(std::span<const uint8_t> wire);
+  void restore_query();
+  bool query_rewritten() const { return rewritten_; }
 
   // --- What a plugin does with the query (see Plugin::serve): each returns its verdict.
   Verdict next();
@@ -214,6 +224,10 @@ class QueryContext {
   std::vector<uint8_t> query_;
   std::vector<uint8_t> response_;
   dns::QueryView q_;
+  // The client's query while a rewritten one is in query_ and q_ (rewrite_query).
+  std::vector<uint8_t> client_query_;
+  dns::QueryView client_q_;
+  bool rewritten_ = false;
   dns::AnswerShape shape_;
   bool shape_read_ = false;
   ClientAddress client_;
