@@ -158,7 +158,7 @@ def test_cache_is_bounded_in_bytes(start_cxxdns):
     }}
     hosts hosts.txt
 }}
-""", files={"hosts.txt": hosts})
+""", files={"hosts.txt": hosts}, ready_timeout=60)  # 256,000 hosts entries: slow under TSan
     replies = tcp_pipeline([build_query(n, "A", i) for i, n in enumerate(names)], srv.port,
                            timeout=10)
     assert len(replies) == 256
