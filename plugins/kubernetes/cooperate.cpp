@@ -102,6 +102,39 @@ void from_cluster_name(const NameData& data, uint32_t ttl, std::vector<pkg::Exte
   for (const Addr6& a : data.aaaa) add_portless(a);
 }
 
+// A headless service's endpoints (or one endpoint, or an SRV name's), from the names
+// kubernetes answers for them in the cluster zone.
+uint8_t headless_endpoints(const ClusterIndex& x, const ExternalName& n, const std::string& svc_ns,
+                           uint32_t ttl, std::vector<pkg::ExternalService>& out) {
+  std::string name = svc_ns + ".svc";
+  if (!n.endpoint.empty()) {
+    name = std::string(n.endpoint) + "." + name;
+  } else if (!n.port.empty()) {
+    name = "_" + std::string(n.port) + "._" + std::string(n.protocol) + "." + name;
+  }
+  if (const NameData* data = x.find_name(name)) from_cluster_name(*data, ttl, out);
+  return out.empty() ? dns::rcode::NXDOMAIN : dns::rcode::NOERROR;
+}
+
+// A service's external addresses (or host names), one per port the name asks for.
+uint8_t external_hosts(const ExternalRecord& rec, const ExternalName& n, const std::string& svc_ns,
+                       uint32_t ttl, std::vector<pkg::ExternalService>& out) {
+  for (const ExternalHost& h : rec.hosts) {
+    for (const ExternalPort& p : rec.ports) {
+      if (!matches(n.port, p.name) || !matches(n.protocol, p.protocol)) continue;
+      pkg::ExternalService s;
+      s.is_ip = h.is_ip;
+      if (h.is_ip) s.ip = address_of(h.ip);
+      s.hostname = std::string(h.hostname);
+      s.port = p.port;
+      s.ttl = ttl;
+      s.target = svc_ns;
+      out.push_back(std::move(s));
+    }
+  }
+  return out.empty() ? dns::rcode::NXDOMAIN : dns::rcode::NOERROR;
+}
+
 }  // namespace
 
 bool Kubernetes::search_path(QueryContext& ctx, std::vector<std::string>& out) {
@@ -140,31 +173,10 @@ uint8_t Kubernetes::external(QueryContext& ctx, std::string_view rel, bool headl
   const ExternalRecord* rec = x->external(svc_ns);
   const bool has_hosts = rec && !rec->hosts.empty();
   if (headless && !has_hosts && ((rec && rec->headless) || !n.endpoint.empty())) {
-    // Endpoints, from the names kubernetes answers for them in the cluster zone.
-    std::string name = svc_ns + ".svc";
-    if (!n.endpoint.empty()) {
-      name = std::string(n.endpoint) + "." + name;
-    } else if (!n.port.empty()) {
-      name = "_" + std::string(n.port) + "._" + std::string(n.protocol) + "." + name;
-    }
-    if (const NameData* data = x->find_name(name)) from_cluster_name(*data, opts_.ttl, out);
-    return out.empty() ? dns::rcode::NXDOMAIN : dns::rcode::NOERROR;
+    return headless_endpoints(*x, n, svc_ns, opts_.ttl, out);
   }
   if (!rec) return dns::rcode::NXDOMAIN;
-  for (const ExternalHost& h : rec->hosts) {
-    for (const ExternalPort& p : rec->ports) {
-      if (!matches(n.port, p.name) || !matches(n.protocol, p.protocol)) continue;
-      pkg::ExternalService s;
-      s.is_ip = h.is_ip;
-      if (h.is_ip) s.ip = address_of(h.ip);
-      s.hostname = std::string(h.hostname);
-      s.port = p.port;
-      s.ttl = opts_.ttl;
-      s.target = svc_ns;
-      out.push_back(std::move(s));
-    }
-  }
-  return out.empty() ? dns::rcode::NXDOMAIN : dns::rcode::NOERROR;
+  return external_hosts(*rec, n, svc_ns, opts_.ttl, out);
 }
 
 void Kubernetes::external_reverse(QueryContext& ctx, const pkg::IpAddress& ip,
