@@ -64,8 +64,9 @@ QueryCheck refuse(std::span<const uint8_t> msg, QueryView& q) {
   uint32_t first_name_end = 0;
   const uint32_t off = skip_questions(msg, &first_name_end);
   if (off != 0) {
-    detail::walk_records_from(msg, off, first_name_end,
-                              [&](const RecordRef& r) { return r.type != type::OPT || note_opt(msg, r, q); });
+    detail::walk_records_from(msg, off, first_name_end, [&](const RecordRef& r) {
+      return r.type != type::OPT || note_opt(msg, r, q);
+    });
   }
   return served_opcode(q.hdr.opcode()) ? QueryCheck::formerr : QueryCheck::notimp;
 }

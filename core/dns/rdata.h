@@ -24,7 +24,8 @@ constexpr int kMaxRdataParts = 8;
 
 // Splits the RDATA of `r` (a record of `msg`) into parts, in order; returns how many, or -1
 // when the RDATA does not hold what its type says (a name running past it, a short field).
-int rdata_parts(std::span<const uint8_t> msg, const RecordRef& r, RdataPart (&parts)[kMaxRdataParts]);
+int rdata_parts(std::span<const uint8_t> msg, const RecordRef& r,
+                RdataPart (&parts)[kMaxRdataParts]);
 
 // Whether names in `type`'s RDATA may be written compressed (RFC 1035's types only; RFC 2782
 // and RFC 3597 forbid it for the others).

@@ -47,8 +47,8 @@ struct TcpTimeouts {
 
 struct BlockConfig {
   corefile::ServerBlock source;
-  TcpTimeouts tcp_timeouts;                      // the timeouts plugin sets them
-  std::vector<std::string> bind_addresses;       // empty: every address
+  TcpTimeouts tcp_timeouts;                 // the timeouts plugin sets them
+  std::vector<std::string> bind_addresses;  // empty: every address
   bool any_class = false;  // a plugin of the block answers classes other than IN (forward)
   std::vector<std::unique_ptr<Plugin>> plugins;  // in the global order
   Chain chain;

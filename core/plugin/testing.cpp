@@ -220,8 +220,7 @@ Answer ChainTest::query_wire(std::span<const uint8_t> wire, const QueryOptions& 
   Recorder& sink = *sink_owner;
   auto ctx = std::make_unique<QueryContext>();
   ctx->bind(&worker_, &sink, nullptr);
-  if (!dispatch(*ctx, ctx->load(wire, o.tcp ? Transport::tcp : Transport::udp, client),
-                listener)) {
+  if (!dispatch(*ctx, ctx->load(wire, o.tcp ? Transport::tcp : Transport::udp, client), listener)) {
     return Answer{};
   }
   uv_timer_t timer;

@@ -1,6 +1,5 @@
 #include "core/server/worker.h"
 
-
 #include <unistd.h>
 
 #include "core/dns/response.h"

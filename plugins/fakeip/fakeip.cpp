@@ -22,8 +22,8 @@ metrics::Counter& registered(const char* name, const char* help) {
 Fakeip::Fakeip(FakeipOptions opts)
     : opts_(std::move(opts)),
       zones_(opts_.zones),
-      allocations_(registered("cxxdns_fakeip_allocations_total",
-                              "Fake addresses handed to new names.")),
+      allocations_(
+          registered("cxxdns_fakeip_allocations_total", "Fake addresses handed to new names.")),
       recycled_(registered("cxxdns_fakeip_recycled_total",
                            "Addresses taken from the least recently used name when a pool was "
                            "full.")),

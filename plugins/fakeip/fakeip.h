@@ -54,9 +54,9 @@ class Fakeip final : public Plugin, public ReplyHook {
 
   // Metrics (process-wide counters, as every plugin's; these accessors: this instance's).
   uint64_t allocations_total() const { return allocations_.value(); }  // ..._allocations_total
-  uint64_t pool_used() const;                                         // cxxdns_fakeip_pool_used
-  uint64_t recycled_total() const { return recycled_.value(); }  // cxxdns_fakeip_recycled_total
-  uint64_t filtered_total() const { return filtered_.value(); }  // cxxdns_fakeip_filtered_total
+  uint64_t pool_used() const;                                          // cxxdns_fakeip_pool_used
+  uint64_t recycled_total() const { return recycled_.value(); }    // cxxdns_fakeip_recycled_total
+  uint64_t filtered_total() const { return filtered_.value(); }    // cxxdns_fakeip_filtered_total
   uint64_t exhausted_total() const { return exhausted_.value(); }  // ..._exhausted_total
   uint64_t rate_limited_total() const { return rate_limited_.value(); }  // ..._rate_limited_total
   // For tests: the clock mappings are aged by (monotonic nanoseconds).

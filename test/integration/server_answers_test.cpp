@@ -50,8 +50,7 @@ TEST_CASE("server: class CH and ANY are REFUSED where no plugin serves them", "[
   CHECK(t.query("www.example.org.", "A", o).answer.size() == 1);
 }
 
-TEST_CASE("server: a listener with a plugin that serves every class lets CH through",
-          "[server]") {
+TEST_CASE("server: a listener with a plugin that serves every class lets CH through", "[server]") {
   // CoreDNS opens a listener to other classes when any of its blocks has chaos or forward.
   CHECK(cxxdns::plugins::builtin().any_class("forward"));
   CHECK_FALSE(cxxdns::plugins::builtin().any_class("hosts"));
