@@ -154,6 +154,25 @@ def ask(moved, zone, name, qtype="A", **kw):
     return harness.kdig(name, qtype, port, server=b.listen, **kw)
 
 
+def cluster_name(block, zone):
+    """The kubernetes service's name as this block serves it: under cluster.local when that is
+    one of its kubernetes zones, under the root zone (SERVICE.NS.svc.) when `.` is; None when
+    the block has no kubernetes or the name is outside the block's zone."""
+    line = next((ln.split() for ln in block.body if ln.split()[:1] == ["kubernetes"]), None)
+    if line is None:
+        return None
+    zones = [z for z in line[1:] if z != "{"] or [zone]
+    zones = [z.rstrip(".") for z in zones]
+    if "cluster.local" in zones:
+        name = "kubernetes.default.svc.cluster.local."
+    elif "" in zones:
+        name = "kubernetes.default.svc."
+    else:
+        return None
+    z = zone.rstrip(".")
+    return name if z == "" or name.rstrip(".").endswith("." + z) else None
+
+
 @pytest.mark.parametrize("name", runs())
 def test_starts_and_answers(name, start_cxxdns, start_unbound, tls_certificate):
     moved, srv, answers = start(name, start_cxxdns, start_unbound, tls_certificate)
@@ -161,12 +180,10 @@ def test_starts_and_answers(name, start_cxxdns, start_unbound, tls_certificate):
         for scheme, zone, port in b.keys:
             if scheme not in ("", "dns://"):
                 continue
-            if "kubernetes" in b.directives and ("cluster.local".endswith(zone.rstrip(".")) or
-                                                 zone in (".", "svc")):
-                if zone.rstrip(".") in ("", "cluster.local") and name not in STATES:
-                    r = harness.kdig("kubernetes.default.svc.cluster.local", "A", port,
-                                     server=b.listen)
-                    assert r.rdatas("A") == ["10.96.0.1"], (name, zone, r.raw)
+            name_k8s = cluster_name(b, zone)
+            if name_k8s and name not in STATES:
+                r = harness.kdig(name_k8s, "A", port, server=b.listen)
+                assert r.rdatas("A") == ["10.96.0.1"], (name, zone, r.raw)
             if "forward" in b.directives:
                 n = probe_name(zone)
                 r = harness.kdig(n, "A", port, server=b.listen)
