@@ -154,8 +154,18 @@ void ChainTest::start() {
   worker_.count = 1;
   control_.loop = &loop_;
   control_.workers = 1;
-  config_->lifecycle.start(control_);
-  config_->lifecycle.start_worker(worker_);
+  try {
+    config_->lifecycle.start(control_);
+    config_->lifecycle.start_worker(worker_);
+  } catch (...) {
+    // A plugin refused to start (the test may expect it): the destructor will not run, so
+    // what was started is stopped and the loop closed here.
+    config_->lifecycle.stop();
+    close_all_handles(&loop_);
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    uv_loop_close(&loop_);
+    throw;
+  }
 }
 
 ChainTest::~ChainTest() {
