@@ -242,4 +242,16 @@ def move(name: str, upstream_port: int, extra_files: Optional[dict] = None,
                 src = f.read_text()
                 depth = 0 if f.suffix == ".server" else 1
                 files[rel] = m.move(src, depth=depth)
+    # The safety net of the loopback rule: no forward line of what will run may still name
+    # the machine's resolv.conf or an upstream off 127.0.0.0/8.
+    for text_run in [moved, *files.values()]:
+        for line in text_run.splitlines():
+            words = line.split("#")[0].split()
+            if words[:1] == ["forward"]:
+                for to in words[2:]:
+                    to = to.strip('"')
+                    assert to == "{" or "/etc/resolv.conf" not in to, line
+                    host = to.split("://")[-1]
+                    assert to == "{" or host.startswith("127.") or \
+                        to.startswith(("https://", "grpc://")), f"off loopback: {line}"
     return Moved(moved, files, m.blocks, m.http, m.upstreams, m.ports, m.tls_files)
