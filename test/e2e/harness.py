@@ -130,28 +130,59 @@ def port_is_free(port: int, host: str = LOCALHOST) -> bool:
             s.close()
 
 
-def free_port() -> int:
-    """A port free for both UDP and TCP on 127.0.0.1, chosen by the kernel (bind to port 0).
+def _below_ephemeral_range() -> range:
+    """Ports the kernel never hands to a socket bound to port 0 (connect()'s and kdig's
+    source ports come from ip_local_port_range): a server started on one of these cannot
+    find its port taken by some client's socket between free_port() and its bind."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return range(10000, max(low, 10001))
 
-    Never returns the same port twice in one process, so two servers started by one test
-    do not collide."""
-    for _ in range(200):
-        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+_PORT_CLAIMS = Path(tempfile.gettempdir()) / "cxxdns-test-ports"
+
+
+def _claim(port: int) -> bool:
+    """Claims port for this process across processes (ctest runs test files in parallel): a
+    file named after the port holds the claimer's PID; a claim whose process is gone is
+    taken over."""
+    _PORT_CLAIMS.mkdir(exist_ok=True)
+    path = _PORT_CLAIMS / str(port)
+    for _ in range(2):
         try:
-            tcp.bind((LOCALHOST, 0))
-            port = tcp.getsockname()[1]
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
             try:
-                udp.bind((LOCALHOST, port))
-            except OSError:
-                continue
-            if port in _handed_out:
-                continue
-            _handed_out.add(port)
-            return port
-        finally:
-            tcp.close()
-            udp.close()
+                owner = int(path.read_text() or "0")
+            except (OSError, ValueError):
+                return False
+            if owner == os.getpid() or (owner and Path(f"/proc/{owner}").exists()):
+                return False
+            path.unlink(missing_ok=True)
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        return True
+    return False
+
+
+def free_port() -> int:
+    """A port free for both UDP and TCP on 127.0.0.1, below the kernel's ephemeral range (no
+    client socket can take it before the server binds it).
+
+    Never returns the same port twice in one process, nor a port another live test process
+    has claimed, so servers started by tests running side by side do not collide."""
+    ports = _below_ephemeral_range()
+    for _ in range(500):
+        port = random.choice(ports)
+        if port in _handed_out or not port_is_free(port):
+            continue
+        if not _claim(port):
+            continue
+        _handed_out.add(port)
+        return port
     raise RuntimeError("could not find a free UDP+TCP port on 127.0.0.1")
 
 

@@ -6,14 +6,13 @@ an unreachable server delays start by 5 s at most and cluster names get SERVFAIL
 
 import base64
 import os
-import socket
 from pathlib import Path
 
 import pytest
 
 from fake_apiserver import (FakeApiServer, endpointslice, make_certs, namespace, pod,
                             service)
-from harness import kdig, wait_until
+from harness import free_port, kdig, wait_until
 
 SVC = ".svc.cluster.local."
 WEB = "web.default" + SVC
@@ -44,14 +43,6 @@ def wait_answer(port, name, expect, timeout=10):
 def corefile(source: str) -> str:
     return ("cluster.local:{PORT} {\n    bind 127.0.0.1\n    kubernetes cluster.local {\n"
             f"{source}\n    }}\n}}\n")
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def test_endpoint_tls_follows_changes(start_cxxdns, certs):
