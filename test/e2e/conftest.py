@@ -10,6 +10,18 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 
+def pytest_collection_modifyitems(config, items):
+    """CXXDNS_SHARD=I/N keeps every Nth test, from the Ith (0-based): ctest runs a long test
+    file as N entries side by side (see test/CMakeLists.txt)."""
+    shard = os.environ.get("CXXDNS_SHARD")
+    if not shard:
+        return
+    index, count = (int(x) for x in shard.split("/"))
+    kept = [item for n, item in enumerate(items) if n % count == index]
+    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def cxxdns_binary():
     """Path of the binary under test; the test fails (not skips) when it is missing."""
