@@ -12,9 +12,9 @@
 namespace cxxdns::dns {
 
 // Appends record `r` of `msg` to the writer's current section. The names in its data are
-// read through their pointers for the types whose data RFC 1035 and RFC 3597 allow to be
-// compressed and a few more that servers do compress (MX, SRV...); any other data is copied
-// as it is. `owner` replaces the record's owner when given. False when a name does not read
+// read through their pointers for the types whose names rdata_layout() knows (RFC 1035's,
+// RFC 3597's, DNAME, KX), and written compressed only for RFC 1035's; any other data is
+// copied as it is. `owner` replaces the record's owner when given. False when a name does not read
 // (the writer then holds part of a record: give up on the message).
 bool copy_record(std::span<const uint8_t> msg, const RecordRef& r, MessageWriter& w,
                  const Name* owner = nullptr);

@@ -10,6 +10,8 @@ namespace dns = cxxdns::dns;
 
 namespace {
 
+constexpr uint16_t kDname = 39;  // RFC 6672
+
 dns::Name name(const char* text) {
   dns::Name n;
   REQUIRE(dns::from_text(text, n));
@@ -101,4 +103,39 @@ TEST_CASE("copy_record: a name that does not read is refused", "[copy]") {
   dns::MessageWriter w(out);
   w.start(dns::Header{});
   CHECK_FALSE(dns::copy_record(src, cname, w));
+}
+
+TEST_CASE("copy_record: a compressed DNAME target is read whole, written uncompressed", "[copy]") {
+  // Some servers compress a DNAME's target (RFC 6672 says they must not): the copy follows
+  // the pointer, and writes the target in full, as RFC 3597 wants for types after RFC 1035.
+  std::vector<uint8_t> src;
+  dns::MessageWriter sw(src);
+  dns::Header h;
+  h.flags = dns::flag::QR;
+  sw.start(h);
+  sw.question(name("a.old.example.org."), dns::type::A, dns::cls::IN);
+  sw.begin_rr(name("old.example.org."), kDname, dns::cls::IN, 60);
+  sw.rd_name(name("new.example.org."));  // compressed against the question
+  sw.end_rr();
+  dns::RecordRef dname{};
+  REQUIRE(dns::walk_records(src, [&](const dns::RecordRef& r) {
+    dname = r;
+    return false;
+  }));
+  REQUIRE(dname.type == kDname);
+  REQUIRE(dname.rdata_len < name("new.example.org.").len);  // the source did compress it
+
+  std::vector<uint8_t> out;
+  dns::MessageWriter w(out);
+  w.start(h);
+  w.question(name("a.old.example.org."), dns::type::A, dns::cls::IN);
+  REQUIRE(dns::copy_record(src, dname, w));
+  dns::RecordRef copied{};
+  REQUIRE(dns::walk_records(out, [&](const dns::RecordRef& r) {
+    copied = r;
+    return false;
+  }));
+  CHECK(copied.rdata_len == name("new.example.org.").len);
+  auto a = cxxdns::testing::parse_answer(out);
+  CHECK(a.answer == std::vector<std::string>{"old.example.org.\t60\tIN\tDNAME\tnew.example.org."});
 }

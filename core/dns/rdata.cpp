@@ -2,11 +2,7 @@
 
 namespace cxxdns::dns {
 
-namespace {
-
-// A type's RDATA as a sequence of fields: 'N' a domain name, '2' and '4' fixed bytes, 'S' a
-// character-string, 'R' the rest. Types not listed are one 'R'.
-const char* layout(uint16_t type) {
+const char* rdata_layout(uint16_t type) {
   switch (type) {
     case 2:   // NS
     case 3:   // MD
@@ -16,28 +12,28 @@ const char* layout(uint16_t type) {
     case 8:   // MG
     case 9:   // MR
     case 12:  // PTR
+    case 39:  // DNAME
       return "N";
-    case 6:  // SOA: MNAME RNAME, then serial, refresh, retry, expire, minimum
-      return "NNR";
+    case 6:  // SOA: MNAME, RNAME, then serial, refresh, retry, expire, minimum
+      return "NN*";
     case 14:  // MINFO
     case 17:  // RP
       return "NN";
     case 15:  // MX
     case 18:  // AFSDB
     case 21:  // RT
+    case 36:  // KX
       return "2N";
     case 26:  // PX
       return "2NN";
-    case 33:  // SRV
-      return "222N";
+    case 33:  // SRV: priority, weight, port, target
+      return "6N";
     case 35:  // NAPTR: order, preference, flags, services, regexp, replacement
-      return "22SSSN";
+      return "4SSSN";
     default:
-      return "R";
+      return "*";
   }
 }
-
-}  // namespace
 
 bool rdata_names_compressible(uint16_t type) {
   switch (type) {
@@ -74,7 +70,7 @@ int rdata_parts(std::span<const uint8_t> msg, const RecordRef& r,
     }
     parts[n++] = RdataPart{name, from, to - from};
   };
-  for (const char* f = layout(r.type); *f; ++f) {
+  for (const char* f = rdata_layout(r.type); *f; ++f) {
     const uint32_t start = pos;
     switch (*f) {
       case 'N': {
@@ -84,16 +80,15 @@ int rdata_parts(std::span<const uint8_t> msg, const RecordRef& r,
         add(true, start, pos);
         continue;
       }
-      case '2':
-      case '4':
-        pos += *f - '0';
-        break;
       case 'S':
         if (pos >= end) return -1;
         pos += 1 + msg[pos];
         break;
-      default:
+      case '*':
         pos = end;
+        break;
+      default:  // a digit: that many fixed bytes
+        pos += *f - '0';
     }
     if (pos > end) return -1;
     add(false, start, pos);

@@ -1,8 +1,9 @@
 // The domain names inside a record's RDATA, for code that moves records from one message to
 // another (a name there may be compressed, pointing into the message it came in) or that
 // must know where a message's names point: the types whose RDATA names RFC 3597 section 4
-// says a receiver decompresses (RFC 1035's, and RP, AFSDB, RT, PX, SRV, NAPTR). Any other
-// type's RDATA is opaque bytes, never compressed.
+// says a receiver decompresses (RFC 1035's, and RP, AFSDB, RT, PX, SRV, NAPTR) and DNAME
+// and KX, which some servers compress. Any other type's RDATA is opaque bytes, never
+// compressed.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +22,12 @@ struct RdataPart {
 };
 
 constexpr int kMaxRdataParts = 8;
+
+// What `type`'s RDATA holds, in order: 'N' a domain name, a digit that many fixed bytes,
+// 'S' a character-string, '*' the rest. Types not listed are "*" (opaque bytes). The one
+// table of where names sit in RDATA: the cache, the answer writer, copy_record and
+// plugins/pkg's record reader all read it.
+const char* rdata_layout(uint16_t type);
 
 // Splits the RDATA of `r` (a record of `msg`) into parts, in order; returns how many, or -1
 // when the RDATA does not hold what its type says (a name running past it, a short field).

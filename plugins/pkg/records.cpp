@@ -2,66 +2,12 @@
 
 #include <cstring>
 
+#include "core/dns/rdata.h"
 #include "core/dns/writer.h"
 
 namespace cxxdns::pkg {
 
 namespace {
-
-// What an RDATA holds, in order: N a domain name, a digit that many bytes, S a
-// character-string, * the rest. Types not listed are bytes only.
-const char* layout_of(uint16_t type) {
-  switch (type) {
-    case 2:   // NS
-    case 3:   // MD
-    case 4:   // MF
-    case 5:   // CNAME
-    case 7:   // MB
-    case 8:   // MG
-    case 9:   // MR
-    case 12:  // PTR
-    case 39:  // DNAME
-      return "N";
-    case 6:  // SOA: MNAME, RNAME, five 32-bit numbers
-      return "NN*";
-    case 14:  // MINFO
-    case 17:  // RP
-      return "NN";
-    case 15:  // MX
-    case 18:  // AFSDB
-    case 21:  // RT
-    case 36:  // KX
-      return "2N";
-    case 26:  // PX
-      return "2NN";
-    case 33:  // SRV
-      return "6N";
-    case 35:  // NAPTR
-      return "4SSSN";
-    default:
-      return "*";
-  }
-}
-
-// The types whose RDATA names may be compressed on the wire (RFC 3597 section 4).
-bool compressible(uint16_t type) {
-  switch (type) {
-    case 2:
-    case 3:
-    case 4:
-    case 5:
-    case 6:
-    case 7:
-    case 8:
-    case 9:
-    case 12:
-    case 14:
-    case 15:
-      return true;
-    default:
-      return false;
-  }
-}
 
 // Walks `layout` over an RDATA at [pos, end) of `msg`, calling on_name(name) for each name
 // (read with decompression) and on_bytes(begin, len) for the rest. False when the RDATA does
@@ -124,7 +70,7 @@ bool read_record(std::span<const uint8_t> msg, size_t& pos, Record& out) {
   if (pos + len > msg.size()) return false;
   out.rdata.clear();
   const bool ok = walk_rdata(
-      layout_of(out.type), msg, pos, pos + len,
+      dns::rdata_layout(out.type), msg, pos, pos + len,
       [&](const dns::Name& n) { out.rdata.insert(out.rdata.end(), n.data, n.data + n.len); },
       [&](size_t at, size_t n) {
         out.rdata.insert(out.rdata.end(), msg.begin() + static_cast<ptrdiff_t>(at),
@@ -169,11 +115,12 @@ void write_message(const Message& m, std::vector<uint8_t>& out) {
   for (const Record& r : m.records) {
     w.section(r.section);
     w.begin_rr(r.owner, r.type, r.klass, r.ttl);
-    if (!compressible(r.type)) {
+    if (!dns::rdata_names_compressible(r.type)) {
       w.rd_bytes(r.rdata);
     } else {
       walk_rdata(
-          layout_of(r.type), r.rdata, 0, r.rdata.size(), [&](const dns::Name& n) { w.rd_name(n); },
+          dns::rdata_layout(r.type), r.rdata, 0, r.rdata.size(),
+          [&](const dns::Name& n) { w.rd_name(n); },
           [&](size_t at, size_t n) { w.rd_bytes(std::span(r.rdata).subspan(at, n)); });
     }
     w.end_rr();
@@ -184,7 +131,7 @@ std::vector<NameAt> rdata_names(const Record& r) {
   std::vector<NameAt> names;
   size_t at = 0;
   walk_rdata(
-      layout_of(r.type), r.rdata, 0, r.rdata.size(),
+      dns::rdata_layout(r.type), r.rdata, 0, r.rdata.size(),
       [&](const dns::Name& n) {
         names.push_back({static_cast<uint16_t>(at), n.len});
         at += n.len;
