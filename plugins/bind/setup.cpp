@@ -1,13 +1,13 @@
 // bind ADDRESS|INTERFACE ... [{ except ADDRESS... }]: the addresses the block listens on.
 // It builds no handler: it only fills the block's listen addresses.
 #include <arpa/inet.h>
-#include <ifaddrs.h>
 #include <net/if.h>
 
 #include <algorithm>
 
 #include "core/plugin/registry.h"
 #include "core/plugin/setup.h"
+#include "plugins/pkg/interfaces.h"
 
 namespace {
 
@@ -16,25 +16,13 @@ bool is_ip(const std::string& s) {
   return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
 }
 
-// The addresses of a network interface, or none when there is no such interface.
+// The addresses of a network interface, or none when there is no such interface (an IPv6
+// link-local address needs a zone to bind: CoreDNS skips those too).
 std::vector<std::string> interface_addresses(const std::string& ifname) {
   std::vector<std::string> out;
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return out;
-  for (ifaddrs* i = list; i; i = i->ifa_next) {
-    if (!i->ifa_addr || ifname != i->ifa_name) continue;
-    char buf[INET6_ADDRSTRLEN];
-    if (i->ifa_addr->sa_family == AF_INET) {
-      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, buf, sizeof buf);
-      out.push_back(buf);
-    } else if (i->ifa_addr->sa_family == AF_INET6) {
-      auto* a6 = reinterpret_cast<sockaddr_in6*>(i->ifa_addr);
-      if (IN6_IS_ADDR_LINKLOCAL(&a6->sin6_addr)) continue;  // needs a zone; CoreDNS skips too
-      inet_ntop(AF_INET6, &a6->sin6_addr, buf, sizeof buf);
-      out.push_back(buf);
-    }
+  for (const cxxdns::pkg::InterfaceAddress& i : cxxdns::pkg::interface_addresses()) {
+    if (i.interface == ifname && !i.link_local) out.push_back(i.address.text());
   }
-  freeifaddrs(list);
   return out;
 }
 

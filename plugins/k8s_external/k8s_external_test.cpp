@@ -3,9 +3,6 @@
 // TestExternal cases, on a state file of kubernetes).
 #include <catch2/catch.hpp>
 
-#include <ifaddrs.h>
-#include <netinet/in.h>
-
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -15,6 +12,7 @@
 #include "core/plugin/setup.h"
 #include "core/plugin/testing.h"
 #include "plugins/builtin.h"
+#include "plugins/pkg/interfaces.h"
 #include "plugins/pkg/ip.h"
 
 using cxxdns::testing::ChainTest;
@@ -67,25 +65,9 @@ std::string soa(const std::string& apex = "dns", int ttl = 5) {
 // The host's addresses without loopback, as kubernetes takes them for the name servers.
 std::vector<std::string> interface_addresses() {
   std::vector<std::string> out;
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return out;
-  for (ifaddrs* i = list; i; i = i->ifa_next) {
-    if (!i->ifa_addr) continue;
-    cxxdns::pkg::IpAddress a;
-    if (i->ifa_addr->sa_family == AF_INET) {
-      a.len = 4;
-      std::memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, 4);
-      if (a.bytes[0] == 127) continue;
-    } else if (i->ifa_addr->sa_family == AF_INET6) {
-      a.len = 16;
-      std::memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr, 16);
-      if (a.text() == "::1") continue;
-    } else {
-      continue;
-    }
-    out.push_back(a.text());
+  for (const cxxdns::pkg::InterfaceAddress& i : cxxdns::pkg::interface_addresses()) {
+    if (!i.loopback) out.push_back(i.address.text());
   }
-  freeifaddrs(list);
   return out;
 }
 

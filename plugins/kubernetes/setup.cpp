@@ -3,9 +3,6 @@
 // endpoint_pod_names; ignore empty_service; endpoint URL; tls CERT KEY CACERT;
 // kubeconfig FILE [CONTEXT] }, as CoreDNS's kubernetes plugin, plus `state` for the
 // state-file source. Without state, endpoint or kubeconfig: in-cluster.
-#include <ifaddrs.h>
-#include <netinet/in.h>
-
 #include <algorithm>
 #include <cstring>
 #include <string_view>
@@ -16,6 +13,7 @@
 #include "core/plugin/registry.h"
 #include "core/plugin/setup.h"
 #include "plugins/kubernetes/kubernetes.h"
+#include "plugins/pkg/interfaces.h"
 #include "plugins/pkg/resolv_conf.h"
 #include "plugins/pkg/transfer.h"
 
@@ -225,32 +223,12 @@ KubernetesOptions parse(cxxdns::SetupContext& sc) {
   return o;
 }
 
-bool loopback(const cxxdns::pkg::IpAddress& a) {
-  static const uint8_t v6_loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-  if (a.len == 4) return a.bytes[0] == 127;
-  return std::equal(a.bytes.begin(), a.bytes.end(), v6_loopback);
-}
-
 // The host's addresses, loopback left out (CoreDNS: net.InterfaceAddrs()).
 std::vector<cxxdns::pkg::IpAddress> interface_addresses() {
   std::vector<cxxdns::pkg::IpAddress> out;
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return out;
-  for (ifaddrs* i = list; i; i = i->ifa_next) {
-    if (!i->ifa_addr) continue;
-    cxxdns::pkg::IpAddress a;
-    if (i->ifa_addr->sa_family == AF_INET) {
-      a.len = 4;
-      std::memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, 4);
-    } else if (i->ifa_addr->sa_family == AF_INET6) {
-      a.len = 16;
-      std::memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr, 16);
-    } else {
-      continue;
-    }
-    if (!loopback(a)) out.push_back(a);
+  for (const cxxdns::pkg::InterfaceAddress& i : cxxdns::pkg::interface_addresses()) {
+    if (!i.loopback) out.push_back(i.address);
   }
-  freeifaddrs(list);
   return out;
 }
 
@@ -261,7 +239,7 @@ void node_facts(cxxdns::SetupContext& sc, KubernetesOptions& o) {
   if (!cxxdns::pkg::read_search_list("/etc/resolv.conf", o.node_search, err)) o.node_search.clear();
   for (const std::string& b : sc.bind_addresses()) {
     auto a = cxxdns::pkg::IpAddress::parse(b);
-    if (a && !loopback(*a)) o.local_ips.push_back(*a);
+    if (a && !a->is_loopback()) o.local_ips.push_back(*a);
   }
   if (sc.bind_addresses().empty()) o.local_ips = interface_addresses();
 }

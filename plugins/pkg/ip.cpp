@@ -132,4 +132,11 @@ std::string IpPrefix::text() const {
   return addr.text() + "/" + std::to_string(prefix);
 }
 
+bool IpAddress::is_loopback() const {
+  static const std::array<uint8_t, 16> v6_loopback = {0, 0, 0, 0, 0, 0, 0, 0,
+                                                      0, 0, 0, 0, 0, 0, 0, 1};
+  if (len == 4) return bytes[0] == 127;
+  return len == 16 && bytes == v6_loopback;
+}
+
 }  // namespace cxxdns::pkg

@@ -24,6 +24,7 @@ struct IpAddress {
   int family() const { return len == 4 ? 4 : 6; }
   std::span<const uint8_t> span() const { return {bytes.data(), len}; }
   std::string text() const;
+  bool is_loopback() const;  // 127.0.0.0/8 or ::1
 };
 
 // An address and a port, as CoreDNS's plugin/pkg/parse.HostPort takes them: "10.0.0.1",
