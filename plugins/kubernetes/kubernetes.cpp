@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <iterator>
 #include <optional>
 
 #include "core/dns/writer.h"
@@ -61,8 +62,30 @@ Kubernetes::~Kubernetes() {
   if (api_) api_->stop();
 }
 
+namespace {
+
+void observe_programmed(const std::vector<int64_t>& changed_ns) {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
+  for (int64_t t : changed_ns) api_metrics::programmed(static_cast<double>(now_ns - t) / 1e9);
+}
+
+}  // namespace
+
 void Kubernetes::publish(const ClusterState& st) {
   auto fresh = ClusterStore::from_state(st, opts_.index);
+  // A state file is a whole snapshot: the endpoint changes it brings are the trigger times it
+  // holds that the last load did not (the first load, like an informer's initial list, is no
+  // change).
+  std::vector<int64_t> triggers = fresh->take_programmed();
+  std::sort(triggers.begin(), triggers.end());
+  if (file_store_) {
+    std::vector<int64_t> changed;
+    std::set_difference(triggers.begin(), triggers.end(), file_triggers_.begin(),
+                        file_triggers_.end(), std::back_inserter(changed));
+    observe_programmed(changed);
+  }
+  file_triggers_ = std::move(triggers);
   Garbage old;
   if (file_store_) old.add_object(file_store_.release());  // once no query reads it
   index_.publish(fresh->root(), std::move(old));
@@ -75,11 +98,7 @@ void Kubernetes::publish_api() {
   const ClusterIndex* root = store_->commit(static_cast<int64_t>(std::time(nullptr)), garbage);
   index_.publish(root, std::move(garbage));
   loaded_.store(true, std::memory_order_release);
-  auto now = std::chrono::system_clock::now().time_since_epoch();
-  int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
-  for (int64_t changed_ns : store_->take_programmed()) {
-    api_metrics::programmed(static_cast<double>(now_ns - changed_ns) / 1e9);
-  }
+  observe_programmed(store_->take_programmed());
 }
 
 bool Kubernetes::load_state(const std::string& text, int64_t mtime_sec) {

@@ -125,6 +125,9 @@ class Kubernetes final : public Plugin,
   mutable Published<ClusterIndex> index_;     // reading a version is not a change
   std::unique_ptr<ClusterStore> store_;       // the API source's, changed per object
   std::unique_ptr<ClusterStore> file_store_;  // the state file's, made whole on each load
+  // The last-change-trigger-times of the headless services' endpoints in the state file, as
+  // last loaded (sorted): a load observes programming latency for the ones that are new.
+  std::vector<int64_t> file_triggers_;
   std::atomic<bool> loaded_{false};
   pkg::FileWatch watch_;
   std::unique_ptr<ApiSource> api_;
