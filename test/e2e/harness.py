@@ -1014,6 +1014,12 @@ class Cxxdns(_Process):
             raise ServerError(f"cxxdns answered a raw probe on {port} but not kdig:\n{r.raw}"
                               f"\n{r.stderr}\n{self.output_report()}")
 
+    def wait_bound(self, timeout: float = 15.0) -> None:
+        """Waits for the banner, which cxxdns prints once its sockets are bound (the kernel
+        queues what comes from then on): for a server started with ready=False, whose
+        readiness probe would not be answered at once (a silent upstream)."""
+        self.wait_for_log(r"^cxxdns-", timeout=timeout)
+
     def reload_signal(self) -> None:
         """SIGUSR1, CoreDNS's reload signal."""
         self.send_signal(signal.SIGUSR1)

@@ -214,7 +214,7 @@ def test_max_concurrent_refuses(start_cxxdns):
         srv = start_cxxdns(forward_corefile(
             f"127.0.0.1:{silent.getsockname()[1]}", "        max_concurrent 1\n        max_fails 0"),
             ready=False)
-        time.sleep(0.3)
+        srv.wait_bound()
         s1 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s1.bind(("127.0.0.1", 0))
         try:

@@ -159,7 +159,7 @@ def test_lost_answer_is_asked_again_until_the_deadline(start_cxxdns):
     try:
         srv = start_cxxdns(corefile(f"127.0.0.1:{up.port}", "        max_fails 0"),
                            ready=False)
-        time.sleep(0.3)
+        srv.wait_bound()
         r = kdig("lost.example.net", "A", srv.port, timeout=6, retry=0)
         assert r.rcode == "NOERROR" and r.rdatas("A") == ["192.0.2.9"]
         assert up.queries == 2
@@ -284,7 +284,8 @@ def test_memory_returns_after_a_burst_to_a_slow_upstream(start_cxxdns):
     try:
         srv = start_cxxdns(corefile(f"127.0.0.1:{silent.getsockname()[1]}",
                                     "        max_fails 0"), ready=False)
-        time.sleep(0.5)
+        srv.wait_bound()
+        time.sleep(0.5)  # the workers' start, before the warm figure
         warm = rss_kb(srv.pid)
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
@@ -317,7 +318,9 @@ def test_memory_returns_after_a_burst_to_a_slow_upstream(start_cxxdns):
             after = rss_kb(srv.pid)
             print(f"RSS warm {warm} kB, during the burst {peak} kB, when all were answered "
                   f"{done} kB, later {after} kB; answered {answered}")
-        assert answered > 9000
+        # A sanitized build runs several times slower: the client's receive buffer overflows
+        # before it has read the burst's SERVFAILs (what is checked there is memory safety).
+        assert answered > (9000 if not harness.is_sanitized() else 5000)
         if not harness.is_sanitized():
             assert done < warm + 128 * 1024  # was 582 MB with 64 KiB per query in flight
     finally:
