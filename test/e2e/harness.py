@@ -1250,11 +1250,11 @@ class Etcd(_Process):
                 raise ServerError(f"etcd did not become healthy\n{self.output_report()}")
             time.sleep(0.1)
 
-    def etcdctl(self, *args: str) -> str:
+    def etcdctl(self, *args: str, check: bool = True) -> str:
         r = subprocess.run(["etcdctl", "--endpoints", self.endpoint, *args],
                            capture_output=True, text=True, timeout=20,
                            env=dict(os.environ, ETCDCTL_API="3"))
-        if r.returncode != 0:
+        if check and r.returncode != 0:
             raise ServerError(f"etcdctl {' '.join(args)}: {r.stderr}")
         return r.stdout
 

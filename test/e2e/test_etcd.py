@@ -106,3 +106,40 @@ def test_servfail_before_etcd_ever_answered(start_cxxdns):
     r = srv.query("www.example.org", "A")
     assert r.rcode == "SERVFAIL", r.raw
     srv.wait_for_log(r"plugin/etcd: .*127\.0\.0\.1:%d" % port, stream="both")
+
+
+def test_credentials(start_etcd, start_cxxdns):
+    """etcd with authentication on: `credentials USER PASS` reads what that user may read;
+    wrong credentials read nothing (SERVFAIL)."""
+    etcd = start_etcd()
+    etcd.put("/skydns/org/example/www/x1", record(host="192.0.2.1"))
+    root = ("--user", "root:rootpw")
+    etcd.etcdctl("user", "add", "root:rootpw")
+    etcd.etcdctl("user", "grant-role", "root", "root")
+    etcd.etcdctl("user", "add", "dns:dnspw")
+    etcd.etcdctl("role", "add", "dns-reader")
+    etcd.etcdctl("role", "grant-permission", "dns-reader", "--prefix=true", "read", "/skydns/")
+    etcd.etcdctl("user", "grant-role", "dns", "dns-reader")
+    etcd.etcdctl("auth", "enable")
+    # Auth is on: without a user nothing is read.
+    assert "/skydns/" not in etcd.etcdctl("--user", "dns:wrong", "get", "--prefix", "/skydns/",
+                                          check=False)
+
+    def server(user, password):
+        return start_cxxdns(f"""example.org:{{PORT}} {{
+    bind 127.0.0.1
+    etcd {{
+        endpoint {etcd.endpoint}
+        credentials {user} {password}
+    }}
+}}
+""")
+    good = server("dns", "dnspw")
+    harness.wait_until(lambda: good.query("www.example.org", "A").rdatas("A") == ["192.0.2.1"],
+                       timeout=10, what="records read with credentials")
+    etcd.etcdctl(*root, "put", "/skydns/org/example/www/x2", record(host="192.0.2.2"))
+    harness.wait_until(lambda: len(good.query("www.example.org", "A").rdatas("A")) == 2,
+                       timeout=5, what="a change seen through the authenticated watch")
+    bad = server("dns", "wrong")
+    assert bad.query("www.example.org", "A").rcode == "SERVFAIL"
+    bad.wait_for_log(r"plugin/etcd: .*authentication failed", stream="both")
