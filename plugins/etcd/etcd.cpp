@@ -5,6 +5,8 @@
 
 #include "core/dns/writer.h"
 #include "core/log/log.h"
+#include "core/plugin/internal_query.h"
+#include "plugins/etcd/chase.h"
 #include "plugins/pkg/trace.h"
 
 namespace cxxdns::plugins::etcd {
@@ -61,8 +63,8 @@ void write_section(dns::MessageWriter& w, dns::Section s, const std::vector<Rr>&
 
 }  // namespace
 
-Etcd::Etcd(EtcdConfig cfg, int workers)
-    : cfg_(std::move(cfg)), zones_(cfg_.zones), store_(workers) {}
+Etcd::Etcd(EtcdConfig cfg, int workers, const Services* services)
+    : cfg_(std::move(cfg)), services_(services), zones_(cfg_.zones), store_(workers) {}
 
 Etcd::~Etcd() {
   stop();
@@ -141,10 +143,10 @@ Verdict Etcd::serve(QueryContext& ctx) {
     pkg::note(ctx, "etcd", "no such name, fallthrough");
     return ctx.next();
   }
-  return write(ctx, a);
+  return write(ctx, a, zones_.text(zi));
 }
 
-Verdict Etcd::write(QueryContext& ctx, const Answer& a) {
+Verdict Etcd::write(QueryContext& ctx, const Answer& a, const std::string& zone) {
   dns::MessageWriter w(ctx.writable_response());
   w.start_reply(ctx.q(), a.rcode, true);
   write_section(w, dns::Section::answer, a.answer);
@@ -153,6 +155,13 @@ Verdict Etcd::write(QueryContext& ctx, const Answer& a) {
   if (a.rcode == dns::rcode::SERVFAIL) {
     pkg::note(ctx, "etcd", "SERVFAIL: " + a.error);
     ctx.slot<QueryError>().text = "plugin/etcd: " + a.error;  // for errors; the SOA stays
+  }
+  const uint16_t qtype = ctx.q().qtype;
+  const bool follows = qtype == dns::type::A || qtype == dns::type::AAAA || qtype == dns::type::TXT;
+  if (follows && !a.answer.empty() && ctx.depth() < kMaxInternalDepth &&
+      has_outside_cname(ctx, zone)) {
+    pkg::note(ctx, "etcd", "CNAME out of the zone: looking up its target through the server");
+    return follow_outside_cnames(ctx, zone, services_);
   }
   if (pkg::tracing(ctx)) {
     pkg::note(ctx, "etcd",

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/plugin/config.h"
 #include "core/plugin/context.h"
 #include "core/plugin/snapshot.h"
 #include "plugins/etcd/client.h"
@@ -31,7 +32,8 @@ struct EtcdConfig {
 
 class Etcd final : public Plugin {
  public:
-  Etcd(EtcdConfig cfg, int workers);
+  // `services`: for following CNAMEs out of the zone through the server (may be null).
+  Etcd(EtcdConfig cfg, int workers, const Services* services = nullptr);
   ~Etcd() override;
   std::string_view name() const override { return "etcd"; }
   Verdict serve(QueryContext& ctx) override;
@@ -47,9 +49,10 @@ class Etcd final : public Plugin {
  private:
   void run();
   void pause(std::chrono::milliseconds d);
-  Verdict write(QueryContext& ctx, const Answer& a);
+  Verdict write(QueryContext& ctx, const Answer& a, const std::string& zone);
 
   EtcdConfig cfg_;
+  const Services* services_;
   pkg::Zones zones_;
   Snapshot<Store> store_;
   std::atomic<bool> loaded_{false};

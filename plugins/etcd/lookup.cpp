@@ -153,7 +153,7 @@ bool Lookup::follow_cname(const Service& s, const std::string& name, const std::
   Rr cname = name_rr(owner, type::CNAME, s.ttl, fqdn(s.host));
   if (previous.size() > kMaxCnameChain || duplicate_cname(cname, previous)) return false;
   if (!dns::is_subdomain(target, zone_)) {
-    // Out of the zone: CoreDNS asks its upstream; here the client's resolver follows it.
+    // Out of the zone: the plugin follows it through the server once written (chase.h).
     out.push_back(std::move(cname));
     return true;
   }

@@ -84,7 +84,7 @@ EtcdConfig parse(const SetupContext& sc) {
 void cxxdns_register_etcd(cxxdns::Registry& r) {
   using cxxdns::plugins::etcd::Etcd;
   r.add("etcd", [](SetupContext& sc) -> std::unique_ptr<cxxdns::Plugin> {
-    auto p = std::make_unique<Etcd>(parse(sc), sc.services().workers);
+    auto p = std::make_unique<Etcd>(parse(sc), sc.services().workers, &sc.services());
     sc.on_startup([p = p.get()](cxxdns::ControlInfo&) { p->start(); });
     sc.on_shutdown([p = p.get()] { p->stop(); });
     sc.readiness([p = p.get()] { return p->ready(); });

@@ -1,5 +1,6 @@
 """etcd: SkyDNS records in a real etcd (Debian's etcd-server on 127.0.0.1, records written
-with etcdctl as external-dns writes them), answered by the real binary to kdig; a change in
+with etcdctl as external-dns writes them), answered by the real binary to kdig (a CNAME out
+of the zone followed through forward to a real unbound); a change in
 etcd is answered without a restart; names etcd lacks fall through to forward (a real unbound)
 where the Corefile says so; etcd going away leaves the last records answering."""
 import json
@@ -16,15 +17,16 @@ RECORDS = {
     "/skydns/org/example/www/x2": record(host="192.0.2.2", ttl=60),
     "/skydns/org/example/www/x3": record(host="2001:db8::1", ttl=60),
     "/skydns/org/example/alias": record(host="www.example.org"),
+    "/skydns/org/example/lb": record(host="elb-1.example.net"),
     "/skydns/org/example/txt/1": record(text="v=spf1 -all"),
     "/skydns/org/example/_tcp/_http/web/a": record(host="192.0.2.10", port=8080, priority=10),
 }
 
 
 def corefile(etcd: harness.Etcd, upstream: int) -> str:
-    return f"""example.org:{{PORT}} {{
+    return f"""example.org:{{PORT}} example.net:{{PORT}} {{
     bind 127.0.0.1
-    etcd {{
+    etcd example.org {{
         stubzones
         path /skydns
         endpoint {etcd.endpoint}
@@ -39,8 +41,9 @@ def start(start_etcd, start_unbound, start_cxxdns):
     etcd = start_etcd()
     for k, v in RECORDS.items():
         etcd.put(k, v)
-    up = start_unbound(local_zones=["sub.example.org."],
-                       local_data=["up.sub.example.org. 300 IN A 192.0.2.99"])
+    up = start_unbound(local_zones=["sub.example.org.", "example.net."],
+                       local_data=["up.sub.example.org. 300 IN A 192.0.2.99",
+                                   "elb-1.example.net. 300 IN A 192.0.2.88"])
     srv = start_cxxdns(corefile(etcd, up.port))
     # Ready: the first copy of the keys is in.
     harness.wait_until(lambda: srv.query("www.example.org", "A").rcode == "NOERROR",
@@ -57,6 +60,10 @@ def test_answers_from_etcd(start_etcd, start_unbound, start_cxxdns):
     cname = srv.query("alias.example.org", "A")
     assert cname.rdatas("CNAME") == ["www.example.org."], cname.raw
     assert sorted(cname.rdatas("A")) == ["192.0.2.1", "192.0.2.2"], cname.raw
+    # A CNAME out of the zone (a load balancer's name): followed through the server.
+    lb = srv.query("lb.example.org", "A")
+    assert lb.rdatas("CNAME") == ["elb-1.example.net."] and lb.rdatas("A") == ["192.0.2.88"], \
+        lb.raw
     assert srv.query("txt.example.org", "TXT").rdatas("TXT") == ['"v=spf1 -all"']
     srv_rr = srv.query("web._http._tcp.example.org", "SRV")
     assert srv_rr.rdatas("SRV") == ["10 100 8080 a.web._http._tcp.example.org."], srv_rr.raw
