@@ -100,10 +100,12 @@ def test_etcd_down_keeps_the_last_records(start_etcd, start_unbound, start_cxxdn
     assert srv.alive()
 
 
-def test_servfail_before_etcd_ever_answered(start_cxxdns):
-    port = harness.free_port()  # nothing listens there
+def test_servfail_and_not_ready_before_etcd_ever_answered(start_cxxdns, start_etcd):
+    port = harness.free_port()  # nothing listens there yet
+    ready = harness.free_port()
     srv = start_cxxdns(f"""example.org:{{PORT}} {{
     bind 127.0.0.1
+    ready 127.0.0.1:{ready}
     etcd {{
         endpoint http://127.0.0.1:{port}
     }}
@@ -113,6 +115,14 @@ def test_servfail_before_etcd_ever_answered(start_cxxdns):
     r = srv.query("www.example.org", "A")
     assert r.rcode == "SERVFAIL", r.raw
     srv.wait_for_log(r"plugin/etcd: .*127\.0\.0\.1:%d" % port, stream="both")
+    status, body = harness.http_get(ready, "/ready")
+    assert status == 503 and "etcd" in body, (status, body)
+    # etcd comes up: the records are read, and the server is ready.
+    etcd = start_etcd(port=port)
+    etcd.put("/skydns/org/example/www/x1", record(host="192.0.2.1"))
+    harness.wait_until(lambda: srv.query("www.example.org", "A").rdatas("A") == ["192.0.2.1"],
+                       timeout=10, what="records read once etcd is up")
+    assert harness.http_get(ready, "/ready")[0] == 200
 
 
 def test_credentials(start_etcd, start_cxxdns):
