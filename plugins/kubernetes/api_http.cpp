@@ -3,10 +3,13 @@
 #include <fstream>
 #include <sstream>
 
-#include "plugins/kubernetes/curl_library.h"
+#include "plugins/pkg/curl_library.h"
 
 namespace cxxdns::plugins::k8s {
 namespace {
+
+using pkg::curl_library;
+using pkg::CurlLibrary;
 
 struct Transfer {
   const std::function<bool(std::string_view)>* on_body;

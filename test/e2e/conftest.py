@@ -85,3 +85,21 @@ def start_unbound(tmp_path, request):
 
     yield start
     _teardown(procs, request)
+
+
+@pytest.fixture
+def start_etcd(tmp_path, request):
+    """Factory: start_etcd(**Etcd kwargs) -> a running harness.Etcd (a real etcd on
+    127.0.0.1), stopped by its PID at teardown."""
+    procs = []
+    counter = [0]
+
+    def start(**kw):
+        counter[0] += 1
+        kw.setdefault("tmpdir", tmp_path / f"etcd{counter[0]}")
+        e = harness.Etcd(**kw)
+        procs.append(e)
+        return e
+
+    yield start
+    _teardown(procs, request)

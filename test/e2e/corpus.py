@@ -14,6 +14,7 @@ What moves (test/corpus/README.md says why each must):
   SSL_CERT_FILE, names the servers the corpus names);
 - kubernetes reads a state file (`state FILE`) instead of an API server (`endpoint` and
   `kubeconfig` lines go);
+- etcd's `endpoint` becomes the test's etcd (a free port of 127.0.0.1, Moved.etcd_port);
 - files under /etc/coredns (hosts files, zone files, imports) come from the test's
   directory; imports are moved the same way, file by file.
 Everything else (plugins, options, order, comments) is the text as published.
@@ -52,6 +53,7 @@ class Moved:
     upstreams: dict                  # original upstream -> loopback address
     ports: dict                      # original listen port -> new port
     tls_files: list                  # forward's CA/certificate files the test must write
+    etcd_port: Optional[int] = None  # where the test's etcd must listen (an etcd block)
 
     def port_of(self, zone: str = ".") -> int:
         """The new port of the first block serving `zone` over plain DNS."""
@@ -87,6 +89,7 @@ class Mover:
         self.blocks = []
         self.files = {}
         self.tls_files = []  # forward's certificate files, moved under tls/
+        self.etcd_port = None  # the test's etcd, when an etcd block names an endpoint
 
     # --- ports and addresses
 
@@ -166,6 +169,9 @@ class Mover:
             return f"{indent}kubernetes {' '.join(args)} {{{comment}\n{state}\n{indent}}}"
         if name in ("endpoint", "kubeconfig") and self.current_sub == "kubernetes":
             return f"{indent}# moved to loopback: {line.strip()}"
+        if name == "endpoint" and self.current_sub == "etcd":
+            self.etcd_port = self.etcd_port or harness.free_port()
+            return f"{indent}endpoint http://127.0.0.1:{self.etcd_port}{comment}"
         if name in ("hosts", "file", "import") and args and args[0].strip('"').startswith("/etc/coredns/"):
             local = args[0].strip('"')[len("/etc/coredns/"):]
             return f"{indent}{name} {local} {' '.join(args[1:])}{brace}{comment}".replace("  ", " ")
@@ -207,7 +213,7 @@ class Mover:
                     line = self.directive(line)
                     if stripped.endswith("{"):
                         self.current_sub = stripped.split()[0]
-                elif depth == 2 and self.current_sub == "kubernetes":
+                elif depth == 2 and self.current_sub in ("kubernetes", "etcd"):
                     line = self.directive(line)
                 elif depth == 2 and self.current_sub == "forward" and stripped.startswith("tls "):
                     line = self.tls_files_line(line)
@@ -254,4 +260,4 @@ def move(name: str, upstream_port: int, extra_files: Optional[dict] = None,
                     host = to.split("://")[-1]
                     assert to == "{" or host.startswith("127.") or \
                         to.startswith(("https://", "grpc://")), f"off loopback: {line}"
-    return Moved(moved, files, m.blocks, m.http, m.upstreams, m.ports, m.tls_files)
+    return Moved(moved, files, m.blocks, m.http, m.upstreams, m.ports, m.tls_files, m.etcd_port)

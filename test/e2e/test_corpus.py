@@ -36,7 +36,6 @@ MISSING = {
     "18-eks-route53.Corefile": "route53",
     "24-readme-forward-doh.Corefile": "https",
     "30-asimbera-adblocker.Corefile": "tls",
-    "37-externaldns-etcd.Corefile": "etcd",
     "47-kops-ipv6.Corefile": "dns64",
     "49-readme-tls-dot-server.Corefile": "tls",
     "50-readme-tls-grpc-server.Corefile": "grpc|tls",
@@ -98,9 +97,9 @@ def tls_certificate(tmp_path_factory):
     return d / "cert.pem", d / "key.pem"
 
 
-def start(name, start_cxxdns, start_unbound, tls_certificate):
-    """Moves `name` to loopback, starts its unbound and the server; returns (moved, srv,
-    probe answers by name)."""
+def start(name, start_cxxdns, start_unbound, tls_certificate, start_etcd=None):
+    """Moves `name` to loopback, starts its unbound (and etcd, for an etcd block) and the
+    server; returns (moved, srv, probe answers by name)."""
     up_port = harness.free_port()
     env = dict(ENV_34)
     env["DNS_HEALTH_PORT"] = str(harness.free_port())
@@ -134,6 +133,8 @@ def start(name, start_cxxdns, start_unbound, tls_certificate):
     start_unbound(local_zones=[(z, "static") for z in zones if z != "."],
                   local_data=[f"{n} 300 IN A {a}" for n, a in answers.items()],
                   port=up_port, extra=interfaces)
+    if moved.etcd_port:
+        moved.etcd = start_etcd(port=moved.etcd_port)
     first = moved.blocks[0]
     port = first.keys[0][2]
     srv = start_cxxdns(moved.text, port=port, files=moved.files | files, ready=False,
@@ -174,8 +175,8 @@ def cluster_name(block, zone):
 
 
 @pytest.mark.parametrize("name", runs())
-def test_starts_and_answers(name, start_cxxdns, start_unbound, tls_certificate):
-    moved, srv, answers = start(name, start_cxxdns, start_unbound, tls_certificate)
+def test_starts_and_answers(name, start_cxxdns, start_unbound, tls_certificate, start_etcd):
+    moved, srv, answers = start(name, start_cxxdns, start_unbound, tls_certificate, start_etcd)
     for b in moved.blocks:
         for scheme, zone, port in b.keys:
             if scheme not in ("", "dns://"):
@@ -346,6 +347,22 @@ def intent_41(moved):
     assert ask(moved, "local", "printer.local").rdatas("A") == ["127.0.0.1"]
 
 
+def intent_37(moved):
+    """external-dns's CoreDNS provider: the records it writes into etcd (SkyDNS keys under
+    /skydns, an A and its ownership TXT) are answered, a new one without a restart; other
+    names of example.org fall through to forward."""
+    moved.etcd.put("/skydns/org/example/nginx/6a1f3c2e", '{"host":"192.0.2.80","ttl":30}')
+    moved.etcd.put("/skydns/org/example/nginx/0d7e9b41",
+                   '{"text":"heritage=external-dns,external-dns/owner=default","ttl":30}')
+    harness.wait_until(lambda: ask(moved, ".", "nginx.example.org").rdatas("A") == ["192.0.2.80"],
+                       timeout=10, what="external-dns's record answered")
+    r = ask(moved, ".", "nginx.example.org", "TXT")
+    assert txt(r) == ["heritage=external-dns,external-dns/owner=default"], r.raw
+    # A name etcd lacks: forward's answer (the test's unbound), not etcd's NXDOMAIN.
+    r = ask(moved, ".", "corpus-probe.example.org", check=False)
+    assert not any("ns.dns.example.org." in str(rr) for rr in r.authority), r.raw
+
+
 def intent_43(moved):
     """The wildcard ingress domain of fzen.pro answers from the template."""
     assert ask(moved, ".", "grafana.fzen.pro").rdatas("A") == ["192.168.2.2"]
@@ -379,6 +396,7 @@ INTENTS = {"13-openshift-forward-tls.Corefile": intent_13,
            "27-user-autopath-tuning.Corefile": intent_27,
            "35-split174-splitdns-template.Corefile": intent_35,
            "36-erousr99-tailscale-template.Corefile": intent_36,
+           "37-externaldns-etcd.Corefile": intent_37,
            "39-macropower-homelab.Corefile": intent_39,
            "41-krutonium-nixos.Corefile": intent_41,
            "43-firzen475-template-svc.Corefile": intent_43}

@@ -1,10 +1,10 @@
-#include "plugins/kubernetes/curl_library.h"
+#include "plugins/pkg/curl_library.h"
 
 #include <dlfcn.h>
 
 #include <mutex>
 
-namespace cxxdns::plugins::k8s {
+namespace cxxdns::pkg {
 namespace {
 
 // The soname of Debian's libcurl4 (OpenSSL flavour, the one libcurl4-openssl-dev builds
@@ -73,4 +73,4 @@ const CurlLibrary* curl_library(std::string* error) {
   return &loaded.lib;
 }
 
-}  // namespace cxxdns::plugins::k8s
+}  // namespace cxxdns::pkg

@@ -1,18 +1,19 @@
-// libcurl, opened with dlopen the first time the API source makes a request.
+// libcurl, opened with dlopen the first time a plugin makes an HTTP request (kubernetes API,
+// etcd).
 //
 // Why not link it: libcurl drags in some 25 shared libraries (GnuTLS, Kerberos, LDAP, SSH,
 // RTMP, ...) whose relocated pages cost about 4 MiB of resident memory in every cxxdns
-// process, though only a `kubernetes` block reading the live API ever uses it. A server
-// with `cache` and `forward` alone stays near 8 MiB this way.
+// process, though only a `kubernetes` block reading the live API or an `etcd` block ever
+// uses it. A server with `cache` and `forward` alone stays near 8 MiB this way.
 #pragma once
 
 #include <curl/curl.h>
 
 #include <string>
 
-namespace cxxdns::plugins::k8s {
+namespace cxxdns::pkg {
 
-// The nine libcurl functions api_http.cpp calls, resolved from libcurl.so.4.
+// The libcurl functions the plugins call, resolved from libcurl.so.4.
 struct CurlLibrary {
   CURLcode (*global_init)(long flags);
   CURL* (*easy_init)();
@@ -29,4 +30,4 @@ struct CurlLibrary {
 // `error` set when libcurl.so.4 cannot be opened or lacks a symbol. Thread-safe.
 const CurlLibrary* curl_library(std::string* error);
 
-}  // namespace cxxdns::plugins::k8s
+}  // namespace cxxdns::pkg
