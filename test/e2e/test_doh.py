@@ -193,3 +193,24 @@ def test_https_block_without_the_plugin_serves_http1_in_the_clear(start_cxxdns, 
     assert resp.getheader("content-type") == "application/dns-message"
     assert [rr.text for rr in parse_message(resp.read()).answer] == ["192.0.2.1"]
     conn.close()
+
+
+def test_http2_streams_multiplexed_on_one_connection(doh, pki, tmp_path):
+    """curl --parallel sends its requests as concurrent streams of one HTTP/2 connection."""
+    names = ["www", "short"] * 4
+    cmd = ["curl", "-s", "--noproxy", "*", "--http2", "--parallel",
+           "--parallel-max", "8", "--cacert", str(pki.ca),
+           "--resolve", f"{HOSTNAME}:{doh.port}:127.0.0.1", "--max-time", "10",
+           "-w", "%{http_code} %{http_version} %{num_connects}\n"]
+    for i, n in enumerate(names):
+        q = build_query(f"{n}.{ZONE}", "A", i)
+        cmd += ["-o", str(tmp_path / f"a{i}"),
+                f"https://{HOSTNAME}:{doh.port}/dns-query?dns={b64(q)}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout.split("\n")
+    lines = [ln.split() for ln in out if ln]
+    assert [ln[:2] for ln in lines] == [["200", "2"]] * len(names), out
+    assert sum(int(ln[2]) for ln in lines) == 1, out  # one connection for all of them
+    for i, n in enumerate(names):
+        m = parse_message((tmp_path / f"a{i}").read_bytes())
+        want = "192.0.2.1" if n == "www" else "192.0.2.2"
+        assert m.id == i and [rr.text for rr in m.answer] == [want]

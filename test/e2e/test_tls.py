@@ -221,3 +221,16 @@ def test_bad_certificate_path_fails_at_setup(start_cxxdns, tmp_path):
     err = srv.stderr_text() + srv.stdout_text()
     assert code != 0
     assert "Corefile:2" in err and "could not load TLS cert" in err and "missing.pem" in err, err
+
+
+def test_reload_with_a_missing_certificate_is_refused_and_tls_keeps_serving(
+        start_cxxdns, pki, upstream):
+    import signal
+    srv = start_dot(start_cxxdns, pki, upstream)
+    good = srv.conf_path.read_text()
+    srv.conf_path.write_text(good.replace(str(pki.cert), str(pki.dir / "gone.pem")))
+    srv.proc.send_signal(signal.SIGUSR1)
+    wait_until(lambda: "could not load TLS cert" in srv.stderr_text() + srv.stdout_text(),
+               timeout=10, what="the refused reload")
+    assert srv.alive()
+    assert kdig_tls(f"www.{ZONE}", srv.port, pki).rdatas("A") == ["192.0.2.1"]
