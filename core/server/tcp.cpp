@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/dns/message.h"
+#include "core/metrics/metrics.h"
 #include "core/server/doh.h"
 #include "core/server/http2.h"
 #include "core/server/tls_session.h"
@@ -392,9 +393,24 @@ void flush_h2(TcpConnection* c) {
   if (c->h2->finished()) c->finish = true;
 }
 
+// coredns_dns_https_responses_total{server="https://ADDR:PORT", status}, as CoreDNS counts
+// its DoH answers.
+void count_doh_response(TcpConnection* c, int status) {
+  static auto& fam = metrics::Registry::global().counter(
+      "coredns_dns_https_responses_total",
+      "Counter of DoH responses per server and http status code.", {"server", "status"});
+  const ListenerSpec* l = c->owner->worker->listener(c->ep->listener);
+  if (!l) return;
+  std::string host = l->address;
+  if (host.find(':') != std::string::npos && host.front() != '[') host = "[" + host + "]";
+  fam.with({"https://" + host + ":" + std::to_string(l->port), std::to_string(status)})
+      .inc(c->owner->worker->info().index);
+}
+
 void doh_send(TcpConnection* c, const DohExchange& x, int status, const std::string& type,
               const std::string& cache_control, std::span<const uint8_t> body) {
   if (c->closing) return;
+  count_doh_response(c, status);
   if (c->proto == StreamProtocol::http2) {
     c->h2->respond(x.stream, status, type, cache_control, {body.begin(), body.end()});
     return flush_h2(c);

@@ -214,3 +214,26 @@ def test_http2_streams_multiplexed_on_one_connection(doh, pki, tmp_path):
         m = parse_message((tmp_path / f"a{i}").read_bytes())
         want = "192.0.2.1" if n == "www" else "192.0.2.2"
         assert m.id == i and [rr.text for rr in m.answer] == [want]
+
+
+def test_doh_metrics_as_coredns(start_cxxdns, upstream, pki, tmp_path):
+    from harness import free_port, http_get
+    metrics_port = free_port()
+    srv = start_cxxdns(f"""https://.:{{PORT}} {{
+    bind 127.0.0.1
+    tls {pki.cert} {pki.key}
+    prometheus 127.0.0.1:{metrics_port}
+    forward . 127.0.0.1:{upstream.port}
+}}
+""", ready=False)
+    wait_until(lambda: _accepts(srv), timeout=10, what="the DoH listener")
+    assert kdig_https(f"www.{ZONE}", srv, pki).rdatas("A") == ["192.0.2.1"]
+    curl(srv, pki, "/dns-query", tmp_path=tmp_path)  # 400
+    curl(srv, pki, "/nothing", tmp_path=tmp_path)  # 404
+    server = f'server="https://127.0.0.1:{srv.port}"'
+    _, text = wait_until(lambda: (lambda r: r if r[0] == 200 else None)(
+        http_get(metrics_port, "/metrics")), timeout=10, what="/metrics")
+    for status in ("200", "400", "404"):
+        assert f'coredns_dns_https_responses_total{{{server},status="{status}"}} 1' in text, text
+    assert any(line.startswith("coredns_dns_requests_total{") and server in line and
+               'proto="tcp"' in line for line in text.splitlines()), text
