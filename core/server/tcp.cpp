@@ -598,11 +598,7 @@ void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* b) {
     c->buf.insert(c->buf.end(), bytes, bytes + nread);
   }
   process(c);
-  if (!c->closing) {
-    update_reading(c);
-    arm_timer(c);
-  }
-  maybe_free(c);
+  after_answer(c);  // a connection told to finish (a bad request) may be done already
 }
 
 // Reads while the connection may send more: fewer queries in flight than the cap and fewer

@@ -124,6 +124,6 @@ TEST_CASE("tls: errors name the line", "[tls]") {
 }
 
 TEST_CASE("tls: one port speaks one transport", "[tls]") {
-  CHECK_THAT(setup_error(".:8853 {\n  whoami\n}\ntls://example.org:8853 {\n  whoami\n}\n"),
-             Catch::Contains("Corefile:4") && Catch::Contains("already dns://"));
+  CHECK_THROWS_WITH(ChainTest(".:8853 {\n  whoami\n}\ntls://example.org:8853 {\n  whoami\n}\n"),
+                    Catch::Contains("Corefile:4") && Catch::Contains("already dns://"));
 }
