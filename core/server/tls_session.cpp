@@ -10,8 +10,13 @@ namespace {
 BIO* bio(void* p) {
   return static_cast<BIO*>(p);
 }
-// Plaintext is read from the session this much at a time.
+// Plaintext is read from the session this much at a time (a TLS record's most), into a
+// buffer of the thread's, and only what came is appended to the connection's bytes.
 constexpr size_t kPlainChunk = 16 * 1024;
+thread_local uint8_t t_plain[kPlainChunk];
+// An answer is encrypted in one record with its prefix or HTTP head: they are put together
+// here first (two SSL_write calls would make two records, each with its overhead).
+thread_local std::vector<uint8_t> t_joined;
 }  // namespace
 
 TlsSession::TlsSession(ssl_ctx_st* ctx) : ssl_(SSL_new(ctx)) {
@@ -24,6 +29,8 @@ TlsSession::TlsSession(ssl_ctx_st* ctx) : ssl_(SSL_new(ctx)) {
   rbio_ = r;
   wbio_ = w;
   SSL_set_accept_state(ssl_);
+  // An idle connection gives its read and write buffers back (about 34 KB).
+  SSL_set_mode(ssl_, SSL_MODE_RELEASE_BUFFERS);
 }
 
 TlsSession::~TlsSession() {
@@ -40,11 +47,11 @@ bool TlsSession::receive(std::span<const uint8_t> cipher, std::vector<uint8_t>& 
   }
   bool ok = true;
   for (;;) {
-    const size_t at = plain.size();
-    plain.resize(at + kPlainChunk);
-    int n = SSL_read(ssl_, plain.data() + at, static_cast<int>(kPlainChunk));
-    plain.resize(at + static_cast<size_t>(n > 0 ? n : 0));
-    if (n > 0) continue;
+    int n = SSL_read(ssl_, t_plain, static_cast<int>(kPlainChunk));
+    if (n > 0) {
+      plain.insert(plain.end(), t_plain, t_plain + n);
+      continue;
+    }
     int e = SSL_get_error(ssl_, n);
     // WANT_READ: all there is has been read (or the handshake waits for the client).
     ok = e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE;
@@ -58,14 +65,20 @@ bool TlsSession::receive(std::span<const uint8_t> cipher, std::vector<uint8_t>& 
 bool TlsSession::send(std::span<const uint8_t> a, std::span<const uint8_t> b) {
   if (!ssl_ || !SSL_is_init_finished(ssl_)) return false;
   ERR_clear_error();
-  for (auto part : {a, b}) {
-    if (part.empty()) continue;
-    // A memory BIO takes everything: SSL_write writes it whole or fails.
-    if (SSL_write(ssl_, part.data(), static_cast<int>(part.size())) <= 0) {
-      ERR_clear_error();
-      return false;
-    }
+  std::span<const uint8_t> whole = a;
+  if (!a.empty() && !b.empty()) {
+    t_joined.assign(a.begin(), a.end());
+    t_joined.insert(t_joined.end(), b.begin(), b.end());
+    whole = t_joined;
+  } else if (a.empty()) {
+    whole = b;
   }
+  // A memory BIO takes everything: SSL_write writes it whole or fails.
+  if (!whole.empty() && SSL_write(ssl_, whole.data(), static_cast<int>(whole.size())) <= 0) {
+    ERR_clear_error();
+    return false;
+  }
+  if (t_joined.capacity() > 64 * 1024) std::vector<uint8_t>().swap(t_joined);
   drain_output();
   return true;
 }
