@@ -603,32 +603,39 @@ void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* b) {
 
 // Reads while the connection may send more: fewer queries in flight than the cap and fewer
 // answer bytes owed than the pause threshold, and the server is not shutting down.
-void update_reading(TcpConnection* c) {
+bool wants_to_read(const TcpConnection* c) {
   const TcpLimits& l = c->owner->limits;
   // HTTP/1.1 answers in order: nothing more is read while a request is in the chain.
-  const bool want = !c->closing && !c->owner->draining && !c->finish &&
-                    c->inflight < l.max_inflight_per_connection &&
-                    (c->proto != StreamProtocol::http1 || c->inflight == 0) &&
-                    c->queued_bytes < l.queued_pause_bytes;
-  if (want == c->reading) return;
-  c->reading = want;
-  if (!want) {
-    uv_read_stop(c->stream());
-    return;
+  return !c->closing && !c->owner->draining && !c->finish &&
+         c->inflight < l.max_inflight_per_connection &&
+         (c->proto != StreamProtocol::http1 || c->inflight == 0) &&
+         c->queued_bytes < l.queued_pause_bytes;
+}
+
+void update_reading(TcpConnection* c) {
+  const bool want = wants_to_read(c);
+  if (want != c->reading) {
+    c->reading = want;
+    if (!want) {
+      uv_read_stop(c->stream());
+      return;
+    }
+    uv_read_start(
+        c->stream(),
+        [](uv_handle_t* h, size_t, uv_buf_t* out) {
+          auto& rb = static_cast<TcpConnection*>(h->data)->owner->read_buf;
+          *out = uv_buf_init(reinterpret_cast<char*>(rb.data()), static_cast<unsigned>(rb.size()));
+        },
+        on_read);
+    // A message begun before the pause gets its whole read time again.
+    if (!c->buf.empty()) c->msg_started = loop_now(c);
   }
-  uv_read_start(
-      c->stream(),
-      [](uv_handle_t* h, size_t, uv_buf_t* out) {
-        auto& rb = static_cast<TcpConnection*>(h->data)->owner->read_buf;
-        *out = uv_buf_init(reinterpret_cast<char*>(rb.data()), static_cast<unsigned>(rb.size()));
-      },
-      on_read);
-  // Messages already read wait in buf: they go now, and a message begun before the pause
-  // gets its whole read time again.
-  if (!c->buf.empty()) {
-    c->msg_started = loop_now(c);
-    process(c);
-  }
+  // Messages already read wait in buf (read while the connection was at a cap, or pipelined
+  // HTTP/1.1 requests): they go now, and reading stops again if they reach a cap.
+  if (!want || c->buf.empty() || c->processing) return;
+  const size_t before = c->buf.size();
+  process(c);
+  if (c->buf.size() != before && wants_to_read(c) != c->reading) update_reading(c);
 }
 
 // At a cap, the connection idle longest gives up its place; false when every one candidate

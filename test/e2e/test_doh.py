@@ -237,3 +237,32 @@ def test_doh_metrics_as_coredns(start_cxxdns, upstream, pki, tmp_path):
         assert f'coredns_dns_https_responses_total{{{server},status="{status}"}} 1' in text, text
     assert any(line.startswith("coredns_dns_requests_total{") and server in line and
                'proto="tcp"' in line for line in text.splitlines()), text
+
+
+def test_http1_pipelined_requests_answered_in_order(start_cxxdns, upstream):
+    """Two requests in one write on one HTTP/1.1 connection: two answers, in the order
+    asked; then Connection: close ends the connection after its answer."""
+    srv = start_doh(start_cxxdns, upstream)
+    reqs = b""
+    for i, name in enumerate(["short", "www", "short"]):
+        q = build_query(f"{name}.{ZONE}", "A", 0x50 + i)
+        close = "Connection: close\r\n" if i == 2 else ""
+        reqs += (f"POST /dns-query HTTP/1.1\r\nHost: x\r\nContent-Type: application/dns-message"
+                 f"\r\nContent-Length: {len(q)}\r\n{close}\r\n").encode() + q
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as s:
+        s.sendall(reqs)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break  # closed by the server after the third answer
+            data += chunk
+    ids = []
+    while data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 OK"), head
+        length = int(next(ln.split(b":")[1] for ln in head.split(b"\r\n")
+                          if ln.lower().startswith(b"content-length")))
+        ids.append(parse_message(rest[:length]).id)
+        data = rest[length:]
+    assert ids == [0x50, 0x51, 0x52]
