@@ -265,4 +265,4 @@ def test_http1_pipelined_requests_answered_in_order(start_cxxdns, upstream):
                           if ln.lower().startswith(b"content-length")))
         ids.append(parse_message(rest[:length]).id)
         data = rest[length:]
-    assert ids == [0x50, 0x51, 0x52]
+    assert ids == [0x50, 0x51, 0x52], srv.output_report()
