@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= 2
 BUILD_DEPS := cmake ninja-build g++ pkg-config libldns-dev libuv1-dev nlohmann-json3-dev catch2 \
               libfmt-dev libssl-dev libcurl4-openssl-dev libyaml-dev libsimdjson-dev libre2-dev \
-              libfstrm-dev libprotobuf-c-dev protobuf-c-compiler
+              libfstrm-dev libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev
 TEST_DEPS := unbound knot-dnsutils bind9-dnsutils python3 python3-pytest dnsperf curl openssl \
              strace python3-yaml libcap2-bin iproute2 fstrm-bin etcd-server etcd-client
 RUN_DEPS := knot-dnsutils

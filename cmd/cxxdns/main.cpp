@@ -219,7 +219,13 @@ int main(int argc, char** argv) {
   if (!f.quiet) {
     std::string banner;
     for (auto& l : server.config().listeners) {
-      for (auto& r : l.routes) banner += r.zone_text + ":" + std::to_string(l.port) + "\n";
+      // As CoreDNS: "tls://.:853" and "https://.:443" for those, ".:53" for plain DNS.
+      std::string scheme = l.transport == cxxdns::ListenerTransport::dns
+                               ? std::string()
+                               : std::string(cxxdns::transport_scheme(l.transport)) + "://";
+      for (auto& r : l.routes) {
+        banner += scheme + r.zone_text + ":" + std::to_string(l.port) + "\n";
+      }
     }
     banner += "cxxdns-" CXXDNS_VERSION "\n";
     std::fwrite(banner.data(), 1, banner.size(), stdout);

@@ -26,6 +26,18 @@ std::string ListenerSpec::display() const {
   return out;
 }
 
+std::string_view transport_scheme(ListenerTransport t) {
+  switch (t) {
+    case ListenerTransport::tls:
+      return "tls";
+    case ListenerTransport::https:
+      return "https";
+    case ListenerTransport::dns:
+      break;
+  }
+  return "dns";
+}
+
 Plugin* find_plugin(const BlockConfig& block, std::string_view name) {
   for (auto& p : block.plugins) {
     if (p->name() == name) return p.get();
@@ -82,14 +94,26 @@ void build_block(BlockConfig& block, const Registry& reg, Services& services,
 
 namespace {
 
-// Each key's transport must be one cxxdns serves; a key without a port takes the default.
+ListenerTransport transport_of(const corefile::ServerKey& k) {
+  if (k.transport == "tls") return ListenerTransport::tls;
+  if (k.transport == "https") return ListenerTransport::https;
+  return ListenerTransport::dns;
+}
+
+// Each key's transport must be one cxxdns serves; a key without a port takes its
+// transport's default, as CoreDNS: dns the -dns.port flag's, tls 853, https 443.
 void check_keys(corefile::ServerBlock& sb, uint16_t default_port) {
   for (auto& k : sb.keys) {
-    if (k.transport != "dns") {
+    if (k.transport != "dns" && k.transport != "tls" && k.transport != "https") {
       throw corefile::ParseError(k.token.file, k.token.line,
                                  "transport " + k.transport + ":// is not supported");
     }
-    if (!k.port) k.port = default_port;
+    if (!k.port) {
+      const ListenerTransport t = transport_of(k);
+      k.port = t == ListenerTransport::tls     ? 853
+               : t == ListenerTransport::https ? 443
+                                               : default_port;
+    }
   }
 }
 
@@ -98,8 +122,8 @@ void add_route(ListenerSpec& l, const corefile::ServerKey& k, const BlockConfig&
   for (auto& r : l.routes) {
     if (r.zone_text == k.zone) {
       throw corefile::ParseError(k.token.file, k.token.line,
-                                 "cannot serve dns://" + k.zone + ":" + std::to_string(*k.port) +
-                                     " - it is already defined");
+                                 "cannot serve " + k.transport + "://" + k.zone + ":" +
+                                     std::to_string(*k.port) + " - it is already defined");
     }
   }
   Route r;
@@ -121,7 +145,18 @@ std::vector<ListenerSpec> listeners_of(const std::vector<std::unique_ptr<BlockCo
     for (auto& k : b->source.keys) {
       for (auto& a : addrs) {
         ListenerSpec& l = listeners[{a, *k.port}];
-        if (l.routes.empty()) l.tcp_timeouts = b->tcp_timeouts;
+        const ListenerTransport t = transport_of(k);
+        if (l.routes.empty()) {
+          l.tcp_timeouts = b->tcp_timeouts;
+          l.transport = t;
+        } else if (l.transport != t) {
+          // One port, one way of speaking: its TCP socket cannot be both.
+          throw corefile::ParseError(k.token.file, k.token.line,
+                                     "cannot serve " + k.transport + "://" + k.zone + ":" +
+                                         std::to_string(*k.port) + " - the port is already " +
+                                         std::string(transport_scheme(l.transport)) + "://");
+        }
+        if (!l.security && t != ListenerTransport::dns) l.security = b->security;
         l.address = a;
         l.port = *k.port;
         l.any_class = l.any_class || b->any_class;

@@ -17,6 +17,7 @@
 #include "core/plugin/lifecycle.h"
 #include "core/plugin/plugin.h"
 #include "core/plugin/registry.h"
+#include "core/plugin/transport_security.h"
 
 namespace cxxdns {
 
@@ -49,6 +50,9 @@ struct BlockConfig {
   corefile::ServerBlock source;
   TcpTimeouts tcp_timeouts;                 // the timeouts plugin sets them
   std::vector<std::string> bind_addresses;  // empty: every address
+  // TLS for the block's tls:// and https:// keys (the tls plugin gives it); none: they are
+  // served in the clear, as CoreDNS does (DNS over TCP, DNS over HTTP/1.1).
+  std::shared_ptr<TransportSecurity> security;
   bool any_class = false;  // a plugin of the block answers classes other than IN (forward)
   std::vector<std::unique_ptr<Plugin>> plugins;  // in the global order
   Chain chain;
@@ -67,10 +71,14 @@ struct Route {
   const Chain* chain;
 };
 
-// One address to listen on (UDP and TCP) and the zones served there, longest first.
+// One address to listen on (UDP and TCP; TCP only for tls:// and https://) and the zones
+// served there, longest first.
 struct ListenerSpec {
   std::string address;  // "" = every address
   uint16_t port = 53;
+  ListenerTransport transport = ListenerTransport::dns;
+  // The TLS of the first block here that has one; null: no TLS on this listener.
+  std::shared_ptr<TransportSecurity> security;
   std::vector<Route> routes;
   TcpTimeouts tcp_timeouts;  // the first block on this address that sets them wins
   // Some block here answers classes other than IN: without one, such queries are REFUSED

@@ -37,6 +37,10 @@ std::vector<std::string>& SetupContext::bind_addresses() {
   return block_.bind_addresses;
 }
 
+std::shared_ptr<TransportSecurity>& SetupContext::transport_security() {
+  return block_.security;
+}
+
 TcpTimeouts& SetupContext::tcp_timeouts() {
   return block_.tcp_timeouts;
 }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@ namespace cxxdns {
 
 struct BlockConfig;
 struct TcpTimeouts;
+class TransportSecurity;
 struct Services;
 
 // Thrown for a bad directive: what() reads as CoreDNS's
@@ -40,6 +42,8 @@ class SetupContext {
   const corefile::ServerBlock& block() const;
   // Addresses the block listens on (empty: all); the bind plugin fills it.
   std::vector<std::string>& bind_addresses();
+  // TLS of the block's tls:// and https:// listeners; the tls plugin sets it.
+  std::shared_ptr<TransportSecurity>& transport_security();
   // TCP timeouts of the block's listeners; the timeouts plugin fills them.
   TcpTimeouts& tcp_timeouts();
   Services& services() { return services_; }

@@ -26,6 +26,16 @@ void trim_heap(uv_timer_t*) {
   if (mi.fordblks >= kHeapTrimFreeBytes) malloc_trim(0);
 }
 
+void close_pair(const BoundSockets& s) {
+  if (s.udp >= 0) ::close(s.udp);
+  if (s.tcp >= 0) ::close(s.tcp);
+}
+
+// tls:// and https:// listen on TCP only.
+BoundSockets bind_sockets(const ListenerSpec& l) {
+  return bind_listener(l.address, l.port, l.transport == ListenerTransport::dns);
+}
+
 // coredns_reload_failed_total: process-wide, it outlives every configuration.
 void count_reload_failure() {
   metrics::Registry::global()
@@ -50,7 +60,7 @@ Server::Server(std::unique_ptr<Config> config, int workers, Loader reload_loader
 Server::~Server() {
   if (workers_.empty()) {
     for (auto& [_, per_worker] : sockets_) {
-      for (auto& s : per_worker) ::close(s.udp), ::close(s.tcp);
+      for (auto& s : per_worker) close_pair(s);
     }
   }
   uv_loop_close(&loop_);
@@ -63,12 +73,12 @@ void Server::wire_services(Config& c) {
 void Server::bind() {
   try {
     for (auto& l : config_->listeners) {
-      auto& per_worker = sockets_[{l.address, l.port}];
-      for (int w = 0; w < nworkers_; ++w) per_worker.push_back(bind_listener(l.address, l.port));
+      auto& per_worker = sockets_[key_of(l)];
+      for (int w = 0; w < nworkers_; ++w) per_worker.push_back(bind_sockets(l));
     }
   } catch (...) {
     for (auto& [_, pw] : sockets_) {
-      for (auto& s : pw) ::close(s.udp), ::close(s.tcp);
+      for (auto& s : pw) close_pair(s);
     }
     sockets_.clear();
     throw;
@@ -103,9 +113,9 @@ void Server::finish() {
 }
 
 namespace {
-void close_sockets(std::map<std::pair<std::string, uint16_t>, std::vector<BoundSockets>>& s) {
+void close_sockets(std::map<Server::ListenerKey, std::vector<BoundSockets>>& s) {
   for (auto& [_, pw] : s) {
-    for (auto& b : pw) ::close(b.udp), ::close(b.tcp);
+    for (auto& b : pw) close_pair(b);
   }
   s.clear();
 }
@@ -148,10 +158,10 @@ std::map<Server::ListenerKey, std::vector<BoundSockets>> Server::bind_new_listen
   std::map<ListenerKey, std::vector<BoundSockets>> fresh;
   try {
     for (auto& l : next.listeners) {
-      ListenerKey k{l.address, l.port};
+      ListenerKey k = key_of(l);
       if (sockets_.count(k) || fresh.count(k)) continue;
       auto& per_worker = fresh[k];
-      for (int w = 0; w < nworkers_; ++w) per_worker.push_back(bind_listener(l.address, l.port));
+      for (int w = 0; w < nworkers_; ++w) per_worker.push_back(bind_sockets(l));
     }
   } catch (...) {
     close_sockets(fresh);
@@ -165,7 +175,7 @@ void Server::swap_in(std::unique_ptr<Config> next,
   // Listeners the new configuration no longer has: workers close their handles.
   std::map<ListenerKey, std::vector<BoundSockets>> kept;
   for (auto& l : next->listeners) {
-    ListenerKey k{l.address, l.port};
+    ListenerKey k = key_of(l);
     if (sockets_.count(k)) kept[k] = std::move(sockets_[k]);
   }
   retiring_ = std::move(config_);
@@ -175,7 +185,7 @@ void Server::swap_in(std::unique_ptr<Config> next,
     WorkerAssignment a;
     a.config = config_.get();
     for (auto& l : config_->listeners) {
-      auto it = fresh.find({l.address, l.port});
+      auto it = fresh.find(key_of(l));
       a.sockets.push_back(it != fresh.end() ? it->second[w] : BoundSockets{});
     }
     workers_[w]->request_swap(std::move(a), [this] {
@@ -236,7 +246,7 @@ int Server::run() {
   for (int w = 0; w < nworkers_; ++w) {
     WorkerAssignment a;
     a.config = config_.get();
-    for (auto& l : config_->listeners) a.sockets.push_back(sockets_[{l.address, l.port}][w]);
+    for (auto& l : config_->listeners) a.sockets.push_back(sockets_[key_of(l)][w]);
     workers_.push_back(std::make_unique<Worker>(w, nworkers_, std::move(a), tcp_limits_));
   }
   for (auto& w : workers_) w->start();

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <tuple>
 #include <vector>
 
 #include "core/plugin/config.h"
@@ -36,8 +37,11 @@ class Server {
 
   const Config& config() const { return *config_; }
 
+  // Address, port and transport: a port that changes transport on reload gets new sockets.
+  using ListenerKey = std::tuple<std::string, uint16_t, ListenerTransport>;
+  static ListenerKey key_of(const ListenerSpec& l) { return {l.address, l.port, l.transport}; }
+
  private:
-  using ListenerKey = std::pair<std::string, uint16_t>;
   void shutdown();
   void reload();
   // Sockets for the listeners of `next` this server does not have yet; throws (closing

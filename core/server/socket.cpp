@@ -74,7 +74,7 @@ bool is_bound_to_any(int fd) {
   return is_any(reinterpret_cast<const sockaddr*>(&ss));
 }
 
-BoundSockets bind_listener(const std::string& address, uint16_t port) {
+BoundSockets bind_listener(const std::string& address, uint16_t port, bool udp) {
   sockaddr_storage ss{};
   socklen_t len = 0;
   std::string host = address;
@@ -97,24 +97,28 @@ BoundSockets bind_listener(const std::string& address, uint16_t port) {
   };
   std::string err;
   BoundSockets s;
+  const int first_type = udp ? SOCK_DGRAM : SOCK_STREAM;
+  int first = -1;
   if (host.empty()) {
     set_v6("::");
-    s.udp = open_socket(AF_INET6, SOCK_DGRAM, reinterpret_cast<sockaddr*>(&ss), len, err);
-    if (s.udp < 0 && (err == std::strerror(EAFNOSUPPORT) || err == std::strerror(EADDRNOTAVAIL))) {
+    first = open_socket(AF_INET6, first_type, reinterpret_cast<sockaddr*>(&ss), len, err);
+    if (first < 0 && (err == std::strerror(EAFNOSUPPORT) || err == std::strerror(EADDRNOTAVAIL))) {
       set_v4("0.0.0.0");
-      s.udp = open_socket(AF_INET, SOCK_DGRAM, reinterpret_cast<sockaddr*>(&ss), len, err);
+      first = open_socket(AF_INET, first_type, reinterpret_cast<sockaddr*>(&ss), len, err);
     }
   } else if (set_v4(host.c_str()) || set_v6(host.c_str())) {
-    s.udp = open_socket(ss.ss_family, SOCK_DGRAM, reinterpret_cast<sockaddr*>(&ss), len, err);
+    first = open_socket(ss.ss_family, first_type, reinterpret_cast<sockaddr*>(&ss), len, err);
   } else {
     throw std::runtime_error("listen " + address + ":" + std::to_string(port) +
                              ": not an IP address");
   }
-  if (s.udp >= 0) {
+  if (!udp) {
+    s.tcp = first;
+  } else if ((s.udp = first) >= 0) {
     s.tcp = open_socket(ss.ss_family, SOCK_STREAM, reinterpret_cast<sockaddr*>(&ss), len, err);
     if (s.tcp < 0) ::close(s.udp);
   }
-  if (s.udp < 0 || s.tcp < 0) {
+  if ((udp && s.udp < 0) || s.tcp < 0) {
     std::string shown =
         host.empty() ? "" : (host.find(':') != std::string::npos ? "[" + host + "]" : host);
     throw std::runtime_error("listen tcp/udp " + shown + ":" + std::to_string(port) +

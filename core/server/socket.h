@@ -8,13 +8,14 @@
 namespace cxxdns {
 
 struct BoundSockets {
-  int udp = -1;
+  int udp = -1;  // -1 for a TCP-only listener
   int tcp = -1;
 };
 
-// Binds UDP and TCP on address:port ("" = every address: [::] dual-stack, or 0.0.0.0 on a
-// host without IPv6). Throws std::runtime_error naming the address on failure.
-BoundSockets bind_listener(const std::string& address, uint16_t port);
+// Binds UDP (unless `udp` is false: tls:// and https:// listen on TCP only) and TCP on
+// address:port ("" = every address: [::] dual-stack, or 0.0.0.0 on a host without IPv6).
+// Throws std::runtime_error naming the address on failure.
+BoundSockets bind_listener(const std::string& address, uint16_t port, bool udp = true);
 
 // Whether `fd` is bound to every address (0.0.0.0 or ::): its UDP answers then carry the
 // address each query came to (see local_address.h).

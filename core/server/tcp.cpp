@@ -9,6 +9,10 @@
 #include <vector>
 
 #include "core/dns/message.h"
+#include "core/metrics/metrics.h"
+#include "core/server/doh.h"
+#include "core/server/http2.h"
+#include "core/server/tls_session.h"
 #include "core/server/worker.h"
 
 namespace cxxdns {
@@ -39,6 +43,11 @@ struct TcpWrite {
 struct TcpClient;
 class TcpConnections;
 
+// What a connection speaks above TLS (or the bare socket): DNS messages with a length
+// prefix (dns://, tls://), or HTTP carrying them (https://): HTTP/2 or HTTP/1.1 as ALPN
+// chose, `alpn` until the TLS handshake has chosen.
+enum class StreamProtocol : uint8_t { dns, http1, http2, alpn };
+
 struct TcpConnection {
   uv_tcp_t handle;
   uv_timer_t timer;  // the nearest deadline: message, answer or idle
@@ -46,7 +55,11 @@ struct TcpConnection {
   TcpConnections* owner = nullptr;
   TcpClient* client = nullptr;  // while admitted and open
   ClientAddress peer;
-  std::vector<uint8_t> buf;    // bytes read and not framed yet
+  std::vector<uint8_t> buf;          // bytes read (decrypted) and not framed yet
+  std::unique_ptr<TlsSession> tls;   // tls:// and https:// with the tls plugin
+  std::unique_ptr<Http2Session> h2;  // https:// when ALPN chose h2
+  StreamProtocol proto = StreamProtocol::dns;
+  bool finish = false;  // HTTP "Connection: close" or a bad request: close once nothing is owed
   uint64_t msg_started = 0;    // loop time the unfinished message at buf's start began
   uint64_t last_active = 0;    // loop time of the last query taken or answer written
   TcpWrite* writes = nullptr;  // answers being written, oldest first
@@ -180,6 +193,14 @@ void on_closed(uv_handle_t* h) {
 void close_connection(TcpConnection* c) {
   if (c->closing) return;
   c->closing = true;
+  if (c->tls && c->tls->handshake_done() && !c->writes) {
+    // close_notify, if the socket takes it now (best effort: the connection goes anyway).
+    c->tls->close();
+    auto out = c->tls->output();
+    uv_buf_t b = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(out.data())),
+                             static_cast<unsigned>(out.size()));
+    if (!out.empty()) uv_try_write(c->stream(), &b, 1);
+  }
   if (c->admitted) {
     TcpConnections& o = *c->owner;
     o.all.remove(c);
@@ -236,6 +257,7 @@ void on_deadline(uv_timer_t* t) {
 }
 
 void update_reading(TcpConnection* c);
+void after_answer(TcpConnection* c);
 
 // Takes what comes back from the kernel: the answer's rest, or the connection's end.
 void on_written(uv_write_t* req, int status) {
@@ -248,8 +270,14 @@ void on_written(uv_write_t* req, int status) {
   delete wr;
   if (status < 0) close_connection(c);
   touch(c);
+  after_answer(c);
+}
+
+// After an answer was written or given up: a draining (or finishing) connection that owes
+// nothing closes; another may read again, with its deadlines re-armed.
+void after_answer(TcpConnection* c) {
   if (!c->closing) {
-    if (c->owner->draining && c->owes_nothing()) {
+    if ((c->owner->draining || c->finish) && c->owes_nothing()) {
       close_connection(c);
     } else {
       update_reading(c);
@@ -259,20 +287,22 @@ void on_written(uv_write_t* req, int status) {
   maybe_free(c);
 }
 
-// Writes `resp` with its length prefix. What the kernel takes at once costs no copy and
-// nothing kept; the rest is copied, owed, and bounded (the connection closes past the cap)
-// unless `capped` is false: the messages of a zone transfer, whose size the server's own
-// zone bounds, are all queued (reading pauses meanwhile, as for any owed answer).
-void send_answer(TcpConnection* c, std::span<const uint8_t> resp, bool capped = true) {
-  uint8_t prefix[2];
-  dns::put16(prefix, static_cast<uint16_t>(resp.size()));
-  const size_t total = resp.size() + 2;
+// Writes `a` then `b` to the socket as they are (TLS records, or the bare stream). What the
+// kernel takes at once costs no copy and nothing kept; the rest is copied, owed, and bounded
+// (the connection closes past the cap) unless `capped` is false: the messages of a zone
+// transfer, whose size the server's own zone bounds, are all queued (reading pauses
+// meanwhile, as for any owed answer).
+void send_raw(TcpConnection* c, std::span<const uint8_t> a, std::span<const uint8_t> b,
+              bool capped) {
+  const size_t total = a.size() + b.size();
   size_t written = 0;
+  if (c->closing || total == 0) return;
   if (!c->writes) {
-    uv_buf_t bufs[2] = {uv_buf_init(reinterpret_cast<char*>(prefix), 2),
-                        uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(resp.data())),
-                                    static_cast<unsigned>(resp.size()))};
-    int r = uv_try_write(c->stream(), bufs, 2);
+    uv_buf_t bufs[2] = {uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(a.data())),
+                                    static_cast<unsigned>(a.size())),
+                        uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(b.data())),
+                                    static_cast<unsigned>(b.size()))};
+    int r = uv_try_write(c->stream(), bufs, b.empty() ? 1 : 2);
     if (r < 0 && r != UV_EAGAIN) return close_connection(c);
     written = r > 0 ? size_t(r) : 0;
   }
@@ -287,20 +317,43 @@ void send_answer(TcpConnection* c, std::span<const uint8_t> resp, bool capped = 
   wr->queued_at = loop_now(c);
   wr->bytes.resize(rest);
   uint8_t* out = wr->bytes.data();
-  if (written < 2) {
-    std::memcpy(out, prefix + written, 2 - written);
-    out += 2 - written;
+  if (written < a.size()) {
+    std::memcpy(out, a.data() + written, a.size() - written);
+    out += a.size() - written;
   }
-  const size_t from = written > 2 ? written - 2 : 0;
-  std::memcpy(out, resp.data() + from, resp.size() - from);
-  uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(wr->bytes.data()), unsigned(rest));
-  if (uv_write(&wr->req, c->stream(), &b, 1, on_written) != 0) {
+  const size_t from = written > a.size() ? written - a.size() : 0;
+  if (b.size() > from) std::memcpy(out, b.data() + from, b.size() - from);
+  uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(wr->bytes.data()), unsigned(rest));
+  if (uv_write(&wr->req, c->stream(), &buf, 1, on_written) != 0) {
     delete wr;
     return close_connection(c);
   }
   (c->writes_tail ? c->writes_tail->next : c->writes) = wr;
   c->writes_tail = wr;
   c->queued_bytes += rest;
+}
+
+// What the TLS session has to send (handshake records, alerts, encrypted answers).
+void flush_tls(TcpConnection* c, bool capped = true) {
+  auto out = c->tls->output();
+  if (!out.empty()) send_raw(c, out, {}, capped);
+  c->tls->consume_output();
+}
+
+// Plaintext to the client: encrypted first on a TLS connection.
+void send_bytes(TcpConnection* c, std::span<const uint8_t> a, std::span<const uint8_t> b,
+                bool capped = true) {
+  if (c->closing) return;
+  if (!c->tls) return send_raw(c, a, b, capped);
+  if (!c->tls->send(a, b)) return close_connection(c);
+  flush_tls(c, capped);
+}
+
+// A DNS message with its length prefix (RFC 7766, RFC 7858).
+void send_answer(TcpConnection* c, std::span<const uint8_t> resp, bool capped = true) {
+  uint8_t prefix[2];
+  dns::put16(prefix, static_cast<uint16_t>(resp.size()));
+  send_bytes(c, {prefix, 2}, resp, capped);
 }
 
 class TcpSink final : public ReplySink {
@@ -311,15 +364,7 @@ class TcpSink final : public ReplySink {
     // The answer is written or copied: the context goes back to the pool now.
     --c->inflight;
     c->owner->worker->release(&ctx);
-    if (!c->closing) {
-      if (c->owner->draining && c->owes_nothing()) {
-        close_connection(c);
-      } else {
-        update_reading(c);
-        arm_timer(c);
-      }
-    }
-    maybe_free(c);
+    after_answer(c);
   }
 
   // One message of a multi-message answer (AXFR), sent ahead of the final answer that
@@ -333,12 +378,181 @@ class TcpSink final : public ReplySink {
 };
 TcpSink g_tcp_sink;
 
-// Frames the messages in c->buf and hands each to the worker while the connection may take
-// more (update_reading's rule); what is left (an unfinished message, or messages waiting for
-// answers to be taken) stays in buf.
+// --- DNS over HTTPS: one HTTP request, the query it carries and the answer's way back.
+
+struct DohExchange {
+  TcpConnection* c;
+  int32_t stream;  // HTTP/2 stream; 0 on HTTP/1.1
+  bool keep_alive;
+};
+
+void flush_h2(TcpConnection* c) {
+  std::vector<uint8_t> out;
+  c->h2->take_output(out);
+  if (!out.empty()) send_bytes(c, out, {});
+  if (c->h2->finished()) c->finish = true;
+}
+
+// coredns_dns_https_responses_total{server="https://ADDR:PORT", status}, as CoreDNS counts
+// its DoH answers.
+void count_doh_response(TcpConnection* c, int status) {
+  static auto& fam = metrics::Registry::global().counter(
+      "coredns_dns_https_responses_total",
+      "Counter of DoH responses per server and http status code.", {"server", "status"});
+  const ListenerSpec* l = c->owner->worker->listener(c->ep->listener);
+  if (!l) return;
+  std::string host = l->address;
+  if (host.find(':') != std::string::npos && host.front() != '[') host = "[" + host + "]";
+  fam.with({"https://" + host + ":" + std::to_string(l->port), std::to_string(status)})
+      .inc(c->owner->worker->info().index);
+}
+
+void doh_send(TcpConnection* c, const DohExchange& x, int status, const std::string& type,
+              const std::string& cache_control, std::span<const uint8_t> body) {
+  if (c->closing) return;
+  count_doh_response(c, status);
+  if (c->proto == StreamProtocol::http2) {
+    c->h2->respond(x.stream, status, type, cache_control, {body.begin(), body.end()});
+    return flush_h2(c);
+  }
+  std::string head = doh::http1_head(status, type, cache_control, body.size(), x.keep_alive);
+  if (!x.keep_alive) c->finish = true;
+  send_bytes(c, {reinterpret_cast<const uint8_t*>(head.data()), head.size()}, body);
+}
+
+// An error as Go's http.Error writes it: the text and a newline, as plain text.
+void doh_error(TcpConnection* c, const DohExchange& x, int status, const std::string& text) {
+  std::string body = text + "\n";
+  doh_send(c, x, status, "text/plain; charset=utf-8", "",
+           {reinterpret_cast<const uint8_t*>(body.data()), body.size()});
+}
+
+class DohSink final : public ReplySink {
+ public:
+  void deliver(QueryContext& ctx) override {
+    auto* x = static_cast<DohExchange*>(ctx.sink_data());
+    TcpConnection* c = x->c;
+    if (ctx.response().empty()) {
+      doh_error(c, *x, 500, "No response");  // as CoreDNS when the chain wrote nothing
+    } else {
+      doh_send(c, *x, 200, std::string(doh::kMimeType), doh::cache_control(ctx.response()),
+               ctx.response());
+    }
+    delete x;
+    --c->inflight;
+    c->owner->worker->release(&ctx);
+    after_answer(c);
+  }
+};
+DohSink g_doh_sink;
+
+void doh_request(TcpConnection* c, const DohExchange& x, std::string_view method,
+                 std::string_view target, std::span<const uint8_t> body) {
+  doh::Decoded d = doh::decode(method, target, body);
+  if (d.status != 200) return doh_error(c, x, d.status, d.error);
+  auto* ex = new DohExchange(x);
+  ++c->inflight;
+  bool taken = c->owner->worker->handle_query(d.wire, Transport::tcp, c->peer, c->ep->listener,
+                                              &g_doh_sink, ex);
+  if (taken) return touch(c);
+  // No header to answer with: CoreDNS cannot unpack it either.
+  --c->inflight;
+  delete ex;
+  doh_error(c, x, 400, "dns: bad DNS message");
+}
+
+// Notes when the unfinished request or message at buf's start began (the read deadline).
+void mark_unfinished(TcpConnection* c, bool completed) {
+  if (c->buf.empty()) {
+    if (c->buf.capacity() > kKeptBufferCapacity) std::vector<uint8_t>().swap(c->buf);
+    c->msg_timed = false;
+  } else if (completed || !c->msg_timed) {
+    c->msg_started = loop_now(c);  // a new message has begun
+    c->msg_timed = true;
+  }
+}
+
+// HTTP/1.1: one request at a time, so answers go in the order asked (pipelined requests
+// wait in buf).
+void process_http1(TcpConnection* c) {
+  size_t off = 0;
+  bool completed = false;
+  while (!c->closing && !c->finish && c->inflight == 0 &&
+         c->queued_bytes < c->owner->limits.queued_pause_bytes && off < c->buf.size()) {
+    doh::Http1Request req;
+    size_t used = 0;
+    auto r = doh::parse_http1({c->buf.data() + off, c->buf.size() - off}, req, used);
+    if (r == doh::Http1Parse::more) break;
+    if (r == doh::Http1Parse::bad) {
+      doh_error(c, DohExchange{c, 0, false}, 400, "Bad Request");
+      off = c->buf.size();
+      break;
+    }
+    off += used;
+    completed = true;
+    doh_request(c, DohExchange{c, 0, req.keep_alive}, req.method, req.target, req.body);
+  }
+  c->buf.erase(c->buf.begin(), c->buf.begin() + static_cast<ptrdiff_t>(off));
+  mark_unfinished(c, completed);
+}
+
+// HTTP/2: nghttp2 takes every byte; the requests it completed go to the chain after.
+void process_http2(TcpConnection* c) {
+  if (c->buf.empty()) return;
+  std::vector<Http2Session::Request> done;
+  const bool ok = c->h2->receive(c->buf, done);
+  c->buf.clear();
+  mark_unfinished(c, true);
+  for (auto& r : done) {
+    if (c->closing) break;
+    DohExchange x{c, r.stream, true};
+    if (r.too_big) {
+      doh_error(c, x, 400, "http: request body too large");
+    } else {
+      doh_request(c, x, r.method, r.path, r.body);
+    }
+  }
+  if (!c->closing) flush_h2(c);
+  if (!ok) c->finish = true;  // GOAWAY sent: done once the answers owed are written
+}
+
+// https:// over TLS: the handshake is done, ALPN says which HTTP.
+void choose_http(TcpConnection* c) {
+  if (c->tls->alpn() == "h2") {
+    c->proto = StreamProtocol::http2;
+    c->h2 = std::make_unique<Http2Session>(
+        static_cast<uint32_t>(c->owner->limits.max_inflight_per_connection));
+    flush_h2(c);  // the server's SETTINGS
+  } else {
+    c->proto = StreamProtocol::http1;
+  }
+}
+
+void process_dns(TcpConnection* c);
+
 void process(TcpConnection* c) {
   if (c->processing) return;  // an answer given at once calls back in here
   c->processing = true;
+  switch (c->proto) {
+    case StreamProtocol::dns:
+      process_dns(c);
+      break;
+    case StreamProtocol::http1:
+      process_http1(c);
+      break;
+    case StreamProtocol::http2:
+      process_http2(c);
+      break;
+    case StreamProtocol::alpn:
+      break;
+  }
+  c->processing = false;
+}
+
+// Frames the messages in c->buf and hands each to the worker while the connection may take
+// more (update_reading's rule); what is left (an unfinished message, or messages waiting for
+// answers to be taken) stays in buf.
+void process_dns(TcpConnection* c) {
   Worker* w = c->owner->worker;
   const TcpLimits& l = c->owner->limits;
   size_t off = 0;
@@ -359,14 +573,7 @@ void process(TcpConnection* c) {
     completed = true;
   }
   c->buf.erase(c->buf.begin(), c->buf.begin() + static_cast<ptrdiff_t>(off));
-  if (c->buf.empty()) {
-    if (c->buf.capacity() > kKeptBufferCapacity) std::vector<uint8_t>().swap(c->buf);
-    c->msg_timed = false;
-  } else if (completed || !c->msg_timed) {
-    c->msg_started = loop_now(c);  // a new message has begun
-    c->msg_timed = true;
-  }
-  c->processing = false;
+  mark_unfinished(c, completed);
 }
 
 void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* b) {
@@ -377,42 +584,58 @@ void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* b) {
     return;
   }
   if (nread == 0) return;
-  c->buf.insert(c->buf.end(), reinterpret_cast<uint8_t*>(b->base),
-                reinterpret_cast<uint8_t*>(b->base) + nread);
-  process(c);
-  if (!c->closing) {
-    update_reading(c);
-    arm_timer(c);
+  const auto* bytes = reinterpret_cast<const uint8_t*>(b->base);
+  if (c->tls) {
+    const bool ok = c->tls->receive({bytes, static_cast<size_t>(nread)}, c->buf);
+    flush_tls(c);  // handshake records, alerts
+    if (!ok) {
+      close_connection(c);
+      maybe_free(c);
+      return;
+    }
+    if (c->proto == StreamProtocol::alpn && c->tls->handshake_done()) choose_http(c);
+  } else {
+    c->buf.insert(c->buf.end(), bytes, bytes + nread);
   }
-  maybe_free(c);
+  process(c);
+  after_answer(c);  // a connection told to finish (a bad request) may be done already
 }
 
 // Reads while the connection may send more: fewer queries in flight than the cap and fewer
 // answer bytes owed than the pause threshold, and the server is not shutting down.
-void update_reading(TcpConnection* c) {
+bool wants_to_read(const TcpConnection* c) {
   const TcpLimits& l = c->owner->limits;
-  const bool want = !c->closing && !c->owner->draining &&
-                    c->inflight < l.max_inflight_per_connection &&
-                    c->queued_bytes < l.queued_pause_bytes;
-  if (want == c->reading) return;
-  c->reading = want;
-  if (!want) {
-    uv_read_stop(c->stream());
-    return;
+  // HTTP/1.1 answers in order: nothing more is read while a request is in the chain.
+  return !c->closing && !c->owner->draining && !c->finish &&
+         c->inflight < l.max_inflight_per_connection &&
+         (c->proto != StreamProtocol::http1 || c->inflight == 0) &&
+         c->queued_bytes < l.queued_pause_bytes;
+}
+
+void update_reading(TcpConnection* c) {
+  const bool want = wants_to_read(c);
+  if (want != c->reading) {
+    c->reading = want;
+    if (!want) {
+      uv_read_stop(c->stream());
+      return;
+    }
+    uv_read_start(
+        c->stream(),
+        [](uv_handle_t* h, size_t, uv_buf_t* out) {
+          auto& rb = static_cast<TcpConnection*>(h->data)->owner->read_buf;
+          *out = uv_buf_init(reinterpret_cast<char*>(rb.data()), static_cast<unsigned>(rb.size()));
+        },
+        on_read);
+    // A message begun before the pause gets its whole read time again.
+    if (!c->buf.empty()) c->msg_started = loop_now(c);
   }
-  uv_read_start(
-      c->stream(),
-      [](uv_handle_t* h, size_t, uv_buf_t* out) {
-        auto& rb = static_cast<TcpConnection*>(h->data)->owner->read_buf;
-        *out = uv_buf_init(reinterpret_cast<char*>(rb.data()), static_cast<unsigned>(rb.size()));
-      },
-      on_read);
-  // Messages already read wait in buf: they go now, and a message begun before the pause
-  // gets its whole read time again.
-  if (!c->buf.empty()) {
-    c->msg_started = loop_now(c);
-    process(c);
-  }
+  // Messages already read wait in buf (read while the connection was at a cap, or pipelined
+  // HTTP/1.1 requests): they go now, and reading stops again if they reach a cap.
+  if (!want || c->buf.empty() || c->processing) return;
+  const size_t before = c->buf.size();
+  process(c);
+  if (c->buf.size() != before && wants_to_read(c) != c->reading) update_reading(c);
 }
 
 // At a cap, the connection idle longest gives up its place; false when every one candidate
@@ -443,6 +666,22 @@ bool admit(TcpConnections& o, TcpConnection* c) {
   return true;
 }
 
+// tls:// and https:// listeners: TLS when the block has the tls plugin (plain TCP or
+// HTTP/1.1 otherwise, as CoreDNS), HTTP for https://. False when TLS cannot be had.
+bool speak_listener_transport(TcpConnection* c) {
+  const ListenerSpec* l = c->owner->worker->listener(c->ep->listener);
+  if (!l || l->transport == ListenerTransport::dns) return true;
+  if (l->security) {
+    ssl_ctx_st* ctx = l->security->server_context(l->transport);
+    if (!ctx) return false;
+    c->tls = std::make_unique<TlsSession>(ctx);
+  }
+  if (l->transport == ListenerTransport::https) {
+    c->proto = c->tls ? StreamProtocol::alpn : StreamProtocol::http1;
+  }
+  return true;
+}
+
 void on_connection(uv_stream_t* server, int status) {
   if (status < 0) return;
   auto* ep = static_cast<TcpEndpoint*>(server->data);
@@ -466,6 +705,10 @@ void on_connection(uv_stream_t* server, int status) {
     return;
   }
   c->last_active = loop_now(c);
+  if (!speak_listener_transport(c)) {
+    close_connection(c);
+    return;
+  }
   uv_tcp_nodelay(&c->handle, 1);
   // The kernel's send buffer would grow to megabytes for a client that never reads; a fixed
   // one still holds the largest answer twice over.

@@ -1,5 +1,8 @@
 // TCP: length-prefixed messages (RFC 1035 4.2.2, RFC 7766), several in flight per connection,
-// answered as they finish. What keeps one client from shutting others out:
+// answered as they finish; the same over TLS for tls:// listeners (RFC 7858), and HTTP/2 or
+// HTTP/1.1 requests (RFC 8484) for https:// ones (TLS through OpenSSL memory BIOs on the
+// worker's loop: no thread). What keeps one client from shutting others out, whatever the
+// connection speaks:
 //  * a deadline per message (read), per answer (write) and per idle spell, never restarted
 //    by a byte: a connection that trickles bytes still has to finish a message in time;
 //  * a cap on connections per worker and per client address; at a cap the connection idle

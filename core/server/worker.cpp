@@ -23,7 +23,7 @@ constexpr uint64_t kStopGraceMs = 5000;
 constexpr uint64_t kStopCheckMs = 10;
 
 bool same_listener(const ListenerSpec& a, const ListenerSpec& b) {
-  return a.address == b.address && a.port == b.port;
+  return a.address == b.address && a.port == b.port && a.transport == b.transport;
 }
 
 }  // namespace
@@ -141,13 +141,15 @@ void Worker::apply(WorkerAssignment a) {
     }
   }
   for (size_t i = 0; i < a.config->listeners.size(); ++i) {
-    if (served[i] || a.sockets[i].udp < 0) continue;
-    auto u = std::make_unique<UdpEndpoint>();
-    u->fd = a.sockets[i].udp;
-    u->listener = static_cast<int>(i);
-    u->worker = this;
-    start_udp(&loop_, *u);
-    udp_.push_back(std::move(u));
+    if (served[i] || a.sockets[i].tcp < 0) continue;
+    if (a.sockets[i].udp >= 0) {
+      auto u = std::make_unique<UdpEndpoint>();
+      u->fd = a.sockets[i].udp;
+      u->listener = static_cast<int>(i);
+      u->worker = this;
+      start_udp(&loop_, *u);
+      udp_.push_back(std::move(u));
+    }
     auto t = std::make_unique<TcpEndpoint>();
     t->listener = static_cast<int>(i);
     t->worker = this;

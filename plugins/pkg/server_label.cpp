@@ -13,7 +13,7 @@ ServerLabels::ServerLabels(SetupContext& sc) {
     Key key;
     if (!dns::from_text(k.zone, key.zone)) continue;
     key.zone.to_lower();
-    key.label = "dns://" + host + ":" + std::to_string(k.port.value_or(53));
+    key.label = k.transport + "://" + host + ":" + std::to_string(k.port.value_or(53));
     keys_.push_back(std::move(key));
   }
   std::stable_sort(keys_.begin(), keys_.end(),

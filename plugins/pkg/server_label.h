@@ -1,5 +1,6 @@
 // The `server` label of CoreDNS's per-plugin metrics (metrics.WithServer): "dns://ADDR:PORT"
-// of the server a query came in on, "dns://:53" when the block binds every address.
+// of the server a query came in on ("tls://", "https://" for those), "dns://:53" when the
+// block binds every address.
 #pragma once
 
 #include <string>

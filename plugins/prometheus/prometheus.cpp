@@ -66,7 +66,7 @@ Prometheus::Prometheus(std::shared_ptr<http::HttpServer> http, const Services& s
 std::string Prometheus::server_label(size_t zone) const {
   std::string addr = bind_addresses_ && !bind_addresses_->empty() ? (*bind_addresses_)[0] : "";
   if (addr.find(':') != std::string::npos) addr = "[" + addr + "]";
-  return "dns://" + addr + ":" + std::to_string(zones_[zone].port);
+  return zones_[zone].transport + "://" + addr + ":" + std::to_string(zones_[zone].port);
 }
 
 void Prometheus::register_enabled() {
@@ -78,7 +78,7 @@ void Prometheus::register_enabled() {
     for (auto& k : b->source.keys) {
       for (auto& a : addrs) {
         std::string host = a.find(':') != std::string::npos ? "[" + a + "]" : a;
-        std::string server = "dns://" + host + ":" + std::to_string(k.port.value_or(53));
+        std::string server = k.transport + "://" + host + ":" + std::to_string(k.port.value_or(53));
         for (auto& p : b->plugins) {
           enabled.with({server, k.zone, "", std::string(p->name())}).set(1);
         }

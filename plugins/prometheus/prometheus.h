@@ -24,6 +24,7 @@ struct PrometheusZone {
   dns::Name name;  // lower-case
   std::string text;
   uint16_t port;
+  std::string transport = "dns";  // of its key: "tls" and "https" label those servers
 };
 
 class Prometheus final : public Plugin, public ReplyHook {

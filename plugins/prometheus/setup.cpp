@@ -17,6 +17,7 @@ void cxxdns_register_prometheus(cxxdns::Registry& r) {
       z.name.to_lower();
       z.text = k.zone;
       z.port = k.port.value_or(53);
+      z.transport = k.transport;
       zones.push_back(std::move(z));
     }
     auto p = std::make_unique<cxxdns::plugins::Prometheus>(cxxdns::http::HttpServer::shared(addr),

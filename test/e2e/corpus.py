@@ -16,7 +16,10 @@ What moves (test/corpus/README.md says why each must):
   `kubeconfig` lines go);
 - etcd's `endpoint` becomes the test's etcd (a free port of 127.0.0.1, Moved.etcd_port);
 - files under /etc/coredns (hosts files, zone files, imports) come from the test's
-  directory; imports are moved the same way, file by file.
+  directory; imports are moved the same way, file by file;
+- a server block's `tls CERT KEY [CA]` names files the test writes under tls/ (its
+  certificate, key and CA; see Moved.server_tls); tls:// and https:// keys without a port
+  stand for 853 and 443, and get free ports of their own as other keys.
 Everything else (plugins, options, order, comments) is the text as published.
 """
 import re
@@ -53,6 +56,7 @@ class Moved:
     upstreams: dict                  # original upstream -> loopback address
     ports: dict                      # original listen port -> new port
     tls_files: list                  # forward's CA/certificate files the test must write
+    server_tls: list = field(default_factory=list)  # a block's tls CERT KEY [CA], moved
     etcd_port: Optional[int] = None  # where the test's etcd must listen (an etcd block)
 
     def port_of(self, zone: str = ".") -> int:
@@ -90,6 +94,7 @@ class Mover:
         self.files = {}
         self.tls_files = []  # forward's certificate files, moved under tls/
         self.etcd_port = None  # the test's etcd, when an etcd block names an endpoint
+        self.server_tls = []  # server blocks' certificate, key and CA files, under tls/
 
     # --- ports and addresses
 
@@ -132,7 +137,9 @@ class Mover:
             scheme = next((s for s in SCHEMES if key.startswith(s)), "")
             zone_port = key[len(scheme):]
             zone, _, port = zone_port.rpartition(":") if ":" in zone_port else (zone_port, "", "")
-            new = self.port(port or "53")
+            # A key's default port is its transport's (CoreDNS: tls 853, https 443).
+            default = {"tls://": "853", "https://": "443", "grpc://": "443", "quic://": "853"}
+            new = self.port(port or default.get(scheme, "53"))
             keys.append((scheme, zone, new))
             out.append(f"{scheme}{zone}:{new}")
         binds = [w for ln in body for w in ln.split()[1:] if ln.split()[:1] == ["bind"]]
@@ -159,6 +166,11 @@ class Mover:
         if name in DEFAULT_HTTP:
             addr = args[0] if args else None
             return f"{indent}{name} {self.http_address(name, addr)}{brace}{comment}"
+        if name == "tls" and 2 <= len(args) <= 3:
+            roles = ["server-cert", "server-key", "server-ca"]
+            moved = [f"tls/{roles[i]}-{Path(a).name}" for i, a in enumerate(args)]
+            self.server_tls.extend(moved)
+            return f"{indent}tls {' '.join(moved)}{brace}{comment}"
         if name == "forward" and len(args) >= 2:
             tos = [self.upstream(t) for t in args[1:]]
             return f"{indent}forward {args[0]} {' '.join(tos)}{brace}{comment}"
@@ -260,4 +272,5 @@ def move(name: str, upstream_port: int, extra_files: Optional[dict] = None,
                     host = to.split("://")[-1]
                     assert to == "{" or host.startswith("127.") or \
                         to.startswith(("https://", "grpc://")), f"off loopback: {line}"
-    return Moved(moved, files, m.blocks, m.http, m.upstreams, m.ports, m.tls_files, m.etcd_port)
+    return Moved(moved, files, m.blocks, m.http, m.upstreams, m.ports, m.tls_files,
+                 server_tls=m.server_tls, etcd_port=m.etcd_port)

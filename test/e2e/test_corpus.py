@@ -10,6 +10,7 @@ becomes wrong, so the README's count stays true:
   naming that missing part (never start half of one);
 - everything else starts and answers.
 """
+import http.client
 import os
 import re
 import socket
@@ -35,11 +36,8 @@ REJECTED = {
 MISSING = {
     "18-eks-route53.Corefile": "route53",
     "24-readme-forward-doh.Corefile": "https",
-    "30-asimbera-adblocker.Corefile": "tls",
     "47-kops-ipv6.Corefile": "dns64",
-    "49-readme-tls-dot-server.Corefile": "tls",
     "50-readme-tls-grpc-server.Corefile": "grpc|tls",
-    "51-readme-tls-doh-server.Corefile": "https|tls",
     "52-readme-view-splitdns.Corefile": "view",
     "55-readme-dns64.Corefile": "dns64",
 }
@@ -122,6 +120,9 @@ def start(name, start_cxxdns, start_unbound, tls_certificate, start_etcd=None):
     cert, key = tls_certificate
     for f in moved.tls_files:
         files[f] = cert.read_text()  # the CA bundle a Corefile names: the test's certificate
+    for f in moved.server_tls:  # a tls:// or https:// block's own certificate, key and CA
+        files[f] = (key if "server-key" in f else cert).read_text()
+    moved.ca = cert
     interfaces = "\n".join(
         [f"  interface: {a}@{up_port}" for a in corpus.UPSTREAM_ADDRESSES[1:]] +
         [f"  interface: {a}@{tls_port}" for a in corpus.UPSTREAM_ADDRESSES] +
@@ -142,11 +143,57 @@ def start(name, start_cxxdns, start_unbound, tls_certificate, start_etcd=None):
 
     def answering():
         assert srv.alive(), srv.output_report()
-        r = harness.kdig("corpus-ready.example.", "SOA", port, server=first.listen,
-                         check=False, timeout=1)
+        r = ask_over(moved, first, first.keys[0][0], port, "corpus-ready.example.", "SOA",
+                     check=False, timeout=1)
         return r.rcode is not None
     harness.wait_until(answering, timeout=15, what=f"{name} answering")
     return moved, srv, answers
+
+
+class HttpAnswer:
+    """What an answer over plain HTTP/1.1 shows, read as kdig's results are."""
+
+    def __init__(self, msg):
+        self.rcode = msg.rcode if msg else None
+        self.answer = [(rr.name, rr.ttl, "IN", rr.type_name, rr.text)
+                       for rr in msg.answer] if msg else []
+        self.raw = repr(msg)
+
+    def rdatas(self, rtype=None):
+        return [r[4] for r in self.answer if rtype is None or r[3] == rtype]
+
+
+def doh_in_the_clear(address, port, name, qtype, timeout=2):
+    """A DoH GET over HTTP/1.1 without TLS: an https:// block without `tls`."""
+    import base64
+    q = harness.build_query(name, qtype, 0)
+    path = "/dns-query?dns=" + base64.urlsafe_b64encode(q).rstrip(b"=").decode()
+    try:
+        conn = http.client.HTTPConnection(address, port, timeout=timeout)
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        body = resp.read()
+        conn.close()
+    except OSError:
+        return HttpAnswer(None)
+    return HttpAnswer(harness.parse_message(body) if resp.status == 200 else None)
+
+
+def ask_over(moved, block, scheme, port, name, qtype="A", **kw):
+    """`name` asked on a key as its transport wants: UDP for dns://; for tls:// and
+    https://, TLS (verified against the test's certificate) when the block has `tls`, plain
+    TCP and plain HTTP/1.1 when it has not (as CoreDNS serves them)."""
+    tls = "tls" in block.directives
+    verify = [f"+tls-ca={moved.ca}", "+tls-hostname=localhost"]
+    if scheme == "tls://":
+        return harness.kdig(name, qtype, port, server=block.listen, tcp=not tls,
+                            extra=verify if tls else [], **kw)
+    if scheme == "https://" and tls:
+        return harness.kdig(name, qtype, port, server=block.listen, extra=["+https"] + verify,
+                            **kw)
+    if scheme == "https://":
+        return doh_in_the_clear(block.listen, port, name, qtype, kw.get("timeout", 2))
+    return harness.kdig(name, qtype, port, server=block.listen, **kw)
 
 
 def ask(moved, zone, name, qtype="A", **kw):
@@ -179,6 +226,10 @@ def test_starts_and_answers(name, start_cxxdns, start_unbound, tls_certificate, 
     moved, srv, answers = start(name, start_cxxdns, start_unbound, tls_certificate, start_etcd)
     for b in moved.blocks:
         for scheme, zone, port in b.keys:
+            if scheme in ("tls://", "https://") and "forward" in b.directives:
+                n = probe_name(zone)
+                r = ask_over(moved, b, scheme, port, n)
+                assert r.rdatas("A") == [answers[n]], (name, scheme, zone, r.raw)
             if scheme not in ("", "dns://"):
                 continue
             name_k8s = cluster_name(b, zone)
@@ -368,6 +419,57 @@ def intent_43(moved):
     assert ask(moved, ".", "grafana.fzen.pro").rdatas("A") == ["192.168.2.2"]
 
 
+def intent_30(moved):
+    """An adblocker serving one chain on plain DNS, DNS over TLS and DoH: with no `tls`, as
+    CoreDNS 1.12, tls:// is DNS over plain TCP on its own port and https:// is DoH over plain
+    HTTP/1.1; hosts falls through to forward on all three, and each answer is logged."""
+    b = moved.blocks[0]
+    for scheme, zone, port in b.keys:
+        r = ask_over(moved, b, scheme, port, "corpus-probe.example.")
+        assert r.rcode == "NOERROR" and r.rdatas("A"), (scheme, r.raw)
+    ports = {scheme: port for scheme, _, port in b.keys}
+    assert len(set(ports.values())) == 3, ports
+    # The DoH port speaks HTTP, not DNS over TCP.
+    r = harness.kdig("corpus-probe.example.", "A", ports["https://"], tcp=True, check=False,
+                     timeout=1, retry=0)
+    assert r.rcode is None
+
+
+def intent_49(moved):
+    """tls' README: DNS over TLS with ALPN dot, several queries pipelined on one connection,
+    verified against the certificate the block names."""
+    import ssl
+    b = moved.blocks[0]
+    port = b.keys[0][2]
+    ctx = ssl.create_default_context(cafile=str(moved.ca))
+    ctx.set_alpn_protocols(["dot"])
+    with ctx.wrap_socket(socket.create_connection((b.listen, port), timeout=5),
+                         server_hostname="localhost") as s:
+        assert s.selected_alpn_protocol() == "dot"
+        s.sendall(b"".join(harness.frame(harness.build_query("corpus-probe.example.", "A", i))
+                           for i in (1, 2, 3)))
+        ids = sorted(harness.parse_message(harness.tcp_read_reply(s)).id for _ in range(3))
+        assert ids == [1, 2, 3]
+
+
+def intent_51(moved):
+    """tls' README: DoH over HTTP/2 (kdig +https, POST and GET), verified against the
+    certificate the block names; a path other than /dns-query is 404."""
+    b = moved.blocks[0]
+    port = b.keys[0][2]
+    verify = [f"+tls-ca={moved.ca}", "+tls-hostname=localhost"]
+    for method in ([], ["+https-get"]):
+        r = harness.kdig("corpus-probe.example.", "A", port, server=b.listen,
+                         extra=["+https"] + verify + method)
+        assert r.rdatas("A"), r.raw
+    out = subprocess.run(["curl", "-s", "--noproxy", "*", "--http2", "--cacert", str(moved.ca),
+                          "--resolve", f"localhost:{port}:{b.listen}", "-o", "/dev/null",
+                          "-w", "%{http_code} %{http_version}",
+                          f"https://localhost:{port}/other"],
+                         capture_output=True, text=True, timeout=20).stdout
+    assert out == "404 2", out
+
+
 # State files other than the default cluster's: 19's and 39's rewrites point at services
 # (the ingress controller, authentik) that a cluster running them has.
 REWRITE_TARGETS = corpus.STATE.parent / "rewrite-targets.json"
@@ -381,6 +483,9 @@ REWRITTEN = {"10-aks-with-coredns-custom.Corefile": {
 
 # What each Corefile is there for, beyond the answers every block gives.
 INTENTS = {"13-openshift-forward-tls.Corefile": intent_13,
+           "30-asimbera-adblocker.Corefile": intent_30,
+           "49-readme-tls-dot-server.Corefile": intent_49,
+           "51-readme-tls-doh-server.Corefile": intent_51,
            "26-readme-hosts-wildcard.Corefile": intent_26,
            "28-readme-k8s-external-transfer.Corefile": intent_28,
            "29-readme-file-transfer.Corefile": intent_29,

@@ -1,0 +1,121 @@
+#include "plugins/tls/server_tls.h"
+
+#include <openssl/err.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace cxxdns::plugins::tls {
+
+namespace {
+
+std::string ssl_errors() {
+  std::string out;
+  char buf[256];
+  while (unsigned long e = ERR_get_error()) {
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!out.empty()) out += "; ";
+    out += buf;
+  }
+  return out.empty() ? "unknown error" : out;
+}
+
+// ALPN protocol lists in wire form (length-prefixed names).
+constexpr unsigned char kDot[] = {3, 'd', 'o', 't'};
+constexpr unsigned char kDoh[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+
+// The server's first protocol the client also offers; a client that offers none of them
+// goes on without ALPN (a DoH client without ALPN gets HTTP/1.1).
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned inlen, void* arg) {
+  const auto* ours = static_cast<const unsigned char*>(arg);
+  const size_t ours_len = ours == kDot ? sizeof kDot : sizeof kDoh;
+  unsigned char* chosen = nullptr;
+  if (SSL_select_next_proto(&chosen, outlen, ours, static_cast<unsigned>(ours_len), in, inlen) !=
+      OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
+  *out = chosen;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+// Go's RequestClientCert and RequireAnyClientCert: a certificate is asked for (and, for
+// the second, required) but not verified.
+int accept_any(int, X509_STORE_CTX*) {
+  return 1;
+}
+
+void set_client_auth(SSL_CTX* ctx, const TlsOptions& o) {
+  switch (o.client_auth) {
+    case ClientAuth::nocert:
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+      break;
+    case ClientAuth::request:
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any);
+      break;
+    case ClientAuth::require:
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any);
+      break;
+    case ClientAuth::verify_if_given:
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+      break;
+    case ClientAuth::require_and_verify:
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+      break;
+  }
+}
+
+SSL_CTX* make_context(const TlsOptions& o, const unsigned char* alpn) {
+  ERR_clear_error();
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (!ctx) throw std::runtime_error("cannot create a TLS context: " + ssl_errors());
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  // TLS 1.2: ECDHE with AEAD ciphers only, as CoreDNS's list; TLS 1.3 has only such.
+  SSL_CTX_set_cipher_list(ctx,
+                          "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                          "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+                          "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256");
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+  // Resumed sessions must come from this server (OpenSSL refuses them without an id
+  // context once client certificates are asked for).
+  static constexpr unsigned char kSessionContext[] = "cxxdns";
+  SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
+  if (SSL_CTX_use_certificate_chain_file(ctx, o.cert.c_str()) != 1) {
+    std::string e = ssl_errors();
+    SSL_CTX_free(ctx);
+    throw std::runtime_error("could not load TLS cert '" + o.cert + "': " + e);
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx, o.key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx) != 1) {
+    std::string e = ssl_errors();
+    SSL_CTX_free(ctx);
+    throw std::runtime_error("could not load TLS key '" + o.key + "': " + e);
+  }
+  if (!o.ca.empty()) {
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(o.ca.c_str());
+    if (!names || SSL_CTX_load_verify_locations(ctx, o.ca.c_str(), nullptr) != 1) {
+      std::string e = ssl_errors();
+      if (names) sk_X509_NAME_pop_free(names, X509_NAME_free);
+      SSL_CTX_free(ctx);
+      throw std::runtime_error("could not read root certs '" + o.ca + "': " + e);
+    }
+    SSL_CTX_set_client_CA_list(ctx, names);
+  } else {
+    SSL_CTX_set_default_verify_paths(ctx);
+  }
+  set_client_auth(ctx, o);
+  SSL_CTX_set_alpn_select_cb(ctx, select_alpn, const_cast<unsigned char*>(alpn));
+  return ctx;
+}
+
+}  // namespace
+
+ServerTls::ServerTls(const TlsOptions& o)
+    : dot_(make_context(o, kDot)), doh_(make_context(o, kDoh)) {}
+
+SSL_CTX* ServerTls::server_context(ListenerTransport t) const {
+  return t == ListenerTransport::https ? doh_.get() : dot_.get();
+}
+
+}  // namespace cxxdns::plugins::tls
