@@ -125,11 +125,11 @@ void Dns64::aaaa_answered(const std::shared_ptr<Lookup>& l, QueryContext& answer
     l->pending.fail(static_cast<uint8_t>(answered.shape().rcode & 0xf), err->text);
     return;
   }
-  if (answered.response().empty() || !needs_synthesis(answered)) {
-    if (answered.response().empty()) {
-      l->pending.reply_rcode(dns::rcode::SERVFAIL);
-      return;
-    }
+  if (answered.response().empty()) {  // dropped by a plugin after us: nothing to pass on
+    l->pending.reply_rcode(dns::rcode::SERVFAIL);
+    return;
+  }
+  if (!needs_synthesis(answered)) {
     ctx.writable_response() = answered.response();
     l->pending.reply();
     return;

@@ -211,3 +211,20 @@ TEST_CASE("dns64: setup errors", "[dns64]") {
   CHECK(setup_error("dns64 {\n prefix\n }").find("Wrong argument count") != std::string::npos);
   CHECK(setup_error("dns64 64:ff9b::/95").find("Corefile:2") != std::string::npos);
 }
+
+TEST_CASE("dns64: a failure after it is passed on, with no A lookup", "[dns64]") {
+  NextHandler* next = nullptr;
+  auto reg = cxxdns::testing::with_next_handler(cxxdns::plugins::builtin(), "dns64", "next", [&] {
+    auto h =
+        std::make_unique<NextHandler>(dns::rcode::SERVFAIL, "plugin/forward: no healthy upstreams");
+    next = h.get();
+    return h;
+  });
+  cxxdns::BuildOptions o;
+  o.registry = &reg;
+  ChainTest t(". {\n  dns64\n  next\n}\n", o);
+  auto a = t.query("a4.example.", "AAAA", v6_client());
+  CHECK(a.rcode == "SERVFAIL");
+  REQUIRE(next);
+  CHECK(next->calls == 1);
+}
