@@ -14,7 +14,9 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "cmd/resolve/resolve.h"
 #include "core/log/log.h"
@@ -219,7 +221,13 @@ int main(int argc, char** argv) {
   if (!f.quiet) {
     std::string banner;
     for (auto& l : server.config().listeners) {
-      for (auto& r : l.routes) banner += r.zone_text + ":" + std::to_string(l.port) + "\n";
+      // A zone several blocks serve (views) is one line, as CoreDNS lists each zone once.
+      std::vector<std::string_view> shown;
+      for (auto& r : l.routes) {
+        if (std::find(shown.begin(), shown.end(), r.zone_text) != shown.end()) continue;
+        shown.push_back(r.zone_text);
+        banner += r.zone_text + ":" + std::to_string(l.port) + "\n";
+      }
     }
     banner += "cxxdns-" CXXDNS_VERSION "\n";
     std::fwrite(banner.data(), 1, banner.size(), stdout);

@@ -52,6 +52,8 @@ def test_split_dns_by_client_network(start_cxxdns):
     assert d.rdatas("A") == ["2.2.2.2"], d.raw
     # An IPv6 client is in neither network.
     assert kdig("test", "A", srv.port, server="::1").rdatas("A") == ["3.3.3.3"]
+    # As CoreDNS, the start lists the zone once per address, not once per block.
+    assert srv.stdout_text().splitlines().count(f".:{srv.port}") == 2, srv.stdout_text()
 
 
 @pytest.fixture
