@@ -9,11 +9,12 @@
 #include <vector>
 
 #include "core/plugin/config.h"
+#include "plugins/pkg/view_name.h"
 #include "plugins/view/expression.h"
 
 namespace cxxdns::plugins {
 
-class View final : public Plugin {
+class View final : public Plugin, public pkg::NamedView {
  public:
   View(std::string view_name, std::vector<std::unique_ptr<view::Expression>> rules);
   std::string_view name() const override { return "view"; }
@@ -22,7 +23,7 @@ class View final : public Plugin {
 
   // Whether every expression accepts the query (none: every query is accepted).
   bool accepts(QueryContext& ctx, const ListenerSpec& at) const;
-  const std::string& view_name() const { return view_name_; }
+  const std::string& view_name() const override { return view_name_; }
 
  private:
   std::string view_name_;
