@@ -147,3 +147,24 @@ TEST_CASE("view: setup errors", "[view]") {
   CHECK(bad.find("unknown name invalid") != std::string::npos);
   CHECK(setup_error(" view a {\n }\n view b {\n }").find("Corefile:4") != std::string::npos);
 }
+
+TEST_CASE("view: IPv6 clients, EDNS and the query's header", "[view]") {
+  ChainTest t(
+      ". {\n view v6 {\n  expr incidr(client_ip(), 'fd00::/8') && client_ip() startsWith '['\n"
+      " }\n hosts {\n  6.6.6.6 test\n }\n}\n"
+      ". {\n view edns {\n  expr do() and bufsize() == 1232 and class() == 'IN' and opcode() == 0\n"
+      " }\n hosts {\n  5.5.5.5 test\n }\n}\n"
+      ". {\n hosts {\n  3.3.3.3 test\n }\n}\n");
+  CHECK(answer(t, "test.", "A", "fd00::5") == "6.6.6.6");
+  CHECK(answer(t, "test.", "A", "fe80::5") == "3.3.3.3");
+  QueryOptions o;
+  o.bufsize = 1232;
+  o.do_bit = true;
+  auto a = t.query("test.", "A", o);
+  REQUIRE_FALSE(a.answer.empty());
+  CHECK(a.answer[0].substr(a.answer[0].rfind('\t') + 1) == "5.5.5.5");
+  o.do_bit = false;
+  a = t.query("test.", "A", o);
+  REQUIRE_FALSE(a.answer.empty());
+  CHECK(a.answer[0].substr(a.answer[0].rfind('\t') + 1) == "3.3.3.3");
+}
