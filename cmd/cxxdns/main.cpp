@@ -14,7 +14,9 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "cmd/resolve/resolve.h"
 #include "core/log/log.h"
@@ -219,11 +221,15 @@ int main(int argc, char** argv) {
   if (!f.quiet) {
     std::string banner;
     for (auto& l : server.config().listeners) {
-      // As CoreDNS: "tls://.:853" and "https://.:443" for those, ".:53" for plain DNS.
+      // As CoreDNS: "tls://.:853" and "https://.:443" for those, ".:53" for plain DNS; a
+      // zone several blocks serve (views) is one line, as CoreDNS lists each zone once.
       std::string scheme = l.transport == cxxdns::ListenerTransport::dns
                                ? std::string()
                                : std::string(cxxdns::transport_scheme(l.transport)) + "://";
+      std::vector<std::string_view> shown;
       for (auto& r : l.routes) {
+        if (std::find(shown.begin(), shown.end(), r.zone_text) != shown.end()) continue;
+        shown.push_back(r.zone_text);
         banner += scheme + r.zone_text + ":" + std::to_string(l.port) + "\n";
       }
     }

@@ -11,7 +11,23 @@ namespace cxxdns {
 
 const Route* ListenerSpec::route(const dns::Name& qname) const {
   for (const Route& r : routes) {
-    if (dns::is_subdomain(qname, r.zone)) return &r;
+    if (r.filters->empty() && dns::is_subdomain(qname, r.zone)) return &r;
+  }
+  return nullptr;
+}
+
+const Route* ListenerSpec::route(QueryContext& ctx) const {
+  const dns::Name& qname = ctx.q().qname_lower;
+  for (const Route& r : routes) {
+    if (!dns::is_subdomain(qname, r.zone)) continue;
+    bool taken = true;
+    for (const BlockFilter& f : *r.filters) {
+      if (!f(ctx, *this)) {
+        taken = false;
+        break;
+      }
+    }
+    if (taken) return &r;
   }
   return nullptr;
 }
@@ -117,10 +133,12 @@ void check_keys(corefile::ServerBlock& sb, uint16_t default_port) {
   }
 }
 
-// The route of key `k` to block `b` on listener `l`; a zone served twice there is an error.
+// The route of key `k` to block `b` on listener `l`. A zone served twice there is an error,
+// unless every block before that serves it has filters (views): as CoreDNS, a block without
+// filters takes all the queries left, so nothing may follow it.
 void add_route(ListenerSpec& l, const corefile::ServerKey& k, const BlockConfig& b) {
   for (auto& r : l.routes) {
-    if (r.zone_text == k.zone) {
+    if (r.zone_text == k.zone && r.filters->empty()) {
       throw corefile::ParseError(k.token.file, k.token.line,
                                  "cannot serve " + k.transport + "://" + k.zone + ":" +
                                      std::to_string(*k.port) + " - it is already defined");
@@ -133,6 +151,7 @@ void add_route(ListenerSpec& l, const corefile::ServerKey& k, const BlockConfig&
   r.zone.to_lower();
   r.zone_text = k.zone;
   r.chain = &b.chain;
+  r.filters = &b.filters;
   l.routes.push_back(std::move(r));
 }
 

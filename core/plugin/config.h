@@ -46,8 +46,17 @@ struct TcpTimeouts {
   uint64_t idle_ms = 10000;
 };
 
+struct ListenerSpec;
+
+// A condition a server block puts on the queries it takes (CoreDNS's FilterFunc, which the
+// view plugin registers): of the blocks serving a query's zone on a listener, the query goes
+// to the first one, in Corefile order, whose filters all accept it; `at` is the listener it
+// came to. A filter runs on the worker, once per query routed past it: keep it cheap.
+using BlockFilter = std::function<bool(QueryContext& ctx, const ListenerSpec& at)>;
+
 struct BlockConfig {
   corefile::ServerBlock source;
+  std::vector<BlockFilter> filters;         // all must accept a query for the block to take it
   TcpTimeouts tcp_timeouts;                 // the timeouts plugin sets them
   std::vector<std::string> bind_addresses;  // empty: every address
   // TLS for the block's tls:// and https:// keys (the tls plugin gives it); none: they are
@@ -69,6 +78,7 @@ struct Route {
   dns::Name zone;  // lower-case
   std::string zone_text;
   const Chain* chain;
+  const std::vector<BlockFilter>* filters;  // the block's; empty: it takes every query
 };
 
 // One address to listen on (UDP and TCP; TCP only for tls:// and https://) and the zones
@@ -85,8 +95,13 @@ struct ListenerSpec {
   // before any plugin runs (CoreDNS decides this per address, as here).
   bool any_class = false;
 
-  // The block whose zone is the longest suffix of `qname` (lower-case), or nullptr.
+  // The block whose zone is the longest suffix of `qname` (lower-case), or nullptr. Blocks
+  // with filters are passed over: without a query there is nothing to filter on (lookups a
+  // plugin makes of another name go to the block that takes every query).
   const Route* route(const dns::Name& qname) const;
+  // The block for the query in `ctx`: of the zones that hold its name, longest first, the
+  // first block whose filters all accept it (CoreDNS's ServeDNS); nullptr when none does.
+  const Route* route(QueryContext& ctx) const;
   std::string display() const;  // ".:53"-style, as CoreDNS prints at start
 };
 

@@ -44,7 +44,7 @@ bool dispatch(QueryContext& ctx, dns::QueryCheck check, const ListenerSpec* list
     reply_badvers(ctx);
     return true;
   }
-  const Route* r = listener ? listener->route(q.qname_lower) : nullptr;
+  const Route* r = listener ? listener->route(ctx) : nullptr;
   if (!r) {
     (void)ctx.reply_rcode(dns::rcode::REFUSED);
     return true;

@@ -45,6 +45,10 @@ TcpTimeouts& SetupContext::tcp_timeouts() {
   return block_.tcp_timeouts;
 }
 
+void SetupContext::add_block_filter(BlockFilter f) {
+  block_.filters.push_back(std::move(f));
+}
+
 void SetupContext::error(const corefile::Token& at, std::string_view message) const {
   throw SetupError("plugin/" + plugin_ + ": " + at.file + ":" + std::to_string(at.line) +
                    " - Error during parsing: " + std::string(message));

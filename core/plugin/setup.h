@@ -16,9 +16,13 @@
 namespace cxxdns {
 
 struct BlockConfig;
+struct ListenerSpec;
+class QueryContext;
 struct TcpTimeouts;
 class TransportSecurity;
 struct Services;
+
+using BlockFilter = std::function<bool(QueryContext& ctx, const ListenerSpec& at)>;
 
 // Thrown for a bad directive: what() reads as CoreDNS's
 // "plugin/NAME: FILE:LINE - Error during parsing: MESSAGE".
@@ -66,6 +70,8 @@ class SetupContext {
   void readiness(std::function<bool()> ready) {
     lifecycle_.readiness.push_back({plugin_, std::move(ready)});
   }
+  // A condition on the queries this block takes (config.h, BlockFilter): the view plugin's.
+  void add_block_filter(BlockFilter f);
   // For a stop: how long DNS must keep being served first (ms).
   void lameduck(std::function<uint64_t()> ms) { lifecycle_.lameduck.push_back(std::move(ms)); }
 

@@ -8,6 +8,7 @@
 #include "core/dns/text.h"
 #include "core/log/log.h"
 #include "core/plugin/config.h"
+#include "plugins/pkg/view_name.h"
 #include "plugins/prometheus/vars.h"
 
 namespace cxxdns::plugins {
@@ -50,11 +51,12 @@ const char* proto_label(int proto) {
 
 Prometheus::Prometheus(std::shared_ptr<http::HttpServer> http, const Services& services,
                        std::vector<PrometheusZone> zones,
-                       const std::vector<std::string>* bind_addresses)
+                       const std::vector<std::string>* bind_addresses, const BlockConfig* block)
     : http_(std::move(http)),
       services_(services),
       zones_(std::move(zones)),
-      bind_addresses_(bind_addresses) {
+      bind_addresses_(bind_addresses),
+      block_(block) {
   std::stable_sort(zones_.begin(), zones_.end(),
                    [](auto& a, auto& b) { return a.name.len > b.name.len; });
   std::vector<std::string> texts;
@@ -75,12 +77,13 @@ void Prometheus::register_enabled() {
   for (auto& b : services_.config->blocks) {
     std::vector<std::string> addrs = b->bind_addresses;
     if (addrs.empty()) addrs.push_back("");
+    const std::string view = pkg::view_name_of(*b);
     for (auto& k : b->source.keys) {
       for (auto& a : addrs) {
         std::string host = a.find(':') != std::string::npos ? "[" + a + "]" : a;
         std::string server = k.transport + "://" + host + ":" + std::to_string(k.port.value_or(53));
         for (auto& p : b->plugins) {
-          enabled.with({server, k.zone, "", std::string(p->name())}).set(1);
+          enabled.with({server, k.zone, view, std::string(p->name())}).set(1);
         }
       }
     }
@@ -89,6 +92,7 @@ void Prometheus::register_enabled() {
 
 void Prometheus::start(ControlInfo& control) {
   servers_.clear();
+  view_ = block_ ? pkg::view_name_of(*block_) : std::string();
   for (size_t z = 0; z < zones_.size(); ++z) servers_.push_back(server_label(z));
   size_t nz = zones_.size();
   positions_ = 1;
@@ -149,10 +153,10 @@ void Prometheus::on_reply(QueryContext& ctx, uint64_t) {
   std::string_view type = vars::monitored_type(ctx.q().qtype);
 
   resolve(requests_[((z * 2 + proto) * 2 + fam) * kTypes + ti], [&]() -> metrics::Counter& {
-    return m.requests.with({server, zone, "", proto_label(proto), fam ? "2" : "1", type});
+    return m.requests.with({server, zone, view_, proto_label(proto), fam ? "2" : "1", type});
   }).inc(shard);
   resolve(request_size_[z * 2 + proto], [&]() -> metrics::Histogram& {
-    return m.request_size.with({server, zone, "", proto_label(proto)});
+    return m.request_size.with({server, zone, view_, proto_label(proto)});
   }).observe(shard, static_cast<double>(ctx.query_wire().size()));
 
   const auto& resp = ctx.response();
@@ -162,7 +166,7 @@ void Prometheus::on_reply(QueryContext& ctx, uint64_t) {
   auto make_responses = [&]() -> metrics::Counter& {
     char buf[16];
     std::string_view plugin = pos ? ctx.chain()->plugins[pos - 1]->name() : "";
-    return m.responses.with({server, zone, "", dns::rcode_name(rcode, buf), plugin});
+    return m.responses.with({server, zone, view_, dns::rcode_name(rcode, buf), plugin});
   };
   if (rcode < kRcodes) {
     resolve(responses_[(z * kRcodes + rcode) * positions_ + pos], make_responses).inc(shard);
@@ -170,11 +174,11 @@ void Prometheus::on_reply(QueryContext& ctx, uint64_t) {
     make_responses().inc(shard);
   }
   resolve(response_size_[z * 2 + proto], [&]() -> metrics::Histogram& {
-    return m.response_size.with({server, zone, "", proto_label(proto)});
+    return m.response_size.with({server, zone, view_, proto_label(proto)});
   }).observe(shard, static_cast<double>(resp.size()));
   double seconds = static_cast<double>(QueryContext::now_ns() - ctx.start_ns()) / 1e9;
   resolve(duration_[z], [&]() -> metrics::Histogram& {
-    return m.duration.with({server, zone, ""});
+    return m.duration.with({server, zone, view_});
   }).observe(shard, seconds);
 }
 

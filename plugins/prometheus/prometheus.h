@@ -15,8 +15,9 @@
 #include "plugins/pkg/zones.h"
 
 namespace cxxdns {
+struct BlockConfig;
 struct Services;
-}
+}  // namespace cxxdns
 
 namespace cxxdns::plugins {
 
@@ -30,7 +31,8 @@ struct PrometheusZone {
 class Prometheus final : public Plugin, public ReplyHook {
  public:
   Prometheus(std::shared_ptr<http::HttpServer> http, const Services& services,
-             std::vector<PrometheusZone> zones, const std::vector<std::string>* bind_addresses);
+             std::vector<PrometheusZone> zones, const std::vector<std::string>* bind_addresses,
+             const BlockConfig* block = nullptr);
   std::string_view name() const override { return "prometheus"; }
   Verdict serve(QueryContext& ctx) override;
   void on_reply(QueryContext& ctx, uint64_t cookie) override;
@@ -55,6 +57,8 @@ class Prometheus final : public Plugin, public ReplyHook {
   pkg::Zones zone_set_;                // the same zones, for matching
   const std::vector<std::string>* bind_addresses_;
   std::vector<std::string> servers_;  // per zone, made at start
+  const BlockConfig* block_;          // for its view's name, at start
+  std::string view_;                  // the `view` label: the block's view name, or ""
 
   // Children resolved once, then read with one atomic load: no lock on the query path.
   Slots<metrics::Counter> requests_;         // [zone][proto][family][type]

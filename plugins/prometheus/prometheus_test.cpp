@@ -230,3 +230,22 @@ TEST_CASE("prometheus: refused Corefiles name file:line", "[prometheus]") {
         "plugin/prometheus: Corefile:3 - Error during parsing: this plugin can only be used once "
         "per Server Block");
 }
+
+// CoreDNS labels a block's metrics with its view's name (metrics.WithView).
+TEST_CASE("prometheus: the view label is the block's view name", "[prometheus]") {
+  ChainTest t(
+      "viewed.test:53010 {\n  view internal {\n    expr incidr(client_ip(), '10.0.0.0/8')\n  }\n"
+      "  prometheus 127.0.0.1:0\n  whoami\n}\n"
+      "viewed.test:53010 {\n  prometheus 127.0.0.1:0\n  whoami\n}\n");
+  QueryOptions inside;
+  inside.client_ip = "10.1.2.3";
+  REQUIRE(t.query("a.viewed.test.", "A", inside).rcode == "NOERROR");
+  REQUIRE(t.query("b.viewed.test.", "A").rcode == "NOERROR");
+  const std::string body = scrape(t);
+  const std::string at = "{server=\"dns://:53010\",zone=\"viewed.test.\",view=";
+  CHECK(value_of(body, "coredns_dns_requests_total" + at +
+                           "\"internal\",proto=\"udp\",family=\"1\",type=\"A\"}") == "1");
+  CHECK(value_of(body, "coredns_dns_requests_total" + at +
+                           "\"\",proto=\"udp\",family=\"1\",type=\"A\"}") == "1");
+  CHECK(value_of(body, "coredns_plugin_enabled" + at + "\"internal\",name=\"whoami\"}") == "1");
+}

@@ -20,9 +20,9 @@ void cxxdns_register_prometheus(cxxdns::Registry& r) {
       z.transport = k.transport;
       zones.push_back(std::move(z));
     }
-    auto p = std::make_unique<cxxdns::plugins::Prometheus>(cxxdns::http::HttpServer::shared(addr),
-                                                           sc.services(), std::move(zones),
-                                                           &sc.bind_addresses());
+    auto p = std::make_unique<cxxdns::plugins::Prometheus>(
+        cxxdns::http::HttpServer::shared(addr), sc.services(), std::move(zones),
+        &sc.bind_addresses(), &sc.block_config());
     sc.on_startup([p = p.get()](cxxdns::ControlInfo& c) { p->start(c); });
     sc.on_shutdown([p = p.get()] { p->stop(); });
     return p;

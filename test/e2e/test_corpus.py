@@ -36,10 +36,7 @@ REJECTED = {
 MISSING = {
     "18-eks-route53.Corefile": "route53",
     "24-readme-forward-doh.Corefile": "https",
-    "47-kops-ipv6.Corefile": "dns64",
     "50-readme-tls-grpc-server.Corefile": "grpc|tls",
-    "52-readme-view-splitdns.Corefile": "view",
-    "55-readme-dns64.Corefile": "dns64",
 }
 
 RUNS = [n for n in ALL if n not in REJECTED and n not in MISSING]
@@ -470,6 +467,32 @@ def intent_51(moved):
     assert out == "404 2", out
 
 
+def intent_47(moved):
+    """kops for IPv6-only clusters adds dns64: its clients ask over IPv6. A client asking over
+    IPv4 (this block listens on 127.0.0.1) gets no synthesis, as CoreDNS without allow_ipv4:
+    the upstream's A-only name has no AAAA, and its A is still there."""
+    r = ask(moved, ".", "corpus-probe.example", "AAAA")
+    assert r.rcode == "NOERROR" and r.answer == [], r.raw
+    assert ask(moved, ".", "corpus-probe.example").rdatas("A") == ["192.0.2.1"]
+
+
+def intent_52(moved):
+    """view's README: clients in 127.0.0.0/24 get 1.1.1.1 for `test`; any other client (here
+    127.1.0.1, outside that network and 192.168.0.0/16) gets the last block's 3.3.3.3."""
+    port = moved.port_of(".")
+    for source, want in (("127.0.0.1", "1.1.1.1"), ("127.0.0.77", "1.1.1.1"),
+                         ("127.1.0.1", "3.3.3.3")):
+        r = harness.kdig("test", "A", port, extra=["-b", source])
+        assert r.rdatas("A") == [want], (source, r.raw)
+
+
+def intent_55(moved):
+    """dns64's README example is the block alone: no plugin after dns64 answers, so every
+    query is SERVFAIL, as in CoreDNS; the server stays up."""
+    assert ask(moved, ".", "example.org", "AAAA").rcode == "SERVFAIL"
+    assert ask(moved, ".", "example.org", "A").rcode == "SERVFAIL"
+
+
 # State files other than the default cluster's: 19's and 39's rewrites point at services
 # (the ingress controller, authentik) that a cluster running them has.
 REWRITE_TARGETS = corpus.STATE.parent / "rewrite-targets.json"
@@ -504,7 +527,10 @@ INTENTS = {"13-openshift-forward-tls.Corefile": intent_13,
            "37-externaldns-etcd.Corefile": intent_37,
            "39-macropower-homelab.Corefile": intent_39,
            "41-krutonium-nixos.Corefile": intent_41,
-           "43-firzen475-template-svc.Corefile": intent_43}
+           "43-firzen475-template-svc.Corefile": intent_43,
+           "47-kops-ipv6.Corefile": intent_47,
+           "52-readme-view-splitdns.Corefile": intent_52,
+           "55-readme-dns64.Corefile": intent_55}
 
 
 @pytest.mark.parametrize("name", sorted(REJECTED))
