@@ -157,6 +157,26 @@ void print_plugins() {
   for (auto& n : names) std::cout << "  dns." << n << "\n";
 }
 
+// What cxxdns prints once its sockets are bound: each zone and port, then the version.
+// As CoreDNS: "tls://.:853" and "https://.:443" for those, ".:53" for plain DNS; a zone
+// several blocks serve (views) is one line, as CoreDNS lists each zone once.
+std::string banner_text(const cxxdns::Config& config) {
+  std::string banner;
+  for (const auto& l : config.listeners) {
+    const std::string scheme = l.transport == cxxdns::ListenerTransport::dns
+                                   ? std::string()
+                                   : std::string(cxxdns::transport_scheme(l.transport)) + "://";
+    std::vector<std::string_view> shown;
+    for (const auto& r : l.routes) {
+      if (std::find(shown.begin(), shown.end(), r.zone_text) != shown.end()) continue;
+      shown.push_back(r.zone_text);
+      banner += scheme + r.zone_text + ":" + std::to_string(l.port) + "\n";
+    }
+  }
+  banner += "cxxdns-" CXXDNS_VERSION "\n";
+  return banner;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -219,21 +239,7 @@ int main(int argc, char** argv) {
   }
   const bool wrote_pidfile = !f.pidfile.empty() && write_pidfile(f.pidfile);
   if (!f.quiet) {
-    std::string banner;
-    for (auto& l : server.config().listeners) {
-      // As CoreDNS: "tls://.:853" and "https://.:443" for those, ".:53" for plain DNS; a
-      // zone several blocks serve (views) is one line, as CoreDNS lists each zone once.
-      std::string scheme = l.transport == cxxdns::ListenerTransport::dns
-                               ? std::string()
-                               : std::string(cxxdns::transport_scheme(l.transport)) + "://";
-      std::vector<std::string_view> shown;
-      for (auto& r : l.routes) {
-        if (std::find(shown.begin(), shown.end(), r.zone_text) != shown.end()) continue;
-        shown.push_back(r.zone_text);
-        banner += scheme + r.zone_text + ":" + std::to_string(l.port) + "\n";
-      }
-    }
-    banner += "cxxdns-" CXXDNS_VERSION "\n";
+    const std::string banner = banner_text(server.config());
     std::fwrite(banner.data(), 1, banner.size(), stdout);
     std::fflush(stdout);
   }
