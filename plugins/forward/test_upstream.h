@@ -3,6 +3,8 @@
 #pragma once
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <functional>
@@ -61,17 +63,42 @@ inline bool is_probe(const Bytes& q) {
          cxxdns::dns::get16(q.data() + off) == cxxdns::dns::type::NS;
 }
 
+// A UDP and a TCP socket bound to one port of 127.0.0.1 (0: the first port free for both).
+// Bound here, before libuv takes them: binding the TCP side after the UDP one has started
+// would lose the port to any socket of a test running beside this one in between.
+inline std::pair<int, int> bind_udp_tcp(uint16_t port) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    const int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (u < 0 || bind(u, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      if (u >= 0) close(u);
+      throw std::runtime_error("bind");
+    }
+    socklen_t len = sizeof a;
+    getsockname(u, reinterpret_cast<sockaddr*>(&a), &len);
+    const int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    const int one = 1;
+    setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (t >= 0 && bind(t, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) return {u, t};
+    if (t >= 0) close(t);
+    close(u);
+    if (port != 0) break;  // that port was asked for: no other will do
+  }
+  throw std::runtime_error("tcp bind on the UDP port");
+}
+
 class FakeUpstream {
  public:
   using Handler = std::function<std::vector<Bytes>(const Bytes& query, bool tcp)>;
 
   FakeUpstream(uv_loop_t* loop, Handler h, uint16_t port = 0) : handler_(std::move(h)) {
-    sockaddr_in a{};
-    uv_ip4_addr("127.0.0.1", port, &a);
+    const auto [udp_fd, tcp_fd] = bind_udp_tcp(port);
     uv_udp_init(loop, &udp_);
     udp_.data = this;
-    if (uv_udp_bind(&udp_, reinterpret_cast<sockaddr*>(&a), 0) != 0)
-      throw std::runtime_error("bind");
+    uv_udp_open(&udp_, udp_fd);
     sockaddr_in got{};
     int len = sizeof got;
     uv_udp_getsockname(&udp_, reinterpret_cast<sockaddr*>(&got), &len);
@@ -103,10 +130,8 @@ class FakeUpstream {
         });
     uv_tcp_init(loop, &tcp_);
     tcp_.data = this;
-    sockaddr_in t{};
-    uv_ip4_addr("127.0.0.1", port_, &t);
-    int bound = uv_tcp_bind(&tcp_, reinterpret_cast<sockaddr*>(&t), 0);
-    int listening =
+    const int bound = uv_tcp_open(&tcp_, tcp_fd);
+    const int listening =
         uv_listen(reinterpret_cast<uv_stream_t*>(&tcp_), 16, [](uv_stream_t* s, int status) {
           if (status != 0) return;
           auto* self = static_cast<FakeUpstream*>(s->data);
@@ -167,8 +192,7 @@ class FakeUpstream {
                 }
               });
         });
-    // A TCP port that another socket holds would make the TCP side silently absent: say so.
-    if (bound != 0 || listening != 0) throw std::runtime_error("tcp bind/listen on the UDP port");
+    if (bound != 0 || listening != 0) throw std::runtime_error("tcp listen on the UDP port");
   }
   ~FakeUpstream() {
     for (Conn* c : conns_) {
