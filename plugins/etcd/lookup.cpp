@@ -282,7 +282,6 @@ Lookup::Status Lookup::cname(const std::string& name, const std::string& owner, 
   std::vector<Service> sx;
   Status st = services(name, true, qtype, sx);
   if (st != Status::ok || sx.empty()) return st;
-  pkg::IpAddress ip;
   if (!pkg::IpAddress::parse(sx[0].host)) {
     a.answer.push_back(name_rr(owner, qtype, sx[0].ttl, fqdn(sx[0].host)));
   }
