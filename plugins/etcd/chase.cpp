@@ -12,20 +12,6 @@
 namespace cxxdns::plugins::etcd {
 namespace {
 
-// The chain the server routes `target` to from the listener serving `own`; null when none
-// of its zones holds it.
-const Chain* route(const Services* services, const Chain* own, const dns::Name& target) {
-  if (!services || !services->config) return own;
-  for (const ListenerSpec& l : services->config->listeners) {
-    bool serves_own = false;
-    for (const Route& r : l.routes) serves_own = serves_own || r.chain == own;
-    if (!serves_own) continue;
-    const Route* r = l.route(target);
-    return r ? r->chain : nullptr;
-  }
-  return own;
-}
-
 // A CNAME record's target (as written, and lower-cased) when it lies outside `zone`.
 bool outside_target(const pkg::Record& r, std::string_view zone, dns::Name& target,
                     dns::Name& lower) {
@@ -72,7 +58,7 @@ void insert_answers(Chase& c, size_t after, const QueryContext& answered) {
 void follow(const std::shared_ptr<Chase>& c) {
   while (c->next < c->targets.size()) {
     Target& t = c->targets[c->next++];
-    const Chain* chain = route(c->services, c->chain, t.lower);
+    const Chain* chain = pkg::route_from(c->services, c->chain, t.lower);
     if (!chain) continue;
     send_internal(*c->worker, chain, 0, t.query, c->client, c->depth,
                   [c, at = t.at](QueryContext& answered) {

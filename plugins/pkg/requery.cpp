@@ -22,4 +22,16 @@ void requery(const QueryContext& ctx, const dns::Name& name, uint16_t qtype,
   dns::put16(out.data() + 10, 1);
 }
 
+const Chain* route_from(const Services* services, const Chain* own, const dns::Name& name) {
+  if (!services || !services->config) return own;
+  for (const ListenerSpec& l : services->config->listeners) {
+    bool serves_own = false;
+    for (const Route& r : l.routes) serves_own = serves_own || r.chain == own;
+    if (!serves_own) continue;
+    const Route* r = l.route(name);
+    return r ? r->chain : nullptr;
+  }
+  return own;
+}
+
 }  // namespace cxxdns::pkg

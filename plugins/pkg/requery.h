@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/dns/name.h"
+#include "core/plugin/config.h"
 #include "core/plugin/context.h"
 
 namespace cxxdns::pkg {
@@ -16,5 +17,12 @@ namespace cxxdns::pkg {
 // query's class.
 void requery(const QueryContext& ctx, const dns::Name& name, uint16_t qtype,
              std::vector<uint8_t>& out);
+
+// The chain a client's query for `name` would reach on the listener that routes queries to
+// `own` (the block of the query being answered), as CoreDNS's upstream lookups go through the
+// server: null when no zone there holds `name` (REFUSED); `own` itself when the configuration
+// is not known (a chain built alone) or no listener routes to `own`. template and etcd follow
+// CNAME targets with it.
+const Chain* route_from(const Services* services, const Chain* own, const dns::Name& name);
 
 }  // namespace cxxdns::pkg

@@ -11,20 +11,6 @@ namespace cxxdns::plugins::tmpl {
 
 namespace {
 
-// The chain the server would route `target` to, from the listener that serves `own` (the
-// block of the query being answered); null when no zone there holds it (REFUSED).
-const Chain* route(const Services* services, const Chain* own, const dns::Name& target) {
-  if (!services || !services->config) return own;
-  for (const ListenerSpec& l : services->config->listeners) {
-    bool serves_own = false;
-    for (const Route& r : l.routes) serves_own = serves_own || r.chain == own;
-    if (!serves_own) continue;
-    const Route* r = l.route(target);
-    return r ? r->chain : nullptr;
-  }
-  return own;
-}
-
 // One CNAME to follow: where it is in the answer, its target, the query that asks it.
 struct Target {
   size_t at = 0;  // index in Lookups::msg.records, moved as answers go in before it
@@ -64,7 +50,7 @@ void insert_answers(Lookups& l, size_t after, const QueryContext& answered) {
 void follow(const std::shared_ptr<Lookups>& l) {
   while (l->next < l->targets.size()) {
     Target& t = l->targets[l->next++];
-    const Chain* chain = route(l->services, l->chain, t.lower);
+    const Chain* chain = pkg::route_from(l->services, l->chain, t.lower);
     if (!chain) continue;
     send_internal(*l->worker, chain, 0, t.query, l->client, l->depth,
                   [l, at = t.at](QueryContext& answered) {
