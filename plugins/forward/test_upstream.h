@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/dns/message.h"
+#include "test/support/claimed_port.h"
 
 namespace forward_test {
 
@@ -233,17 +234,8 @@ class FakeUpstream {
   uint16_t port_ = 0;
 };
 
-// A 127.0.0.1 port with nothing listening (UDP and TCP): bound once, then closed.
-inline uint16_t dead_port() {
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
+// A port nothing listens on yet, that no other test or client socket will take (see
+// claimed_port): a test binds its FakeUpstream there later, or leaves it dead.
+inline uint16_t dead_port() { return cxxdns::test_support::claimed_port(); }
 
 }  // namespace forward_test
