@@ -107,6 +107,25 @@ std::optional<std::vector<uint8_t>> base64url_decode(std::string_view in) {
   return out;
 }
 
+std::string base64url_encode(std::span<const uint8_t> in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (uint8_t b : in) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kAlphabet[(acc >> bits) & 63]);
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 63]);  // no padding
+  return out;
+}
+
 Decoded decode(std::string_view method, std::string_view target, std::span<const uint8_t> body) {
   const size_t q = target.find('?');
   const std::string_view path = target.substr(0, q);

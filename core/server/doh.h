@@ -28,6 +28,8 @@ Decoded decode(std::string_view method, std::string_view target, std::span<const
 // base64url without padding (RFC 4648 section 5, Go's RawURLEncoding); nullopt on a character
 // outside the alphabet, on padding, or on a length no encoding has.
 std::optional<std::vector<uint8_t>> base64url_decode(std::string_view in);
+// The other way, for a DoH client's GET (forward's https:// upstreams).
+std::string base64url_encode(std::span<const uint8_t> in);
 
 // Cache-Control of an answer: CoreDNS's "max-age=%f" of the smallest TTL of the answer
 // (dnsutil.MinimalTTL: 5 s for errors, delegations and empty answers, at most an hour).

@@ -31,6 +31,21 @@ TEST_CASE("doh: base64url without padding, strictly", "[doh]") {
   CHECK_FALSE(doh::base64url_decode("-_9"));            // bits left over not zero
 }
 
+TEST_CASE("doh: base64url encoding, without padding, decodes back", "[doh]") {
+  CHECK(doh::base64url_encode(std::vector<uint8_t>{}) == "");
+  CHECK(doh::base64url_encode(std::vector<uint8_t>{0xfb, 0xff}) == "-_8");
+  CHECK(doh::base64url_encode(std::vector<uint8_t>{0xfb}) == "-w");
+  CHECK(doh::base64url_encode(std::vector<uint8_t>{1, 2, 3}) == "AQID");
+  auto q = doh::base64url_decode(kQueryB64);
+  REQUIRE(q);
+  CHECK(doh::base64url_encode(*q) == kQueryB64);
+  for (size_t n = 0; n < 70; ++n) {
+    std::vector<uint8_t> v(n);
+    for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(i * 37 + n);
+    CHECK(doh::base64url_decode(doh::base64url_encode(v)) == v);
+  }
+}
+
 TEST_CASE("doh: a GET carries its query in the dns parameter", "[doh]") {
   auto d = doh::decode("GET", "/dns-query?dns=" + kQueryB64, {});
   CHECK(d.status == 200);
