@@ -68,7 +68,7 @@ void Exchange::start_probe(Probe* probe) {
   wire_ = probe->query;
   up_ = probe->up;
   deadline_ms_ = now_ms(w_.loop) + kHealthTimeoutMs;
-  begin(blk_->opts.force_tcp || up_->tls);
+  begin(blk_->opts.force_tcp || up_->tls || up_->https);
 }
 
 bool Exchange::out_of_tries() const {
@@ -88,7 +88,7 @@ void Exchange::next_try() {
     // Later passes skip what health checks found down meanwhile.
     if (pass_ > 0 && up->down(blk_->opts.max_fails)) continue;
     up_ = up;
-    begin(up_->tls || blk_->opts.force_tcp ||
+    begin(up_->tls || up_->https || blk_->opts.force_tcp ||
           (!blk_->opts.prefer_udp && pending_->transport() == Transport::tcp));
     return;
   }
@@ -98,7 +98,8 @@ void Exchange::next_try() {
 void Exchange::begin(bool tcp) {
   tcp_ = tcp;
   // A fresh random ID per try: an answer to an earlier try, or a spoofed one, is ignored.
-  id_ = w_.ids.next16();
+  // Over HTTPS the ID is 0 (RFC 8484 4.1: cache friendly); the HTTP stream is the match.
+  id_ = up_->https ? 0 : w_.ids.next16();
   dns::put16(wire_.data(), id_);
   try_start_ns_ = QueryContext::now_ns();
   rlen_ = 0;
@@ -109,7 +110,9 @@ void Exchange::begin(bool tcp) {
   uv_timer_start(&timer_, on_timer,
                  std::min<uint64_t>(left, probe_ ? kHealthTimeoutMs : kTryTimeoutMs), 0);
 
-  if (tcp) {
+  if (up_->https) {
+    begin_https();
+  } else if (tcp) {
     begin_tcp(now);
   } else {
     begin_udp(now);
@@ -148,6 +151,35 @@ void Exchange::begin_tcp(uint64_t now) {
     return;
   }
   take_tcp_slot(conn_);
+}
+
+void Exchange::begin_https() {
+  sock_ = Sock::https;
+  std::string err;
+  DohClient* doh = w_.doh_client(err);
+  doh_req_ = doh ? doh->send(*up_, blk_->doh, wire_, on_doh_done, this) : nullptr;
+  if (!doh_req_) try_failed(doh ? "https: cannot start a request" : err.c_str());
+}
+
+void Exchange::on_doh_done(void* owner, const uint8_t* body, size_t len, bool reused,
+                           const char* error) {
+  auto* ex = static_cast<Exchange*>(owner);
+  ex->doh_req_ = nullptr;  // the client frees it after this call
+  if (ex->pending_) count_conn(ex->up_->metrics, *ex->up_, Proto::https, reused, ex->w_.index);
+  if (error) {
+    ex->try_failed(error);
+    return;
+  }
+  // The body is the client's: the answer is kept here, as a TCP answer is.
+  ex->rbuf_.assign(body, body + len);
+  ex->rlen_ = len;
+  if (!ex->matches(ex->rbuf_.data(), len)) {
+    ex->try_failed("https: the answer is not for the query", false);
+    return;
+  }
+  ex->answer_ = ex->rbuf_.data();
+  ex->answer_len_ = len;
+  ex->complete();
 }
 
 uint64_t Exchange::expire_ms() const {
@@ -452,6 +484,16 @@ bool Exchange::close_socket() {
     conn_ = nullptr;
     c->close(this);
     return false;
+  }
+  if (sock_ == Sock::https) {
+    sock_ = Sock::none;
+    if (doh_req_) {
+      // A try given up (timeout, shutdown): the request goes, its HTTP/2 connection stays.
+      DohClient::Request* r = doh_req_;
+      doh_req_ = nullptr;
+      if (w_.doh) w_.doh->cancel(r);
+    }
+    return true;
   }
   sock_ = Sock::none;
   UdpSock* s = usock_;

@@ -1,7 +1,7 @@
 // One exchange with upstreams: a client query tried on upstreams in turn (failover), or a
 // health check on one upstream. Each try has a random ID; over UDP it waits on a pooled
-// connected socket (udp_pool.h), over TCP/TLS on a pooled connection; answers whose ID or
-// question do not match are ignored.
+// connected socket (udp_pool.h), over TCP/TLS on a pooled connection, over HTTPS through the
+// worker's DoH client (doh_client.h); answers whose ID or question do not match are ignored.
 #pragma once
 
 #include <uv.h>
@@ -54,11 +54,14 @@ class Exchange {
   void udp_failed(UdpSock* s, const char* reason);
 
  private:
-  enum class Sock { none, udp, tcp, tcp_wait };
+  enum class Sock { none, udp, tcp, tcp_wait, https };
 
   void begin(bool tcp);
   void begin_udp(uint64_t now);
   void begin_tcp(uint64_t now);
+  void begin_https();
+  static void on_doh_done(void* owner, const uint8_t* body, size_t len, bool reused,
+                          const char* error);
   uint64_t expire_ms() const;
   // The try's connection: a pooled one (c) or a new one (c null).
   void take_tcp_slot(TcpConn* c);
@@ -122,6 +125,7 @@ class Exchange {
   uv_timer_t timer_;
   UdpSock* usock_ = nullptr;
   TcpConn* conn_ = nullptr;
+  DohClient::Request* doh_req_ = nullptr;
   uint8_t len_prefix_[2];
   // TCP stream bytes, grown to the message being read and freed when large (UDP answers are
   // read into the worker's buffer).

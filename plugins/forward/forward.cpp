@@ -178,6 +178,15 @@ void Forward::stop_worker(WorkerInfo& info) {
   w.tcp_slots.clear();
   while (!w.udp_socks.empty()) w.udp_socks.back()->close();
   w.free.clear();
+  if (w.doh) w.doh->close();  // after the exchanges: they cancelled their requests
+  w.doh = nullptr;
+}
+
+DohClient* Forward::Worker::doh_client(std::string& err) {
+  if (doh) return doh;
+  const pkg::CurlLibrary* curl = pkg::curl_library(&err);
+  if (curl) doh = new DohClient(loop, *curl);  // close() frees it
+  return doh;
 }
 
 void Forward::collect() const {

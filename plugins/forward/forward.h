@@ -14,6 +14,7 @@
 
 #include "core/metrics/metrics.h"
 #include "core/plugin/context.h"
+#include "plugins/forward/doh_client.h"
 #include "plugins/forward/options.h"
 #include "plugins/forward/query_ids.h"
 #include "plugins/forward/tls.h"
@@ -34,6 +35,7 @@ struct Block {
   // coredns_forward_healthcheck_broken_total
   std::atomic<uint64_t> healthcheck_broken{0};
   SslCtxPtr tls_ctx;  // when an upstream is tls://
+  DohSettings doh;    // for https:// upstreams
 };
 
 // Per-try read timeout and the overall budget of one client query, as CoreDNS's
@@ -97,6 +99,10 @@ class Forward final : public Plugin {
     // Room for kUdpBatch datagrams of 64 KiB read by one recvmmsg; allocated on first use
     // and not zeroed, so only the pages answers land in become resident.
     std::unique_ptr<uint8_t[]> udp_buf;
+    // This worker's DoH client, made when a try first goes to an https:// upstream; null
+    // with `err` set when libcurl cannot be loaded.
+    DohClient* doh_client(std::string& err);
+    DohClient* doh = nullptr;
     bool stopping = false;
   };
   // The answer of an upstream for a client query: reply, or hand to the next block.

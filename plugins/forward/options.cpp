@@ -39,8 +39,8 @@ std::string quoted_error(std::string_view what, std::string_view text) {
   return e;
 }
 
-// Removes a dns:// or tls:// scheme from `s`; tls:// also sets out.tls and the port 853.
-// False for any other scheme.
+// Removes a dns://, tls:// or https:// scheme from `s`; tls:// also sets out.tls and the port
+// 853, https:// out.https and the port 443. False for any other scheme.
 bool strip_scheme(std::string_view& s, Upstream& out, uint16_t& port) {
   if (s.size() > 6 && s.substr(0, 6) == "dns://") {
     s.remove_prefix(6);
@@ -50,6 +50,12 @@ bool strip_scheme(std::string_view& s, Upstream& out, uint16_t& port) {
     s.remove_prefix(6);
     out.tls = true;
     port = 853;
+    return true;
+  }
+  if (s.size() > 8 && s.substr(0, 8) == "https://") {
+    s.remove_prefix(8);
+    out.https = true;
+    port = 443;
     return true;
   }
   return s.find("://") == std::string_view::npos;
@@ -114,6 +120,12 @@ std::string parse_upstream(std::string_view text, Upstream& out) {
     e.append(text.substr(0, text.find("://"))).append("://' in '").append(text).append("'");
     return e;
   }
+  if (out.https) {
+    // The URL's path: RFC 8484's /dns-query when none is written.
+    const auto slash = s.find('/');
+    out.doh_path = slash == std::string_view::npos ? "/dns-query" : std::string(s.substr(slash));
+    if (slash != std::string_view::npos) s = s.substr(0, slash);
+  }
   std::string host;
   std::string_view port_text;
   if (!split_host_port(s, host, port_text)) {
@@ -131,6 +143,7 @@ std::string parse_upstream(std::string_view text, Upstream& out) {
   }
   if (!set_address(host, port, out)) return quoted_error("not an IP address or file: ", text);
   if (out.tls) out.to.insert(0, "tls://");
+  if (out.https) out.to.insert(0, "https://");
   return "";
 }
 

@@ -34,6 +34,13 @@ struct Upstream {
   socklen_t addr_len = 0;
   bool tls = false;
   std::string tls_servername;  // from tls://IP%NAME
+  // https:// (DNS over HTTPS, RFC 8484): the path asked (/dns-query unless the TO names one),
+  // and, set up by the block, the URL libcurl asks and the `HOST:PORT:ADDRESS` entry that
+  // takes a tls_servername host to this address without any lookup.
+  bool https = false;
+  std::string doh_path;
+  std::string doh_url;
+  std::string doh_resolve;
 
   // Consecutive failed health checks; down when >= max_fails (max_fails > 0).
   std::atomic<uint32_t> fails{0};
@@ -75,6 +82,7 @@ struct ForwardOptions {
   std::vector<uint16_t> failover_rcodes;
   std::vector<std::string> resolvers;  // `resolver`: DNS servers for host-name TOs
   bool failfast_all_unhealthy = false;
+  bool doh_get = false;          // doh_method GET (POST when not given)
   std::vector<std::string> tls;  // CERT KEY CA, 0..3 files
   bool tls_set = false;
   std::string tls_servername;
@@ -87,7 +95,8 @@ struct ForwardOptions {
 };
 
 // Parses one TO that is not a file: "1.2.3.4", "1.2.3.4:53", "[::1]:53", "::1",
-// "dns://1.2.3.4:53", "tls://1.2.3.4[%NAME][:853]". Returns an error text or "".
+// "dns://1.2.3.4:53", "tls://1.2.3.4[%NAME][:853]", "https://1.2.3.4[:443][/PATH]". Returns
+// an error text or "".
 std::string parse_upstream(std::string_view text, Upstream& out);
 
 // The `nameserver` addresses of a resolv.conf-format file; false when it cannot be read.

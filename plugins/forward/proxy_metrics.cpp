@@ -52,6 +52,8 @@ const char* proto_name(Proto p) {
       return "tcp";
     case Proto::tls:
       return "tcp-tls";
+    case Proto::https:
+      return "https";
   }
   return "udp";
 }

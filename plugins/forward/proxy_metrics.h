@@ -18,14 +18,14 @@ namespace cxxdns::plugins::forward {
 struct Upstream;
 
 // proto label values: how the try went out.
-enum class Proto : uint8_t { udp, tcp, tls };
+enum class Proto : uint8_t { udp, tcp, tls, https };
 
 struct ProxyMetrics {
   // By rcode 0..15, the rest in [16].
   std::atomic<metrics::Histogram*> duration[17] = {};
   std::atomic<metrics::Counter*> healthcheck_failures{nullptr};
-  std::atomic<metrics::Counter*> conn_hits[3] = {};
-  std::atomic<metrics::Counter*> conn_misses[3] = {};
+  std::atomic<metrics::Counter*> conn_hits[4] = {};
+  std::atomic<metrics::Counter*> conn_misses[4] = {};
 };
 
 // Makes the child of a series (under the family's lock), the first time it is used.

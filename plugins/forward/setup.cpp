@@ -2,10 +2,11 @@
 // max_fails N; policy random|round_robin|sequential; health_check DURATION [no_rec]
 // [domain FQDN]; max_concurrent N; next RCODE...; failover RCODE...;
 // failfast_all_unhealthy_upstreams; resolver IP[:PORT]...; tls [CERT KEY CA];
-// tls_servername NAME }, as CoreDNS's forward (plugin/forward/setup.go).
+// tls_servername NAME; doh_method GET|POST }, as CoreDNS's forward (plugin/forward/setup.go).
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <iterator>
 
 #include "core/dns/name.h"
@@ -14,6 +15,7 @@
 #include "core/plugin/setup.h"
 #include "plugins/forward/forward.h"
 #include "plugins/forward/host_names.h"
+#include "plugins/pkg/curl_library.h"
 
 namespace {
 
@@ -237,6 +239,29 @@ void parse_tls_servername(const SetupContext& sc, const Directive& line, Forward
   o.tls_servername = one_arg(sc, line).text;
 }
 
+// doh_method GET|POST, for https:// upstreams (POST when not given).
+void parse_doh_method(const SetupContext& sc, const Directive& line, ForwardOptions& o) {
+  const Token& t = one_arg(sc, line);
+  std::string m = t.text;
+  std::transform(m.begin(), m.end(), m.begin(), ::toupper);
+  if (m != "GET" && m != "POST") sc.error(t, "doh_method must be GET or POST, not " + t.text);
+  o.doh_get = m == "GET";
+}
+
+// An https:// upstream's URL. With a server name (tls_servername) the URL names it, for SNI
+// and the certificate check, and a CURLOPT_RESOLVE entry takes it to the address written.
+void set_doh_target(Upstream& up, const std::string& servername) {
+  const std::string host_port = up.to.substr(std::string_view("https://").size());
+  if (servername.empty()) {
+    up.doh_url = "https://" + host_port + up.doh_path;
+    return;
+  }
+  const auto colon = host_port.rfind(':');
+  const std::string port = host_port.substr(colon + 1);
+  up.doh_url = "https://" + servername + ":" + port + up.doh_path;
+  up.doh_resolve = servername + ":" + port + ":" + host_port.substr(0, colon);
+}
+
 // The options of the block, each parsed by its own function.
 struct Option {
   std::string_view name;
@@ -257,6 +282,7 @@ constexpr Option kOptions[] = {
     {"failfast_all_unhealthy_upstreams", parse_failfast},
     {"tls", parse_tls},
     {"tls_servername", parse_tls_servername},
+    {"doh_method", parse_doh_method},
 };
 
 void parse_option(const SetupContext& sc, const Directive& line, ForwardOptions& o) {
@@ -280,17 +306,32 @@ std::unique_ptr<Block> parse_directive(cxxdns::SetupContext& sc, const Directive
     sc.error(d.args.back(), "more than " + std::to_string(kMaxUpstreams) +
                                 " TOs configured: " + std::to_string(o.upstreams.size()));
   }
-  bool any_tls = false;
+  bool any_tls = false, any_https = false;
   for (auto& up : o.upstreams) {
+    if (up->https) {
+      any_https = true;
+      set_doh_target(*up, o.tls_servername);
+    }
     if (!up->tls) continue;
     any_tls = true;
     // A name in tls://IP%NAME is this upstream's own; tls_servername is for the others.
     if (up->tls_servername.empty()) up->tls_servername = o.tls_servername;
   }
-  if (any_tls) {
+  if (any_tls || any_https) {
+    // Also for https://: the files are checked here, not at the first query.
     std::string err;
     b->tls_ctx = make_tls_context(o.tls, err);
     if (!b->tls_ctx) sc.error(d.name, "tls: " + err);
+  }
+  if (any_https) {
+    std::string err;
+    if (!cxxdns::pkg::curl_library(&err)) sc.error(d.name, "https upstreams: " + err);
+    b->doh.get = o.doh_get;
+    b->doh.tls = o.tls;
+    if (const char* f = std::getenv("SSL_CERT_FILE")) b->doh.system_ca_file = f;
+    if (const char* d = std::getenv("SSL_CERT_DIR")) b->doh.system_ca_dir = d;
+    b->doh.max_age_s =
+        std::max<long>(1, long(std::chrono::duration_cast<std::chrono::seconds>(o.expire).count()));
   }
   return b;
 }

@@ -135,6 +135,35 @@ TEST_CASE("forward: tls upstreams", "[forward]") {
   CHECK(forward_of(plain).blocks().at(0)->tls_ctx == nullptr);
 }
 
+TEST_CASE("forward: https upstreams", "[forward]") {
+  // Port 443 and /dns-query unless written; the URL names tls_servername when there is one,
+  // and a resolve entry takes that name to the address written (nothing is looked up).
+  ChainTest t(
+      ". {\n forward . https://127.0.0.1 https://[::1]:8443/q https://127.0.0.2:4443 {\n"
+      "  tls_servername dns.test\n  doh_method get\n  expire 30s\n }\n}\n");
+  auto& b = *forward_of(t).blocks().at(0);
+  REQUIRE(b.opts.upstreams.size() == 3);
+  const auto& a = *b.opts.upstreams[0];
+  CHECK(a.https);
+  CHECK(!a.tls);
+  CHECK(a.to == "https://127.0.0.1:443");
+  CHECK(a.doh_url == "https://dns.test:443/dns-query");
+  CHECK(a.doh_resolve == "dns.test:443:127.0.0.1");
+  CHECK(b.opts.upstreams[1]->to == "https://[::1]:8443");
+  CHECK(b.opts.upstreams[1]->doh_url == "https://dns.test:8443/q");
+  CHECK(b.opts.upstreams[1]->doh_resolve == "dns.test:8443:[::1]");
+  CHECK(b.opts.upstreams[2]->doh_url == "https://dns.test:4443/dns-query");
+  CHECK(b.doh.get);
+  CHECK(b.doh.max_age_s == 30);
+
+  // No server name: the URL is the address (the certificate must name that IP); POST.
+  ChainTest plain(". {\n forward . https://127.0.0.1:8443\n}\n");
+  auto& p = *forward_of(plain).blocks().at(0);
+  CHECK(p.opts.upstreams[0]->doh_url == "https://127.0.0.1:8443/dns-query");
+  CHECK(p.opts.upstreams[0]->doh_resolve.empty());
+  CHECK(!p.doh.get);
+}
+
 TEST_CASE("forward: tls files that do not load are setup errors", "[forward]") {
   TempFile junk("not a certificate\n");
   CHECK_THAT(setup_error(". {\n forward . tls://127.0.0.1 {\n  tls " + junk.path + "\n }\n}\n"),
@@ -184,7 +213,10 @@ TEST_CASE("forward: errors name file and line", "[forward]") {
       {"forward . 127.0.0.1:0", "invalid port"},
       {"forward . 127.0.0.1:99999", "invalid port"},
       {"forward . [::1", "not an IP address or file"},
-      {"forward . https://127.0.0.1", "unsupported protocol 'https://'"},
+      {"forward . quic://127.0.0.1", "unsupported protocol 'quic://'"},
+      {"forward . https://127.0.0.1:0", "invalid port"},
+      {"forward . https://127.0.0.1 {\n  doh_method PUT\n }", "doh_method must be GET or POST"},
+      {"forward . https://127.0.0.1 {\n  doh_method\n }", "Wrong argument count"},
       {"forward . tls://127.0.0.1:0", "invalid port"},
       {"forward . 127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.6 127.0.0.7 "
        "127.0.0.8 127.0.0.9 127.0.0.10 127.0.0.11 127.0.0.12 127.0.0.13 127.0.0.14 127.0.0.15 "

@@ -236,6 +236,8 @@ class FakeUpstream {
 
 // A port nothing listens on yet, that no other test or client socket will take (see
 // claimed_port): a test binds its FakeUpstream there later, or leaves it dead.
-inline uint16_t dead_port() { return cxxdns::test_support::claimed_port(); }
+inline uint16_t dead_port() {
+  return cxxdns::test_support::claimed_port();
+}
 
 }  // namespace forward_test

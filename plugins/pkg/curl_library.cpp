@@ -52,7 +52,15 @@ Loaded load() {
          resolve(handle, "curl_easy_cleanup", c.easy_cleanup, l.error) &&
          resolve(handle, "curl_easy_strerror", c.easy_strerror, l.error) &&
          resolve(handle, "curl_slist_append", c.slist_append, l.error) &&
-         resolve(handle, "curl_slist_free_all", c.slist_free_all, l.error);
+         resolve(handle, "curl_slist_free_all", c.slist_free_all, l.error) &&
+         resolve(handle, "curl_multi_init", c.multi_init, l.error) &&
+         resolve(handle, "curl_multi_setopt", c.multi_setopt, l.error) &&
+         resolve(handle, "curl_multi_add_handle", c.multi_add_handle, l.error) &&
+         resolve(handle, "curl_multi_remove_handle", c.multi_remove_handle, l.error) &&
+         resolve(handle, "curl_multi_socket_action", c.multi_socket_action, l.error) &&
+         resolve(handle, "curl_multi_assign", c.multi_assign, l.error) &&
+         resolve(handle, "curl_multi_info_read", c.multi_info_read, l.error) &&
+         resolve(handle, "curl_multi_cleanup", c.multi_cleanup, l.error);
   if (l.ok && c.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     l.ok = false;
     l.error = "curl_global_init failed";

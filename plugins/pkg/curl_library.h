@@ -1,5 +1,5 @@
 // libcurl, opened with dlopen the first time a plugin makes an HTTP request (kubernetes API,
-// etcd).
+// etcd, forward's https:// upstreams).
 //
 // Why not link it: libcurl drags in some 25 shared libraries (GnuTLS, Kerberos, LDAP, SSH,
 // RTMP, ...) whose relocated pages cost about 4 MiB of resident memory in every cxxdns
@@ -24,6 +24,15 @@ struct CurlLibrary {
   const char* (*easy_strerror)(CURLcode);
   curl_slist* (*slist_append)(curl_slist*, const char*);
   void (*slist_free_all)(curl_slist*);
+  // The multi interface, for transfers driven by an event loop (forward's DoH upstreams).
+  CURLM* (*multi_init)();
+  CURLMcode (*multi_setopt)(CURLM*, CURLMoption, ...);
+  CURLMcode (*multi_add_handle)(CURLM*, CURL*);
+  CURLMcode (*multi_remove_handle)(CURLM*, CURL*);
+  CURLMcode (*multi_socket_action)(CURLM*, curl_socket_t, int, int*);
+  CURLMcode (*multi_assign)(CURLM*, curl_socket_t, void*);
+  CURLMsg* (*multi_info_read)(CURLM*, int*);
+  CURLMcode (*multi_cleanup)(CURLM*);
 };
 
 // The library, loaded and initialised (curl_global_init) once per process; nullptr with

@@ -82,9 +82,10 @@ class Moved:
 
 class Mover:
     def __init__(self, upstream_port: int, tls_port: Optional[int] = None, state: Path = STATE,
-                 files_from: Optional[Path] = None):
+                 files_from: Optional[Path] = None, https_port: Optional[int] = None):
         self.upstream_port = upstream_port
         self.tls_port = tls_port or harness.free_port()
+        self.https_port = https_port or harness.free_port()
         self.state = state
         self.files_from = files_from
         self.ports = {}
@@ -117,8 +118,13 @@ class Mover:
             if bare not in self.upstreams:
                 self.upstreams[bare] = UPSTREAM_ADDRESSES[len(self.upstreams)]
             return f"tls://{self.upstreams[bare]}:{self.tls_port}"
-        if bare.startswith(("https://", "grpc://")):
-            return to  # no client for these: the Corefile is refused before any packet
+        if bare.startswith("https://"):
+            # The test's unbound answers DNS over HTTPS on https_port, same certificate.
+            if bare not in self.upstreams:
+                self.upstreams[bare] = UPSTREAM_ADDRESSES[len(self.upstreams)]
+            return f"https://{self.upstreams[bare]}:{self.https_port}"
+        if bare.startswith("grpc://"):
+            return to  # no client for it: the Corefile is refused before any packet
         host = bare[len("dns://"):] if bare.startswith("dns://") else bare
         m = re.fullmatch(r"(127\.0\.0\.1|localhost):(\d+)", host)
         if m and m.group(2) in self.ports:
@@ -241,12 +247,12 @@ class Mover:
 
 def move(name: str, upstream_port: int, extra_files: Optional[dict] = None,
          env: Optional[dict] = None, tls_port: Optional[int] = None,
-         state: Path = STATE) -> Moved:
+         state: Path = STATE, https_port: Optional[int] = None) -> Moved:
     """The corpus Corefile `name` moved onto loopback, with the files it reads."""
     text = (CORPUS / name).read_text()
     for var, value in (env or {}).items():
         text = text.replace("{$" + var + "}", value)
-    m = Mover(upstream_port, tls_port, state)
+    m = Mover(upstream_port, tls_port, state, https_port=https_port)
     # First the keys' own ports, so forward lines that name them can follow them.
     for port in re.findall(r"^[^#\s({][^{\n]*?:(\d+)\b[^\n]*\{", text, flags=re.M):
         m.port(port)
@@ -271,6 +277,6 @@ def move(name: str, upstream_port: int, extra_files: Optional[dict] = None,
                     assert to == "{" or "/etc/resolv.conf" not in to, line
                     host = to.split("://")[-1]
                     assert to == "{" or host.startswith("127.") or \
-                        to.startswith(("https://", "grpc://")), f"off loopback: {line}"
+                        to.startswith("grpc://"), f"off loopback: {line}"
     return Moved(moved, files, m.blocks, m.http, m.upstreams, m.ports, m.tls_files,
                  server_tls=m.server_tls, etcd_port=m.etcd_port)

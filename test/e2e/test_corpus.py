@@ -35,7 +35,6 @@ REJECTED = {
 # What each file needs that cxxdns lacks, as the error names it.
 MISSING = {
     "18-eks-route53.Corefile": "route53",
-    "24-readme-forward-doh.Corefile": "https",
     "50-readme-tls-grpc-server.Corefile": "grpc|tls",
 }
 
@@ -102,8 +101,9 @@ def start(name, start_cxxdns, start_unbound, tls_certificate, start_etcd=None):
     env["DNS_UPSTREAM"] = "127.0.0.53"
     files = {"NodeHosts": NODE_HOSTS, "hosts": KUBESPRAY_HOSTS}
     tls_port = harness.free_port()
+    https_port = harness.free_port()
     moved = corpus.move(name, up_port, files, env=env, tls_port=tls_port,
-                        state=STATES.get(name, corpus.STATE))
+                        state=STATES.get(name, corpus.STATE), https_port=https_port)
     for b in moved.blocks:
         for line in b.body:
             if line.split()[:1] == ["file"]:
@@ -123,7 +123,9 @@ def start(name, start_cxxdns, start_unbound, tls_certificate, start_etcd=None):
     interfaces = "\n".join(
         [f"  interface: {a}@{up_port}" for a in corpus.UPSTREAM_ADDRESSES[1:]] +
         [f"  interface: {a}@{tls_port}" for a in corpus.UPSTREAM_ADDRESSES] +
-        [f"  tls-port: {tls_port}", f'  tls-service-key: "{key}"',
+        [f"  interface: {a}@{https_port}" for a in corpus.UPSTREAM_ADDRESSES] +
+        [f"  tls-port: {tls_port}", f"  https-port: {https_port}",
+         '  http-endpoint: "/dns-query"', f'  tls-service-key: "{key}"',
          f'  tls-service-pem: "{cert}"'])
     for alias, target in REWRITTEN.get(name, {}).items():
         answers[target] = answers[alias]
