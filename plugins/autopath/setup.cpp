@@ -5,17 +5,9 @@
 #include "core/plugin/registry.h"
 #include "plugins/autopath/autopath.h"
 #include "plugins/pkg/resolv_conf.h"
+#include "plugins/pkg/server_label.h"
 
 namespace {
-
-// "dns://ADDRESS:PORT" of the block, as the server label of CoreDNS's metrics.
-std::string server_label(cxxdns::SetupContext& sc) {
-  const auto& keys = sc.block().keys;
-  const uint16_t port = keys.empty() ? 53 : keys.front().port.value_or(53);
-  std::string host = sc.bind_addresses().empty() ? "" : sc.bind_addresses().front();
-  if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  return "dns://" + host + ":" + std::to_string(port);
-}
 
 cxxdns::plugins::AutopathConfig parse(cxxdns::SetupContext& sc) {
   cxxdns::plugins::AutopathConfig cfg;
@@ -35,7 +27,7 @@ cxxdns::plugins::AutopathConfig parse(cxxdns::SetupContext& sc) {
     }
     cfg.zones = sc.zones_from(std::span(d.args).first(d.args.size() - 1));
   }
-  cfg.server = server_label(sc);
+  cfg.server = cxxdns::pkg::first_server_label(sc);
   return cfg;
 }
 

@@ -23,3 +23,12 @@ TEST_CASE("cache: metrics carry server, zones and view as CoreDNS's", "[cache]")
   CHECK(text.find("# HELP coredns_cache_misses_total The count of cache misses. Deprecated, "
                   "derive misses from cache hits/requests counters.") != std::string::npos);
 }
+
+TEST_CASE("cache: a tls:// block's server label names its transport", "[cache]") {
+  // CoreDNS's server label is the server's address with its scheme: tls:// for DoT blocks.
+  ChainTest t("tls://tlslabel.test:1062 {\n  cache 30\n  whoami\n}\n");
+  (void)t.query("a.tlslabel.test.", "A");
+  const std::string text = cxxdns::metrics::Registry::global().render();
+  CHECK(text.find("coredns_cache_requests_total{server=\"tls://:1062\",zones=\"tlslabel.test.\","
+                  "view=\"\"} 1\n") != std::string::npos);
+}

@@ -7,21 +7,13 @@
 #include "core/plugin/registry.h"
 #include "core/plugin/setup.h"
 #include "plugins/cache/cache.h"
+#include "plugins/pkg/server_label.h"
 
 namespace {
 
 using cxxdns::SetupContext;
 using cxxdns::corefile::Token;
 
-// "dns://[BIND]:PORT" of the block's first key and first bind address, as the prometheus
-// plugin (and CoreDNS's server address) names the server.
-std::string server_label(SetupContext& sc) {
-  const auto& keys = sc.block().keys;
-  const uint16_t port = keys.empty() ? 53 : keys.front().port.value_or(53);
-  std::string addr = sc.bind_addresses().empty() ? "" : sc.bind_addresses().front();
-  if (addr.find(':') != std::string::npos) addr = "[" + addr + "]";
-  return "dns://" + addr + ":" + std::to_string(port);
-}
 using namespace cxxdns::plugins::cache;
 
 bool parse_int(std::string_view s, int64_t& out) {
@@ -200,7 +192,7 @@ CacheConfig parse(SetupContext& sc) {
     args = args.subspan(1);
   }
   c.zones = sc.zones_from(args);
-  c.server_label = server_label(sc);
+  c.server_label = cxxdns::pkg::first_server_label(sc);
   for (const auto& line : d.block) block_line(sc, line, c);
   return c;
 }

@@ -6,9 +6,26 @@
 
 namespace cxxdns::pkg {
 
-ServerLabels::ServerLabels(SetupContext& sc) {
+namespace {
+
+// "[::1]" for an IPv6 bind address, as a URL writes it; "" when the block binds all.
+std::string bind_host(SetupContext& sc) {
   std::string host = sc.bind_addresses().empty() ? "" : sc.bind_addresses().front();
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return host;
+}
+
+}  // namespace
+
+std::string first_server_label(SetupContext& sc) {
+  const auto& keys = sc.block().keys;
+  if (keys.empty()) return "dns://" + bind_host(sc) + ":53";
+  return keys.front().transport + "://" + bind_host(sc) + ":" +
+         std::to_string(keys.front().port.value_or(53));
+}
+
+ServerLabels::ServerLabels(SetupContext& sc) {
+  const std::string host = bind_host(sc);
   for (const auto& k : sc.block().keys) {
     Key key;
     if (!dns::from_text(k.zone, key.zone)) continue;

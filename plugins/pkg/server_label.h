@@ -14,6 +14,10 @@ class SetupContext;
 
 namespace cxxdns::pkg {
 
+// The label of the block's first key ("tls://127.0.0.1:853"), for plugins that label all of a
+// block's metrics alike (cache, autopath).
+std::string first_server_label(SetupContext& sc);
+
 class ServerLabels {
  public:
   ServerLabels() = default;
