@@ -1,9 +1,13 @@
 #include "plugins/tls/server_tls.h"
 
+#include <fcntl.h>
 #include <openssl/err.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 
 namespace cxxdns::plugins::tls {
 
@@ -65,7 +69,29 @@ void set_client_auth(SSL_CTX* ctx, const TlsOptions& o) {
   }
 }
 
-SSL_CTX* make_context(const TlsOptions& o, const unsigned char* alpn) {
+// `keylog FILE`: each secret line OpenSSL gives (the NSS key log format Go's KeyLogWriter
+// writes, that Wireshark reads) is appended with one write(), so lines from the workers'
+// threads never interleave (O_APPEND). The file descriptor rides in the context's app data.
+void write_keylog(const SSL* ssl, const char* line) {
+  const int fd =
+      static_cast<int>(reinterpret_cast<intptr_t>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl))));
+  std::string out(line);
+  out.push_back('\n');
+  // A lost line only makes a capture harder to read: nothing to do about a failed write.
+  [[maybe_unused]] const ssize_t n = write(fd, out.data(), out.size());
+}
+
+int open_keylog(const std::string& path) {
+  if (path.empty()) return -1;
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    throw std::runtime_error("could not open the keylog file '" + path +
+                             "': " + std::strerror(errno));
+  }
+  return fd;
+}
+
+SSL_CTX* make_context(const TlsOptions& o, const unsigned char* alpn, int keylog_fd) {
   ERR_clear_error();
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   if (!ctx) throw std::runtime_error("cannot create a TLS context: " + ssl_errors());
@@ -106,13 +132,30 @@ SSL_CTX* make_context(const TlsOptions& o, const unsigned char* alpn) {
   }
   set_client_auth(ctx, o);
   SSL_CTX_set_alpn_select_cb(ctx, select_alpn, const_cast<unsigned char*>(alpn));
+  if (keylog_fd >= 0) {
+    SSL_CTX_set_app_data(ctx, reinterpret_cast<void*>(static_cast<intptr_t>(keylog_fd)));
+    SSL_CTX_set_keylog_callback(ctx, write_keylog);
+  }
   return ctx;
 }
 
 }  // namespace
 
-ServerTls::ServerTls(const TlsOptions& o)
-    : dot_(make_context(o, kDot)), doh_(make_context(o, kDoh)) {}
+ServerTls::ServerTls(const TlsOptions& o) : keylog_fd_(open_keylog(o.keylog)) {
+  try {
+    dot_.reset(make_context(o, kDot, keylog_fd_));
+    doh_.reset(make_context(o, kDoh, keylog_fd_));
+  } catch (...) {
+    if (keylog_fd_ >= 0) close(keylog_fd_);
+    throw;
+  }
+}
+
+ServerTls::~ServerTls() {
+  dot_.reset();
+  doh_.reset();
+  if (keylog_fd_ >= 0) close(keylog_fd_);
+}
 
 SSL_CTX* ServerTls::server_context(ListenerTransport t) const {
   return t == ListenerTransport::https ? doh_.get() : dot_.get();

@@ -20,12 +20,17 @@ struct TlsOptions {
   std::string key;
   std::string ca;  // empty: the system's CAs verify client certificates
   ClientAuth client_auth = ClientAuth::nocert;
+  std::string keylog;  // `keylog FILE`: TLS secrets appended there, NSS key log format
 };
 
 class ServerTls final : public TransportSecurity {
  public:
-  // Loads the certificate, key and CA; throws std::runtime_error saying which file failed.
+  // Loads the certificate, key and CA and opens the keylog file; throws std::runtime_error
+  // saying which file failed.
   explicit ServerTls(const TlsOptions& o);
+  ~ServerTls() override;
+  ServerTls(const ServerTls&) = delete;
+  ServerTls& operator=(const ServerTls&) = delete;
   SSL_CTX* server_context(ListenerTransport t) const override;
 
  private:
@@ -33,6 +38,7 @@ class ServerTls final : public TransportSecurity {
     void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
   };
   using CtxPtr = std::unique_ptr<SSL_CTX, CtxFree>;
+  int keylog_fd_ = -1;  // opened before the contexts, whose callback writes to it
   CtxPtr dot_;
   CtxPtr doh_;
 };

@@ -1,4 +1,5 @@
-// tls CERT KEY [CA] { client_auth nocert|request|require|verify_if_given|require_and_verify },
+// tls CERT KEY [CA] { client_auth nocert|request|require|verify_if_given|require_and_verify;
+// keylog FILE },
 // as CoreDNS's tls plugin: the certificate of the block's tls:// and https:// listeners. It
 // builds no handler: it gives the block a TransportSecurity that the core's listeners use.
 #include <memory>
@@ -38,10 +39,14 @@ void cxxdns_register_tls(cxxdns::Registry& r) {
       o.key = d.args[1].text;
       if (d.args.size() == 3) o.ca = d.args[2].text;
       for (const auto& line : d.block) {
-        if (line.name.text != "client_auth") {
+        if (line.name.text == "client_auth") {
+          o.client_auth = parse_client_auth(sc, line);
+        } else if (line.name.text == "keylog") {
+          if (line.args.size() != 1) sc.arg_error(line.name);
+          o.keylog = line.args[0].text;
+        } else {
           sc.error(line.name, "unknown option '" + line.name.text + "'");
         }
-        o.client_auth = parse_client_auth(sc, line);
       }
       try {
         sc.transport_security() = std::make_shared<cxxdns::plugins::tls::ServerTls>(o);

@@ -121,6 +121,9 @@ TEST_CASE("tls: errors name the line", "[tls]") {
              Catch::Contains("Corefile:3") && Catch::Contains("unknown authentication type"));
   CHECK_THAT(err(tls_line(" {\n client_auth\n }")), Catch::Contains("Wrong argument count"));
   CHECK_THAT(err(tls_line(" {\n ciphers x\n }")), Catch::Contains("unknown option 'ciphers'"));
+  CHECK_THAT(err(tls_line(" {\n keylog\n }")), Catch::Contains("Wrong argument count"));
+  CHECK_THAT(err(tls_line(" {\n keylog /nonexistent/dir/keys\n }")),
+             Catch::Contains("could not open the keylog file '/nonexistent/dir/keys'"));
 }
 
 TEST_CASE("tls: one port speaks one transport", "[tls]") {

@@ -3,6 +3,7 @@ kdig +tls verifying the server against a CA the test made, several queries pipel
 connection and answered by ID, ALPN "dot", TLS 1.2 at least, client_auth refusing a client
 without a certificate, a tls:// block without the plugin serving plain DNS over TCP (as
 CoreDNS), and bad input that only closes its own connection."""
+import re
 import socket
 import ssl
 import struct
@@ -115,6 +116,28 @@ def test_pipelined_queries_on_one_connection_answered_by_id(start_cxxdns, pki, u
         s.sendall(frame(build_query(f"www.{ZONE}", "A", 0x999)))
         (r,) = read_replies(s, 1)
         assert r.id == 0x999 and [rr.text for rr in r.answer] == ["192.0.2.1"]
+
+
+def test_keylog_writes_the_secrets_a_client_agrees_on(start_cxxdns, pki, upstream, tmp_path):
+    """`keylog FILE`: the server appends the TLS secrets in the NSS key log format. The client
+    (Python's ssl) logs its own: every secret of the client's session is in the server's."""
+    server_log, client_log = tmp_path / "server.keys", tmp_path / "client.keys"
+    srv = start_dot(start_cxxdns, pki, upstream, f" {{\n        keylog {server_log}\n    }}")
+    ctx = client_context(pki)
+    ctx.keylog_filename = str(client_log)
+    with tls_connect(srv.port, ctx) as s:
+        s.sendall(frame(build_query(f"www.{ZONE}", "A", 0x77)))
+        (r,) = read_replies(s, 1)
+        assert r.id == 0x77 and [rr.text for rr in r.answer] == ["192.0.2.1"]
+
+    def lines(path):
+        return {ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")}
+    client = lines(client_log)
+    assert client, "the client logged no secret"
+    server = wait_until(lambda: lines(server_log) >= client and lines(server_log),
+                        timeout=5, what="the client's secrets in the server's keylog")
+    assert all(re.fullmatch(r"[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]+", ln) for ln in server), server
+    assert oct(server_log.stat().st_mode & 0o777) == "0o600"
 
 
 def test_several_names_with_kdig_keepopen(start_cxxdns, pki, upstream):
