@@ -109,4 +109,24 @@ void Dnstap::on_reply(QueryContext& ctx, uint64_t query_ns) {
   send(ctx, e);
 }
 
+void Dnstap::tap_forwarder(QueryContext& ctx, const pkg::ForwarderTry& t) {
+  // As CoreDNS's forward (dnstap.go): from the downstream's view, the client is the query
+  // address and the upstream the response address; the query time is the try's.
+  Event e;
+  e.type = MessageType::forwarder_query;
+  e.protocol = t.tcp ? Protocol::tcp : Protocol::udp;
+  e.client_address = ctx.client().bytes();
+  e.client_port = ctx.client().port();
+  e.upstream_address = t.upstream_address;
+  e.upstream_port = t.upstream_port;
+  e.query_ns = t.query_ns;
+  e.message = t.query;
+  send(ctx, e);
+  if (t.response.empty()) return;
+  e.type = MessageType::forwarder_response;
+  e.response_ns = unix_now_ns();
+  e.message = t.response;
+  send(ctx, e);
+}
+
 }  // namespace cxxdns::plugins::dnstap

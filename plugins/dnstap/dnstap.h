@@ -1,5 +1,6 @@
 // dnstap: a client's query and the answer it got, as dnstap messages (CLIENT_QUERY,
-// CLIENT_RESPONSE) to a framestream socket, as CoreDNS's dnstap plugin sends them.
+// CLIENT_RESPONSE), and a forwarder's tries (FORWARDER_QUERY, FORWARDER_RESPONSE) to a
+// framestream socket, as CoreDNS's dnstap plugin sends them.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include "core/plugin/plugin.h"
 #include "plugins/dnstap/encode.h"
 #include "plugins/dnstap/sink.h"
+#include "plugins/pkg/message_tap.h"
 #include "plugins/pkg/timer.h"
 
 namespace cxxdns::plugins::dnstap {
@@ -25,13 +27,15 @@ struct Tap {
   bool wants(MessageType t) const { return (message_types >> static_cast<int>(t)) & 1u; }
 };
 
-class Dnstap final : public Plugin, public ReplyHook {
+class Dnstap final : public Plugin, public ReplyHook, public pkg::MessageTap {
  public:
   explicit Dnstap(std::vector<Tap> taps) : taps_(std::move(taps)) {}
   std::string_view name() const override { return "dnstap"; }
   Verdict serve(QueryContext& ctx) override;
   // The answer, with the query's arrival time (unix ns) as the cookie.
   void on_reply(QueryContext& ctx, uint64_t query_ns) override;
+  // A forwarder's try: FORWARDER_QUERY, and FORWARDER_RESPONSE when an answer came.
+  void tap_forwarder(QueryContext& ctx, const pkg::ForwarderTry& t) override;
 
   const std::vector<Tap>& taps() const { return taps_; }
 

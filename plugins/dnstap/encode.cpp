@@ -19,13 +19,20 @@ ProtobufCBinaryData bytes(const std::string& s) {
 
 constexpr uint64_t kNs = 1000000000;
 
+bool is_response(MessageType t) {
+  return t == MessageType::client_response || t == MessageType::forwarder_response;
+}
+
 // The Message fields CoreDNS fills: the client's address and port, the transport, the query
-// time; for an answer also its time; the wire message with `full`.
+// time; for an answer also its time; for a forwarder's message the upstream as the response
+// address (whose family the message then has, as CoreDNS's last SetResponseAddress sets); the
+// wire message with `full`.
 void fill_message(const Event& e, Dnstap__Message& m) {
   m.type = static_cast<Dnstap__Message__Type>(e.type);
   m.has_socket_family = true;
-  m.socket_family =
-      e.client_address.size() == 16 ? DNSTAP__SOCKET_FAMILY__INET6 : DNSTAP__SOCKET_FAMILY__INET;
+  const size_t family_len =
+      e.upstream_address.empty() ? e.client_address.size() : e.upstream_address.size();
+  m.socket_family = family_len == 16 ? DNSTAP__SOCKET_FAMILY__INET6 : DNSTAP__SOCKET_FAMILY__INET;
   m.has_socket_protocol = true;
   m.socket_protocol = static_cast<Dnstap__SocketProtocol>(e.protocol);
   m.has_query_address = true;
@@ -35,13 +42,19 @@ void fill_message(const Event& e, Dnstap__Message& m) {
   m.has_query_time_sec = m.has_query_time_nsec = true;
   m.query_time_sec = e.query_ns / kNs;
   m.query_time_nsec = static_cast<uint32_t>(e.query_ns % kNs);
-  if (e.type == MessageType::client_response) {
+  if (!e.upstream_address.empty()) {
+    m.has_response_address = true;
+    m.response_address = bytes(e.upstream_address);
+    m.has_response_port = true;
+    m.response_port = e.upstream_port;
+  }
+  if (is_response(e.type)) {
     m.has_response_time_sec = m.has_response_time_nsec = true;
     m.response_time_sec = e.response_ns / kNs;
     m.response_time_nsec = static_cast<uint32_t>(e.response_ns % kNs);
   }
   if (e.message.empty()) return;
-  if (e.type == MessageType::client_query) {
+  if (!is_response(e.type)) {
     m.has_query_message = true;
     m.query_message = bytes(e.message);
   } else {

@@ -11,7 +11,12 @@
 namespace cxxdns::plugins::dnstap {
 
 // dnstap.proto's Message.Type values this server writes.
-enum class MessageType : uint8_t { client_query = 5, client_response = 6 };
+enum class MessageType : uint8_t {
+  client_query = 5,
+  client_response = 6,
+  forwarder_query = 7,
+  forwarder_response = 8
+};
 // SocketProtocol.
 enum class Protocol : uint8_t { udp = 1, tcp = 2, dot = 3, doh = 4 };
 
@@ -27,8 +32,11 @@ struct Event {
   Protocol protocol = Protocol::udp;
   std::span<const uint8_t> client_address;  // 4 or 16 bytes
   uint16_t client_port = 0;
+  // A forwarder's messages: the upstream (the message's response address).
+  std::span<const uint8_t> upstream_address;
+  uint16_t upstream_port = 0;
   uint64_t query_ns = 0;             // when the query came, unix time in ns
-  uint64_t response_ns = 0;          // when the answer went (client_response only)
+  uint64_t response_ns = 0;          // when the answer went or came (responses only)
   std::span<const uint8_t> message;  // the query's or the answer's wire (`full` only)
 };
 

@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 
 #include "core/dns/message.h"
 #include "core/dns/text.h"
@@ -366,6 +369,7 @@ void Exchange::complete() {
     p->done(true);
     return;
   }
+  tap(true);
   // A truncated UDP answer to a client that can take more (TCP, prefer_udp): ask again
   // over TCP, same upstream.
   if (!tcp_ && (shape.hdr.flags & dns::flag::TC) && pending_->transport() != Transport::udp) {
@@ -411,6 +415,30 @@ void Exchange::complete() {
   fw->finish(std::move(query), block);
 }
 
+void Exchange::tap(bool answered) {
+  pkg::MessageTap* t = fw_->tap();
+  if (!t || !pending_) return;
+  pkg::ForwarderTry x;
+  if (up_->addr.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&up_->addr);
+    x.upstream_address = {a->sin6_addr.s6_addr, 16};
+    x.upstream_port = ntohs(a->sin6_port);
+  } else {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&up_->addr);
+    x.upstream_address = {reinterpret_cast<const uint8_t*>(&a->sin_addr), 4};
+    x.upstream_port = ntohs(a->sin_port);
+  }
+  x.tcp = tcp_;
+  // The try's start on the wall clock: now, less the time it has taken.
+  timespec wall{};
+  clock_gettime(CLOCK_REALTIME, &wall);
+  const uint64_t wall_ns = uint64_t(wall.tv_sec) * 1000000000u + uint64_t(wall.tv_nsec);
+  x.query_ns = wall_ns - (QueryContext::now_ns() - try_start_ns_);
+  x.query = wire_;
+  if (answered) x.response = {answer_, answer_len_};
+  t->tap_forwarder(pending_.ctx(), x);
+}
+
 bool Exchange::fail_over(uint16_t rcode) {
   const auto& codes = blk_->opts.failover_rcodes;
   // The last upstream's answer stands, whatever its rcode (CoreDNS's README).
@@ -447,6 +475,7 @@ void Exchange::try_failed(const char* reason, bool network_error) {
     p->done(false);
     return;
   }
+  tap(false);
   last_error_.assign(up_->to);
   last_error_.append(": ");
   last_error_.append(reason);

@@ -82,6 +82,8 @@ class Exchange {
   bool close_socket();
   void on_socket_closed();
   void complete();  // a valid answer is in rbuf_[0..answer_len_)
+  // This try to the block's dnstap, with the answer when `answered` (a client query only).
+  void tap(bool answered);
   void all_failed();
   void send_tcp();
   void on_tcp_data(size_t n);

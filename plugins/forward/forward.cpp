@@ -6,6 +6,7 @@
 #include "core/dns/message.h"
 #include "core/dns/text.h"
 #include "core/log/log.h"
+#include "core/plugin/config.h"
 #include "plugins/forward/exchange.h"
 #include "plugins/forward/tcp_conn.h"
 #include "plugins/forward/udp_pool.h"
@@ -180,6 +181,11 @@ void Forward::stop_worker(WorkerInfo& info) {
   w.free.clear();
   if (w.doh) w.doh->close();  // after the exchanges: they cancelled their requests
   w.doh = nullptr;
+}
+
+void Forward::find_tap(const BlockConfig& block) {
+  // CoreDNS's forward taps through the block's dnstap (f.tapPlugins); without one, nothing.
+  tap_ = dynamic_cast<pkg::MessageTap*>(find_plugin(block, "dnstap"));
 }
 
 DohClient* Forward::Worker::doh_client(std::string& err) {

@@ -18,6 +18,11 @@
 #include "plugins/forward/options.h"
 #include "plugins/forward/query_ids.h"
 #include "plugins/forward/tls.h"
+#include "plugins/pkg/message_tap.h"
+
+namespace cxxdns {
+struct BlockConfig;
+}
 
 namespace cxxdns::plugins::forward {
 
@@ -68,6 +73,9 @@ class Forward final : public Plugin {
   uint64_t healthcheck_broken() const;
   // Exchanges the workers hold (in flight and pooled), for tests of the pool's trimming.
   size_t exchanges() const;
+  // At startup: the block's dnstap, which then gets each try (FORWARDER_* messages).
+  void find_tap(const BlockConfig& block);
+  pkg::MessageTap* tap() const { return tap_; }
 
   // --- Used by Exchange and the health prober.
   struct Worker {
@@ -123,6 +131,7 @@ class Forward final : public Plugin {
 
   std::vector<std::unique_ptr<Block>> blocks_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  pkg::MessageTap* tap_ = nullptr;
   metrics::CollectorHandle metrics_;
 };
 

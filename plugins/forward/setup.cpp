@@ -343,6 +343,8 @@ void cxxdns_register_forward(cxxdns::Registry& r) {
     std::vector<std::unique_ptr<Block>> blocks;
     for (const auto& d : sc.directives()) blocks.push_back(parse_directive(sc, d));
     auto p = std::make_unique<Forward>(std::move(blocks), sc.services().workers);
+    const cxxdns::BlockConfig* block = &sc.block_config();
+    sc.on_startup([p = p.get(), block](cxxdns::ControlInfo&) { p->find_tap(*block); });
     sc.on_worker_start([p = p.get()](cxxdns::WorkerInfo& w) { p->start_worker(w); });
     sc.on_worker_stop([p = p.get()](cxxdns::WorkerInfo& w) { p->stop_worker(w); });
     return p;

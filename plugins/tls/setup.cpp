@@ -24,6 +24,27 @@ ClientAuth parse_client_auth(cxxdns::SetupContext& sc, const cxxdns::corefile::D
   sc.error(line.args[0], "unknown authentication type '" + v + "'");
 }
 
+// tls CERT KEY [CA] { client_auth ...; keylog FILE }
+cxxdns::plugins::tls::TlsOptions parse_line(cxxdns::SetupContext& sc,
+                                            const cxxdns::corefile::Directive& d) {
+  if (d.args.size() < 2 || d.args.size() > 3) sc.arg_error(d.name);
+  cxxdns::plugins::tls::TlsOptions o;
+  o.cert = d.args[0].text;
+  o.key = d.args[1].text;
+  if (d.args.size() == 3) o.ca = d.args[2].text;
+  for (const auto& line : d.block) {
+    if (line.name.text == "client_auth") {
+      o.client_auth = parse_client_auth(sc, line);
+    } else if (line.name.text == "keylog") {
+      if (line.args.size() != 1) sc.arg_error(line.name);
+      o.keylog = line.args[0].text;
+    } else {
+      sc.error(line.name, "unknown option '" + line.name.text + "'");
+    }
+  }
+  return o;
+}
+
 }  // namespace
 
 void cxxdns_register_tls(cxxdns::Registry& r) {
@@ -33,21 +54,7 @@ void cxxdns_register_tls(cxxdns::Registry& r) {
     }
     // Each line replaces the one before, as CoreDNS's loop over its lines does.
     for (const auto& d : sc.directives()) {
-      if (d.args.size() < 2 || d.args.size() > 3) sc.arg_error(d.name);
-      cxxdns::plugins::tls::TlsOptions o;
-      o.cert = d.args[0].text;
-      o.key = d.args[1].text;
-      if (d.args.size() == 3) o.ca = d.args[2].text;
-      for (const auto& line : d.block) {
-        if (line.name.text == "client_auth") {
-          o.client_auth = parse_client_auth(sc, line);
-        } else if (line.name.text == "keylog") {
-          if (line.args.size() != 1) sc.arg_error(line.name);
-          o.keylog = line.args[0].text;
-        } else {
-          sc.error(line.name, "unknown option '" + line.name.text + "'");
-        }
-      }
+      const cxxdns::plugins::tls::TlsOptions o = parse_line(sc, d);
       try {
         sc.transport_security() = std::make_shared<cxxdns::plugins::tls::ServerTls>(o);
       } catch (const std::runtime_error& e) {

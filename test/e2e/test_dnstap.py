@@ -156,6 +156,39 @@ def test_tcp_endpoint_and_message_types(start_cxxdns, tmp_path):
                                   for m in ours), msgs
 
 
+def test_forward_taps_its_tries(start_cxxdns, start_unbound, tmp_path):
+    """As CoreDNS's forward: each try to an upstream is a FORWARDER_QUERY (and a
+    FORWARDER_RESPONSE when answered), the client as query address, the upstream as response
+    address."""
+    up = start_unbound(local_zones=[("fwd.example.", "static")],
+                       local_data=["www.fwd.example. 300 IN A 192.0.2.9"])
+    capture = FstrmCapture(tmp_path / "capture")
+    try:
+        srv = start_cxxdns(f""".:{{PORT}} {{
+    bind 127.0.0.1
+    dnstap unix://{capture.socket} full
+    forward . 127.0.0.1:{up.port}
+}}
+""")
+        assert kdig("www.fwd.example", "A", srv.port).rdatas("A") == ["192.0.2.9"]
+        msgs = about(tapped(capture, srv), "www.fwd.example")
+    finally:
+        capture.close()
+    kinds = [m["message"]["type"] for m in msgs]
+    assert kinds == ["CLIENT_QUERY", "FORWARDER_QUERY", "FORWARDER_RESPONSE",
+                     "CLIENT_RESPONSE"], kinds
+    fq, fr = (m["message"] for m in msgs[1:3])
+    for m in (fq, fr):
+        assert m["query_address"] == "127.0.0.1"
+        assert m["response_address"] == "127.0.0.1" and int(m["response_port"]) == up.port
+        assert m["socket_protocol"] == "UDP"
+    assert "www.fwd.example" in fq["query_message"]
+    assert "192.0.2.9" in fr["response_message"]
+    # The upstream's answer carries the ID the try was sent with, not the client's.
+    assert fr["response_message_data"]["id"] == fq["query_message_data"]["id"]
+    assert fr["response_time"] >= fq["query_time"]
+
+
 def test_nothing_listening_serves_and_says_so(start_cxxdns, tmp_path):
     # No reader: DNS is served all the same, and the log says that nothing listens yet.
     srv = start_cxxdns(COREFILE % f"unix://{tmp_path / 'nobody.sock'}")
