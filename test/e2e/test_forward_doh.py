@@ -84,7 +84,8 @@ def test_unbound_doh_upstream_over_http2(start_cxxdns, doh_unbound, pki):
 def test_wrong_server_name_is_servfail_with_the_reason(start_cxxdns, doh_unbound, pki):
     srv = start_cxxdns(corefile(f"https://127.0.0.1:{doh_unbound.port}",
                                 f"        tls {pki.ca}\n        tls_servername other.test\n"
-                                "        max_fails 0"))
+                                "        max_fails 0"), ready=False)
+    srv.wait_bound()  # (the harness's readiness asks for an answer, which cannot come)
     r = srv.query("www.example.net", "A", timeout=6, retry=0)
     assert r.rcode == "SERVFAIL"
     srv.wait_for_log(r"\[ERROR\] plugin/errors: 2 www\.example\.net\. A: plugin/forward: "
@@ -94,7 +95,11 @@ def test_wrong_server_name_is_servfail_with_the_reason(start_cxxdns, doh_unbound
 def test_untrusted_certificate_is_servfail(start_cxxdns, doh_unbound):
     # No `tls` CA: the system's store, which does not know the test CA.
     srv = start_cxxdns(corefile(f"https://127.0.0.1:{doh_unbound.port}",
-                                f"        tls_servername {HOSTNAME}\n        max_fails 0"))
+                                f"        tls_servername {HOSTNAME}\n        max_fails 0"),
+                       ready=False)
+    # Not the harness's readiness: a failure takes the system's whole CA bundle to load
+    # (some 140 certificates), slow under the sanitizers.
+    srv.wait_bound()
     r = srv.query("www.example.net", "A", timeout=6, retry=0)
     assert r.rcode == "SERVFAIL"
     srv.wait_for_log(r"plugin/forward: https://127\.0\.0\.1:\d+: https: SSL certificate problem")
