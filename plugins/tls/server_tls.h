@@ -35,6 +35,7 @@ class ServerTls final : public TransportSecurity {
   using CtxPtr = std::unique_ptr<SSL_CTX, CtxFree>;
   CtxPtr dot_;
   CtxPtr doh_;
+  CtxPtr grpc_;
 };
 
 }  // namespace cxxdns::plugins::tls
