@@ -9,7 +9,8 @@ BUILD_DEPS := cmake ninja-build g++ pkg-config libldns-dev libuv1-dev nlohmann-j
               libfmt-dev libssl-dev libcurl4-openssl-dev libyaml-dev libsimdjson-dev libre2-dev \
               libfstrm-dev libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev
 TEST_DEPS := unbound knot-dnsutils bind9-dnsutils python3 python3-pytest dnsperf curl openssl \
-             strace python3-yaml libcap2-bin iproute2 fstrm-bin etcd-server etcd-client
+             strace python3-yaml libcap2-bin iproute2 fstrm-bin etcd-server etcd-client \
+             python3-grpcio
 RUN_DEPS := knot-dnsutils
 # The image: podman with runc (see deploy/image/podman-env), debootstrap for the local base.
 IMAGE_DEPS := podman runc debootstrap

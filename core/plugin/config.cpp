@@ -48,6 +48,8 @@ std::string_view transport_scheme(ListenerTransport t) {
       return "tls";
     case ListenerTransport::https:
       return "https";
+    case ListenerTransport::grpc:
+      return "grpc";
     case ListenerTransport::dns:
       break;
   }
@@ -113,14 +115,16 @@ namespace {
 ListenerTransport transport_of(const corefile::ServerKey& k) {
   if (k.transport == "tls") return ListenerTransport::tls;
   if (k.transport == "https") return ListenerTransport::https;
+  if (k.transport == "grpc") return ListenerTransport::grpc;
   return ListenerTransport::dns;
 }
 
 // Each key's transport must be one cxxdns serves; a key without a port takes its
-// transport's default, as CoreDNS: dns the -dns.port flag's, tls 853, https 443.
+// transport's default, as CoreDNS: dns the -dns.port flag's, tls 853, https and grpc 443.
 void check_keys(corefile::ServerBlock& sb, uint16_t default_port) {
   for (auto& k : sb.keys) {
-    if (k.transport != "dns" && k.transport != "tls" && k.transport != "https") {
+    if (k.transport != "dns" && k.transport != "tls" && k.transport != "https" &&
+        k.transport != "grpc") {
       throw corefile::ParseError(k.token.file, k.token.line,
                                  "transport " + k.transport + ":// is not supported");
     }
@@ -128,6 +132,7 @@ void check_keys(corefile::ServerBlock& sb, uint16_t default_port) {
       const ListenerTransport t = transport_of(k);
       k.port = t == ListenerTransport::tls     ? 853
                : t == ListenerTransport::https ? 443
+               : t == ListenerTransport::grpc  ? 443
                                                : default_port;
     }
   }

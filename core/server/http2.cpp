@@ -8,7 +8,8 @@
 namespace cxxdns {
 
 namespace {
-constexpr size_t kMaxBody = 65535;
+// A DNS message (64 KiB) and what carries it: a gRPC message prefix and protobuf field.
+constexpr size_t kMaxBody = 65535 + 64;
 
 nghttp2_nv header(const std::string& name, const std::string& value) {
   return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
@@ -37,6 +38,8 @@ struct Http2Callbacks {
       it->second.req.method = std::move(v);
     } else if (n == ":path") {
       it->second.req.path = std::move(v);
+    } else if (n == "content-type") {
+      it->second.req.content_type = std::move(v);
     }
     return 0;
   }
@@ -72,7 +75,7 @@ struct Http2Callbacks {
     return 0;
   }
 
-  static ssize_t read_answer(nghttp2_session*, int32_t stream, uint8_t* buf, size_t length,
+  static ssize_t read_answer(nghttp2_session* s, int32_t stream, uint8_t* buf, size_t length,
                              uint32_t* flags, nghttp2_data_source*, void* p) {
     auto it = self(p).streams_.find(stream);
     if (it == self(p).streams_.end()) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
@@ -80,7 +83,16 @@ struct Http2Callbacks {
     size_t n = std::min(length, st.answer.size() - st.sent);
     std::memcpy(buf, st.answer.data() + st.sent, n);
     st.sent += n;
-    if (st.sent == st.answer.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (st.sent < st.answer.size()) return static_cast<ssize_t>(n);
+    *flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (!st.trailers.empty()) {
+      // The stream ends with the trailers' HEADERS frame, not this DATA frame.
+      std::vector<nghttp2_nv> nva;
+      for (auto& [name, value] : st.trailers) nva.push_back(header(name, value));
+      if (nghttp2_submit_trailer(s, stream, nva.data(), nva.size()) == 0) {
+        *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+      }
+    }
     return static_cast<ssize_t>(n);
   }
 };
@@ -112,18 +124,34 @@ bool Http2Session::receive(std::span<const uint8_t> in, std::vector<Request>& do
 
 void Http2Session::respond(int32_t stream, int status, const std::string& content_type,
                            const std::string& cache_control, std::vector<uint8_t> body) {
+  Headers h = {{":status", std::to_string(status)},
+               {"content-type", content_type},
+               {"content-length", std::to_string(body.size())}};
+  if (!cache_control.empty()) h.emplace_back("cache-control", cache_control);
+  respond(stream, std::move(h), std::move(body), {});
+}
+
+void Http2Session::respond(int32_t stream, Headers headers, std::vector<uint8_t> body,
+                           Headers trailers) {
   auto it = streams_.find(stream);
   if (it == streams_.end()) return;  // reset by the client meanwhile
+  if (body.empty()) {
+    // Headers and trailers in one frame that ends the stream.
+    for (auto& t : trailers) headers.push_back(std::move(t));
+    trailers.clear();
+  }
+  std::vector<nghttp2_nv> nva;
+  for (auto& [name, value] : headers) nva.push_back(header(name, value));
+  if (body.empty()) {
+    nghttp2_submit_response(session_, stream, nva.data(), nva.size(), nullptr);
+    return;
+  }
   it->second.answer = std::move(body);
+  it->second.trailers = std::move(trailers);
   it->second.sent = 0;
-  const std::string status_s = std::to_string(status);
-  const std::string length_s = std::to_string(it->second.answer.size());
-  const std::string names[] = {":status", "content-type", "content-length", "cache-control"};
-  nghttp2_nv nva[4] = {header(names[0], status_s), header(names[1], content_type),
-                       header(names[2], length_s), header(names[3], cache_control)};
   nghttp2_data_provider data{};
   data.read_callback = Http2Callbacks::read_answer;
-  nghttp2_submit_response(session_, stream, nva, cache_control.empty() ? 3 : 4, &data);
+  nghttp2_submit_response(session_, stream, nva.data(), nva.size(), &data);
 }
 
 void Http2Session::take_output(std::vector<uint8_t>& out) {

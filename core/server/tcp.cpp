@@ -11,6 +11,7 @@
 #include "core/dns/message.h"
 #include "core/metrics/metrics.h"
 #include "core/server/doh.h"
+#include "core/server/grpc_wire.h"
 #include "core/server/http2.h"
 #include "core/server/tls_session.h"
 #include "core/server/worker.h"
@@ -59,6 +60,7 @@ struct TcpConnection {
   std::unique_ptr<TlsSession> tls;   // tls:// and https:// with the tls plugin
   std::unique_ptr<Http2Session> h2;  // https:// when ALPN chose h2
   StreamProtocol proto = StreamProtocol::dns;
+  bool grpc = false;    // a grpc:// listener's: HTTP/2 requests are gRPC calls, not DoH
   bool finish = false;  // HTTP "Connection: close" or a bad request: close once nothing is owed
   uint64_t msg_started = 0;    // loop time the unfinished message at buf's start began
   uint64_t last_active = 0;    // loop time of the last query taken or answer written
@@ -461,6 +463,86 @@ void doh_request(TcpConnection* c, const DohExchange& x, std::string_view method
   doh_error(c, x, 400, "dns: bad DNS message");
 }
 
+// --- DNS over gRPC (CoreDNS's grpc:// server blocks): a unary call of
+// coredns.dns.DnsService/Query on an HTTP/2 stream. It is the DoH listener's HTTP/2 with
+// another request handler, rather than libgrpc++'s server: that one brings its own threads
+// and completion queues, while this runs on the worker's loop with the TLS, connection caps
+// and deadlines every other stream listener has.
+
+// The answer of a call: the DnsPacket (status ok) or the status and its message; grpc-go's
+// HTTP status for the calls it refuses before any handler (405, 415), 200 otherwise.
+void grpc_send(TcpConnection* c, int32_t stream, grpc::Status st, const std::string& error,
+               std::span<const uint8_t> answer = {}, int http_status = 200) {
+  if (c->closing) return;
+  Http2Session::Headers head = {{":status", std::to_string(http_status)},
+                                {"content-type", std::string(grpc::kContentType)}};
+  Http2Session::Headers trailers = {{"grpc-status", std::to_string(static_cast<int>(st))}};
+  if (!error.empty()) trailers.emplace_back("grpc-message", grpc::encode_message(error));
+  std::vector<uint8_t> body;
+  if (st == grpc::Status::ok) body = grpc::frame(grpc::encode_packet(answer));
+  c->h2->respond(stream, std::move(head), std::move(body), std::move(trailers));
+  flush_h2(c);
+}
+
+class GrpcSink final : public ReplySink {
+ public:
+  void deliver(QueryContext& ctx) override {
+    auto* x = static_cast<DohExchange*>(ctx.sink_data());
+    TcpConnection* c = x->c;
+    if (ctx.response().empty()) {
+      // CoreDNS would send the query back as its answer; an error says what happened.
+      grpc_send(c, x->stream, grpc::Status::unknown, "no response");
+    } else {
+      grpc_send(c, x->stream, grpc::Status::ok, "", ctx.response());
+    }
+    delete x;
+    --c->inflight;
+    c->owner->worker->release(&ctx);
+    after_answer(c);
+  }
+};
+GrpcSink g_grpc_sink;
+
+// grpc-go's texts for a call of another method or service.
+std::string unknown_method(std::string_view path) {
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  const size_t slash = path.rfind('/');
+  const std::string_view service = slash == std::string_view::npos ? "" : path.substr(0, slash);
+  if (service != "coredns.dns.DnsService") return "unknown service " + std::string(service);
+  return "unknown method " + std::string(path.substr(slash + 1)) +
+         " for service coredns.dns.DnsService";
+}
+
+void grpc_request(TcpConnection* c, const Http2Session::Request& r) {
+  if (r.method != "POST") {
+    return grpc_send(c, r.stream, grpc::Status::internal, "invalid gRPC request method " + r.method,
+                     {}, 405);
+  }
+  if (!grpc::is_grpc_content_type(r.content_type)) {
+    return grpc_send(c, r.stream, grpc::Status::invalid_argument,
+                     "invalid gRPC request content-type \"" + r.content_type + "\"", {}, 415);
+  }
+  if (r.path != grpc::kQueryPath) {
+    return grpc_send(c, r.stream, grpc::Status::unimplemented, unknown_method(r.path));
+  }
+  if (r.too_big) {
+    return grpc_send(c, r.stream, grpc::Status::resource_exhausted,
+                     "grpc: received message larger than max");
+  }
+  grpc::Unframed u = grpc::decode_request(r.body);
+  if (u.status != grpc::Status::ok) return grpc_send(c, r.stream, u.status, u.error);
+  auto* ex = new DohExchange{c, r.stream, true};
+  ++c->inflight;
+  if (c->owner->worker->handle_query(u.payload, Transport::tcp, c->peer, c->ep->listener,
+                                     &g_grpc_sink, ex)) {
+    return touch(c);
+  }
+  --c->inflight;
+  delete ex;
+  // As CoreDNS: the error of unpacking the message, status Unknown.
+  grpc_send(c, r.stream, grpc::Status::unknown, "dns: bad DNS message");
+}
+
 // Notes when the unfinished request or message at buf's start began (the read deadline).
 void mark_unfinished(TcpConnection* c, bool completed) {
   if (c->buf.empty()) {
@@ -505,6 +587,10 @@ void process_http2(TcpConnection* c) {
   mark_unfinished(c, true);
   for (auto& r : done) {
     if (c->closing) break;
+    if (c->grpc) {
+      grpc_request(c, r);
+      continue;
+    }
     DohExchange x{c, r.stream, true};
     if (r.too_big) {
       doh_error(c, x, 400, "http: request body too large");
@@ -516,13 +602,17 @@ void process_http2(TcpConnection* c) {
   if (!ok) c->finish = true;  // GOAWAY sent: done once the answers owed are written
 }
 
-// https:// over TLS: the handshake is done, ALPN says which HTTP.
+void start_http2(TcpConnection* c) {
+  c->proto = StreamProtocol::http2;
+  c->h2 = std::make_unique<Http2Session>(
+      static_cast<uint32_t>(c->owner->limits.max_inflight_per_connection));
+  flush_h2(c);  // the server's SETTINGS
+}
+
+// https:// over TLS: the handshake is done, ALPN says which HTTP. gRPC is HTTP/2 only.
 void choose_http(TcpConnection* c) {
-  if (c->tls->alpn() == "h2") {
-    c->proto = StreamProtocol::http2;
-    c->h2 = std::make_unique<Http2Session>(
-        static_cast<uint32_t>(c->owner->limits.max_inflight_per_connection));
-    flush_h2(c);  // the server's SETTINGS
+  if (c->grpc || c->tls->alpn() == "h2") {
+    start_http2(c);
   } else {
     c->proto = StreamProtocol::http1;
   }
@@ -666,8 +756,9 @@ bool admit(TcpConnections& o, TcpConnection* c) {
   return true;
 }
 
-// tls:// and https:// listeners: TLS when the block has the tls plugin (plain TCP or
-// HTTP/1.1 otherwise, as CoreDNS), HTTP for https://. False when TLS cannot be had.
+// tls://, https:// and grpc:// listeners: TLS when the block has the tls plugin (plain TCP,
+// HTTP/1.1 or HTTP/2 with prior knowledge otherwise, as CoreDNS), HTTP for https:// and
+// grpc://. False when TLS cannot be had.
 bool speak_listener_transport(TcpConnection* c) {
   const ListenerSpec* l = c->owner->worker->listener(c->ep->listener);
   if (!l || l->transport == ListenerTransport::dns) return true;
@@ -678,6 +769,14 @@ bool speak_listener_transport(TcpConnection* c) {
   }
   if (l->transport == ListenerTransport::https) {
     c->proto = c->tls ? StreamProtocol::alpn : StreamProtocol::http1;
+  } else if (l->transport == ListenerTransport::grpc) {
+    // h2c: the client starts with HTTP/2's preface, as gRPC's plaintext clients do.
+    c->grpc = true;
+    if (c->tls) {
+      c->proto = StreamProtocol::alpn;
+    } else {
+      start_http2(c);
+    }
   }
   return true;
 }

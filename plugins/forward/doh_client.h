@@ -1,14 +1,8 @@
-// DNS over HTTPS to https:// upstreams (RFC 8484): one libcurl multi handle per worker, driven
-// by the worker's libuv loop, so a DoH try never blocks the loop nor takes a thread.
-//
-// Why libcurl and not our own HTTP/2 client on nghttp2: libcurl (Debian's, built with nghttp2
-// and OpenSSL) already does what a DoH client needs beyond the request itself: ALPN with
-// HTTP/1.1 fallback, multiplexing many queries on one HTTP/2 connection, connection reuse and
-// expiry, certificate and host-name verification. It is loaded with dlopen
-// (pkg/curl_library.h) only when a block names an https:// upstream.
+// DNS over HTTPS to https:// upstreams (RFC 8484): the requests of RFC 8484 on the worker's
+// HTTP client (pkg/loop_http.h: libcurl's multi handle on the worker's libuv loop), so a DoH
+// try never blocks the loop nor takes a thread.
 #pragma once
 
-#include <curl/curl.h>
 #include <uv.h>
 
 #include <cstdint>
@@ -18,6 +12,7 @@
 #include <vector>
 
 #include "plugins/pkg/curl_library.h"
+#include "plugins/pkg/loop_http.h"
 
 namespace cxxdns::plugins::forward {
 
@@ -57,32 +52,16 @@ class DohClient {
   void close();
 
  private:
-  struct Socket;
   ~DohClient();
-
-  static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void* socket);
-  static int on_timer_set(CURLM* multi, long timeout_ms, void* self);
-  static void on_timeout(uv_timer_t* t);
-  static void on_poll(uv_poll_t* p, int status, int events);
-  static size_t on_body(char* data, size_t size, size_t n, void* request);
-  void action(curl_socket_t fd, int flags);
-  void finish_transfers();
-  void free_request(Request* r);
-  void close_socket(Socket* s);
-  void handle_closed();  // a loop handle's close callback ran
+  static void on_done(void* request, const pkg::HttpResult& res);
   curl_slist* resolve_list(const Upstream& up);
 
-  uv_loop_t* loop_;
   const pkg::CurlLibrary& curl_;
-  CURLM* multi_ = nullptr;
-  uv_timer_t timer_;
+  pkg::LoopHttp* http_;                 // close() frees it
   curl_slist* headers_ = nullptr;       // GET: Accept
   curl_slist* post_headers_ = nullptr;  // POST: Accept and Content-Type
   std::unordered_map<const Upstream*, curl_slist*> resolve_;
   std::vector<Request*> live_;
-  std::vector<Socket*> sockets_;
-  int open_handles_ = 0;  // the timer and the sockets' polls not yet closed
-  bool closing_ = false;
 };
 
 }  // namespace cxxdns::plugins::forward

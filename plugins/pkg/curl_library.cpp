@@ -60,7 +60,8 @@ Loaded load() {
          resolve(handle, "curl_multi_socket_action", c.multi_socket_action, l.error) &&
          resolve(handle, "curl_multi_assign", c.multi_assign, l.error) &&
          resolve(handle, "curl_multi_info_read", c.multi_info_read, l.error) &&
-         resolve(handle, "curl_multi_cleanup", c.multi_cleanup, l.error);
+         resolve(handle, "curl_multi_cleanup", c.multi_cleanup, l.error) &&
+         resolve(handle, "curl_version_info", c.version_info, l.error);
   if (l.ok && c.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     l.ok = false;
     l.error = "curl_global_init failed";

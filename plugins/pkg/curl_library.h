@@ -33,6 +33,8 @@ struct CurlLibrary {
   CURLMcode (*multi_assign)(CURLM*, curl_socket_t, void*);
   CURLMsg* (*multi_info_read)(CURLM*, int*);
   CURLMcode (*multi_cleanup)(CURLM*);
+  // The library's version (a workaround may depend on it).
+  curl_version_info_data* (*version_info)(CURLversion);
 };
 
 // The library, loaded and initialised (curl_global_init) once per process; nullptr with

@@ -27,13 +27,15 @@ std::string ssl_errors() {
 // ALPN protocol lists in wire form (length-prefixed names).
 constexpr unsigned char kDot[] = {3, 'd', 'o', 't'};
 constexpr unsigned char kDoh[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+// gRPC is HTTP/2 only (CoreDNS's grpc server sets NextProtos to h2 alone).
+constexpr unsigned char kGrpc[] = {2, 'h', '2'};
 
 // The server's first protocol the client also offers; a client that offers none of them
 // goes on without ALPN (a DoH client without ALPN gets HTTP/1.1).
 int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
                 unsigned inlen, void* arg) {
   const auto* ours = static_cast<const unsigned char*>(arg);
-  const size_t ours_len = ours == kDot ? sizeof kDot : sizeof kDoh;
+  const size_t ours_len = ours == kDot ? sizeof kDot : ours == kGrpc ? sizeof kGrpc : sizeof kDoh;
   unsigned char* chosen = nullptr;
   if (SSL_select_next_proto(&chosen, outlen, ours, static_cast<unsigned>(ours_len), in, inlen) !=
       OPENSSL_NPN_NEGOTIATED) {
@@ -145,6 +147,7 @@ ServerTls::ServerTls(const TlsOptions& o) : keylog_fd_(open_keylog(o.keylog)) {
   try {
     dot_.reset(make_context(o, kDot, keylog_fd_));
     doh_.reset(make_context(o, kDoh, keylog_fd_));
+    grpc_.reset(make_context(o, kGrpc, keylog_fd_));
   } catch (...) {
     if (keylog_fd_ >= 0) close(keylog_fd_);
     throw;
@@ -154,11 +157,21 @@ ServerTls::ServerTls(const TlsOptions& o) : keylog_fd_(open_keylog(o.keylog)) {
 ServerTls::~ServerTls() {
   dot_.reset();
   doh_.reset();
+  grpc_.reset();
   if (keylog_fd_ >= 0) close(keylog_fd_);
 }
 
 SSL_CTX* ServerTls::server_context(ListenerTransport t) const {
-  return t == ListenerTransport::https ? doh_.get() : dot_.get();
+  switch (t) {
+    case ListenerTransport::https:
+      return doh_.get();
+    case ListenerTransport::grpc:
+      return grpc_.get();
+    case ListenerTransport::dns:
+    case ListenerTransport::tls:
+      break;
+  }
+  return dot_.get();
 }
 
 }  // namespace cxxdns::plugins::tls

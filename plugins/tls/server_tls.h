@@ -41,6 +41,7 @@ class ServerTls final : public TransportSecurity {
   int keylog_fd_ = -1;  // opened before the contexts, whose callback writes to it
   CtxPtr dot_;
   CtxPtr doh_;
+  CtxPtr grpc_;
 };
 
 }  // namespace cxxdns::plugins::tls

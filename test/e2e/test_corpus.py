@@ -35,7 +35,6 @@ REJECTED = {
 # What each file needs that cxxdns lacks, as the error names it.
 MISSING = {
     "18-eks-route53.Corefile": "route53",
-    "50-readme-tls-grpc-server.Corefile": "grpc|tls",
 }
 
 RUNS = [n for n in ALL if n not in REJECTED and n not in MISSING]
@@ -178,11 +177,27 @@ def doh_in_the_clear(address, port, name, qtype, timeout=2):
     return HttpAnswer(harness.parse_message(body) if resp.status == 200 else None)
 
 
+def grpc_ask(block, port, name, qtype, tls, ca, timeout=2):
+    """A gRPC Query call (grpc's own Python client): TLS verified against `ca` when the block
+    has `tls`, HTTP/2 in the clear when it has not."""
+    import grpc
+    import grpc_dns
+    try:
+        msg = grpc_dns.query(port, name, qtype, host=block.listen, timeout=timeout,
+                             ca=ca if tls else None, servername="localhost" if tls else None)
+    except grpc.RpcError:
+        return HttpAnswer(None)
+    return HttpAnswer(msg)
+
+
 def ask_over(moved, block, scheme, port, name, qtype="A", **kw):
-    """`name` asked on a key as its transport wants: UDP for dns://; for tls:// and
-    https://, TLS (verified against the test's certificate) when the block has `tls`, plain
-    TCP and plain HTTP/1.1 when it has not (as CoreDNS serves them)."""
+    """`name` asked on a key as its transport wants: UDP for dns://; for tls://, https://
+    and grpc://, TLS (verified against the test's certificate) when the block has `tls`,
+    plain TCP, plain HTTP/1.1 and HTTP/2 in the clear when it has not (as CoreDNS serves
+    them)."""
     tls = "tls" in block.directives
+    if scheme == "grpc://":
+        return grpc_ask(block, port, name, qtype, tls, moved.ca, kw.get("timeout", 2))
     verify = [f"+tls-ca={moved.ca}", "+tls-hostname=localhost"]
     if scheme == "tls://":
         return harness.kdig(name, qtype, port, server=block.listen, tcp=not tls,
@@ -225,7 +240,7 @@ def test_starts_and_answers(name, start_cxxdns, start_unbound, tls_certificate, 
     moved, srv, answers = start(name, start_cxxdns, start_unbound, tls_certificate, start_etcd)
     for b in moved.blocks:
         for scheme, zone, port in b.keys:
-            if scheme in ("tls://", "https://") and "forward" in b.directives:
+            if scheme in ("tls://", "https://", "grpc://") and "forward" in b.directives:
                 n = probe_name(zone)
                 r = ask_over(moved, b, scheme, port, n)
                 assert r.rdatas("A") == [answers[n]], (name, scheme, zone, r.raw)
