@@ -47,17 +47,7 @@ DohClient::Request* DohClient::send(const Upstream& up, const DohSettings& how,
   // A tls_servername: the URL names it (SNI and the certificate check), and this entry takes
   // it to the upstream's address, so nothing is looked up.
   call.resolve = resolve_list(up);
-  // tls CA / tls CERT KEY / tls CERT KEY CA; no CA: the system's.
-  if (how.tls.size() == 1 || how.tls.size() == 3) {
-    call.ca_file = how.tls.back().c_str();
-  } else {
-    if (!how.system_ca_file.empty()) call.ca_file = how.system_ca_file.c_str();
-    if (!how.system_ca_dir.empty()) call.ca_dir = how.system_ca_dir.c_str();
-  }
-  if (how.tls.size() >= 2) {
-    call.cert = how.tls[0].c_str();
-    call.key = how.tls[1].c_str();
-  }
+  how.tls.apply(call);
   if (how.get) {
     r->url = up.doh_url + "?dns=" + doh::base64url_encode(wire);
     call.url = r->url.c_str();

@@ -20,12 +20,9 @@ struct Upstream;
 
 // How one `forward` directive talks DoH: the method and its `tls` files.
 struct DohSettings {
-  bool get = false;              // doh_method GET
-  std::vector<std::string> tls;  // CERT KEY CA, 0..3 files (as the tls option)
-  long max_age_s = 10;           // `expire`: a connection unused this long is not reused
-  // No CA in `tls`: the system's store, which SSL_CERT_FILE and SSL_CERT_DIR replace as they
-  // do for OpenSSL (tls:// upstreams) and for CoreDNS (Go). libcurl reads neither itself.
-  std::string system_ca_file, system_ca_dir;
+  bool get = false;     // doh_method GET
+  pkg::HttpTls tls;     // the `tls` files (or the system's store)
+  long max_age_s = 10;  // `expire`: a connection unused this long is not reused
 };
 
 // The end of one request: `body` is the DNS message (when `error` is null), `reused` tells

@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <iterator>
 
 #include "core/dns/name.h"
@@ -318,18 +317,18 @@ std::unique_ptr<Block> parse_directive(cxxdns::SetupContext& sc, const Directive
     if (up->tls_servername.empty()) up->tls_servername = o.tls_servername;
   }
   if (any_tls || any_https) {
-    // Also for https://: the files are checked here, not at the first query.
+    // The files are checked here, not at the first query; only tls:// connections use the
+    // context (libcurl loads the files itself for https://).
     std::string err;
-    b->tls_ctx = make_tls_context(o.tls, err);
-    if (!b->tls_ctx) sc.error(d.name, "tls: " + err);
+    SslCtxPtr ctx = make_tls_context(o.tls, err);
+    if (!ctx) sc.error(d.name, "tls: " + err);
+    if (any_tls) b->tls_ctx = std::move(ctx);
   }
   if (any_https) {
     std::string err;
     if (!cxxdns::pkg::curl_library(&err)) sc.error(d.name, "https upstreams: " + err);
     b->doh.get = o.doh_get;
-    b->doh.tls = o.tls;
-    if (const char* f = std::getenv("SSL_CERT_FILE")) b->doh.system_ca_file = f;
-    if (const char* d = std::getenv("SSL_CERT_DIR")) b->doh.system_ca_dir = d;
+    b->doh.tls = cxxdns::pkg::HttpTls(o.tls);
     b->doh.max_age_s =
         std::max<long>(1, long(std::chrono::duration_cast<std::chrono::seconds>(o.expire).count()));
   }

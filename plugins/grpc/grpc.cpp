@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 
 #include "core/dns/constants.h"
+#include "core/dns/message.h"
 #include "core/dns/text.h"
 #include "core/plugin/pending.h"
 #include "core/server/grpc_wire.h"
@@ -60,19 +61,12 @@ std::string header_value(const std::vector<std::string>& lines, std::string_view
 }
 
 // CoreDNS's request.Match: the answer is a response with the query's ID and question.
-bool answers(std::span<const uint8_t> query, std::span<const uint8_t> ans) {
-  if (ans.size() < query.size() || query.size() < size_t(dns::kHeaderSize)) return false;
-  if (ans[0] != query[0] || ans[1] != query[1] || !(ans[2] & 0x80)) return false;
-  if (ans[4] != 0 || ans[5] != 1) return false;  // one question
-  // The question follows the header in both, uncompressed: name, type, class.
-  size_t end = dns::kHeaderSize;
-  while (end < query.size() && query[end] != 0) end += query[end] + 1;
-  end += 5;
-  if (end > query.size() || end > ans.size()) return false;
-  for (size_t i = dns::kHeaderSize; i < end; ++i) {
-    if (std::tolower(query[i]) != std::tolower(ans[i])) return false;
-  }
-  return true;
+bool answers(const QueryContext& ctx, std::span<const uint8_t> ans) {
+  if (ans.size() < size_t(dns::kHeaderSize)) return false;
+  const dns::Header h = dns::Header::read(ans.data());
+  const auto& q = ctx.q();
+  return h.id == q.hdr.id && (h.flags & dns::flag::QR) && h.qdcount == 1 &&
+         dns::first_question_is(ans, q.qname_lower, q.qtype, q.qclass);
 }
 
 }  // namespace
@@ -120,7 +114,10 @@ bool parse_to(const std::string& text, std::string& host, uint16_t& port) {
 }
 
 Grpc::Grpc(GrpcOptions o, int workers)
-    : o_(std::move(o)), from_(std::vector<std::string>{o_.from}), except_(o_.except) {
+    : o_(std::move(o)),
+      from_(std::vector<std::string>{o_.from}),
+      except_(o_.except),
+      tls_(o_.tls_files) {
   for (int i = 0; i < std::max(1, workers); ++i) workers_.push_back(std::make_unique<Worker>());
   curl_ = pkg::curl_library(nullptr);
   if (curl_) {
@@ -210,17 +207,7 @@ void Grpc::next_try(Call* c) {
     // with prior knowledge (curl/curl#10634: "Error in the HTTP2 framing layer" on the
     // second request): an h2c try gets a connection of its own. TLS ones (ALPN) are reused.
     call.reuse = o_.tls || h2c_reuse_;
-    const auto& t = o_.tls_files;
-    if (t.size() == 1 || t.size() == 3) {
-      call.ca_file = t.back().c_str();
-    } else {
-      if (!o_.system_ca_file.empty()) call.ca_file = o_.system_ca_file.c_str();
-      if (!o_.system_ca_dir.empty()) call.ca_dir = o_.system_ca_dir.c_str();
-    }
-    if (t.size() >= 2) {
-      call.cert = t[0].c_str();
-      call.key = t[1].c_str();
-    }
+    tls_.apply(call);
     c->up = &up;
     c->try_ns = QueryContext::now_ns();
     c->req = c->w->http->send(call, on_done, c);
@@ -307,11 +294,16 @@ void Grpc::on_done(void* call, const pkg::HttpResult& res) {
   const uint16_t rcode = t.answer[3] & 0x0f;
   char buf[16];
   up.requests->inc(shard);
-  responses_family().with({std::string(dns::rcode_name(rcode, buf)), up.to}).inc(shard);
+  metrics::Counter* responses = up.responses[rcode].load(std::memory_order_acquire);
+  if (!responses) {
+    responses = &responses_family().with({std::string(dns::rcode_name(rcode, buf)), up.to});
+    up.responses[rcode].store(responses, std::memory_order_release);
+  }
+  responses->inc(shard);
   up.duration->observe(shard, double(QueryContext::now_ns() - c->try_ns) / 1e9);
   PendingQuery q = std::move(c->query);
   g->finish(c);
-  if (!answers(q->query_wire(), t.answer)) return q.reply_rcode(dns::rcode::FORMERR);
+  if (!answers(q.ctx(), t.answer)) return q.reply_rcode(dns::rcode::FORMERR);
   if (rcode == dns::rcode::NXDOMAIN && g->o_.fall.through(q->q().qname)) return q.next();
   q->writable_response() = std::move(t.answer);
   q.reply();

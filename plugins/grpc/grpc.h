@@ -12,6 +12,8 @@
 
 #include <curl/curl.h>
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <random>
@@ -42,6 +44,9 @@ struct Upstream {
   curl_slist* resolve_list = nullptr;
   metrics::Counter* requests = nullptr;
   metrics::Histogram* duration = nullptr;
+  // coredns_grpc_responses_total{rcode, to} by rcode, made on first use and kept, so that an
+  // answer counts without the registry's lock (as forward's per-upstream series).
+  std::array<std::atomic<metrics::Counter*>, 16> responses{};
 };
 
 struct GrpcOptions {
@@ -53,8 +58,6 @@ struct GrpcOptions {
   std::vector<std::string> tls_files;  // CERT KEY CA, 0..3
   std::string tls_servername;
   pkg::Fallthrough fall;
-  // No CA in `tls`: the system's store, as SSL_CERT_FILE and SSL_CERT_DIR say.
-  std::string system_ca_file, system_ca_dir;
 };
 
 // "ADDR", "ADDR:PORT", "[V6]:PORT" (port 53 when none, as CoreDNS's parse.HostPortOrFile) into
@@ -93,6 +96,7 @@ class Grpc final : public Plugin {
   std::vector<std::unique_ptr<Worker>> workers_;
   const pkg::CurlLibrary* curl_ = nullptr;
   curl_slist* headers_ = nullptr;
+  pkg::HttpTls tls_;        // the `tls` files, SSL_CERT_FILE/DIR read once at setup
   bool h2c_reuse_ = false;  // libcurl reuses h2c connections correctly (8.0.0 on)
 };
 

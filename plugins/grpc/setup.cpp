@@ -107,8 +107,6 @@ std::unique_ptr<cxxdns::Plugin> setup(SetupContext& sc) {
                                 " TOs configured: " + std::to_string(o.upstreams.size()));
   }
   if (!o.tls_servername.empty()) o.tls = true;
-  if (const char* f = std::getenv("SSL_CERT_FILE")) o.system_ca_file = f;
-  if (const char* dir = std::getenv("SSL_CERT_DIR")) o.system_ca_dir = dir;
   std::string err;
   if (!cxxdns::pkg::curl_library(&err)) sc.error(d.name, "gRPC upstreams need libcurl: " + err);
   set_targets(o);

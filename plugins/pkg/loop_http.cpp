@@ -1,6 +1,7 @@
 #include "plugins/pkg/loop_http.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace cxxdns::pkg {
 
@@ -51,6 +52,25 @@ void set_tls(const CurlLibrary& curl, CURL* e, const HttpCall& call) {
 }
 
 }  // namespace
+
+HttpTls::HttpTls(std::vector<std::string> tls_files) : files(std::move(tls_files)) {
+  if (const char* f = std::getenv("SSL_CERT_FILE")) system_ca_file = f;
+  if (const char* d = std::getenv("SSL_CERT_DIR")) system_ca_dir = d;
+}
+
+void HttpTls::apply(HttpCall& call) const {
+  // tls CA / tls CERT KEY / tls CERT KEY CA; no CA: the system's.
+  if (files.size() == 1 || files.size() == 3) {
+    call.ca_file = files.back().c_str();
+  } else {
+    if (!system_ca_file.empty()) call.ca_file = system_ca_file.c_str();
+    if (!system_ca_dir.empty()) call.ca_dir = system_ca_dir.c_str();
+  }
+  if (files.size() >= 2) {
+    call.cert = files[0].c_str();
+    call.key = files[1].c_str();
+  }
+}
 
 LoopHttp::Request* LoopHttp::send(const HttpCall& call, HttpDone done, void* owner) {
   if (closing_ || !multi_) return nullptr;

@@ -43,6 +43,19 @@ struct HttpCall {
   bool reuse = true;          // false: a connection of its own, closed after
 };
 
+// The TLS side of calls from a `tls [CERT KEY CA]` option (0 to 3 files, as CoreDNS reads
+// them). With no CA, the system's store, which SSL_CERT_FILE and SSL_CERT_DIR replace as they
+// do for OpenSSL and Go (libcurl reads neither itself); they are read once, when it is made.
+struct HttpTls {
+  HttpTls() = default;
+  explicit HttpTls(std::vector<std::string> tls_files);
+  // Sets the call's CA, client certificate and key (pointers into this object).
+  void apply(HttpCall& call) const;
+
+  std::vector<std::string> files;
+  std::string system_ca_file, system_ca_dir;
+};
+
 // How a request ended. `error` is null when the exchange completed (whatever its status).
 struct HttpResult {
   long status = 0;
