@@ -3,152 +3,247 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <map>
-#include <optional>
-#include <unordered_map>
 
 namespace cxxdns::plugins::k8s {
 namespace {
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-  return s;
+void lower_into(std::string& out, std::string_view s) {
+  for (char c : s) out += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
 }
 
-std::string ip_text(const IpKey& ip) {
-  char buf[INET6_ADDRSTRLEN];
-  inet_ntop(ip.v6 ? AF_INET6 : AF_INET, ip.b.data(), buf, sizeof buf);
-  return buf;
-}
+// The strings of the block being built, each once, by id: a name, a record's target and an
+// external host are the same string when equal, so records compare ids, not text.
+//
+// Why not std::unordered_map<std::string, ...>: a rebuild would allocate a node and a string
+// per name; this table keeps its memory from one rebuild to the next.
+class Strings {
+ public:
+  void clear() {
+    text_.clear();
+    at_.clear();
+    len_.clear();
+    std::fill(slots_.begin(), slots_.end(), 0);
+  }
+  // The id of `s`, added when new (`added` says which).
+  uint32_t id(std::string_view s, bool* added = nullptr) {
+    if ((at_.size() + 1) * 2 > slots_.size()) grow();
+    size_t mask = slots_.size() - 1;
+    for (size_t i = hash_text(s) & mask;; i = (i + 1) & mask) {
+      uint32_t slot = slots_[i];
+      if (slot == 0) {
+        auto id = static_cast<uint32_t>(at_.size());
+        at_.push_back(static_cast<uint32_t>(text_.size()));
+        len_.push_back(static_cast<uint32_t>(s.size()));
+        text_ += s;
+        slots_[i] = id + 1;
+        if (added) *added = true;
+        return id;
+      }
+      if (str(slot - 1) == s) {
+        if (added) *added = false;
+        return slot - 1;
+      }
+    }
+  }
+  std::string_view str(uint32_t id) const { return {text_.data() + at_[id], len_[id]}; }
+  uint32_t offset(uint32_t id) const { return at_[id]; }
+  size_t count() const { return at_.size(); }
+  const std::string& text() const { return text_; }
+
+ private:
+  void grow() {
+    slots_.assign(std::max<size_t>(64, slots_.size() * 2), 0);
+    size_t mask = slots_.size() - 1;
+    for (uint32_t id = 0; id < at_.size(); ++id) {
+      size_t i = hash_text(str(id)) & mask;
+      while (slots_[i] != 0) i = (i + 1) & mask;
+      slots_[i] = id + 1;
+    }
+  }
+
+  std::string text_;
+  std::vector<uint32_t> at_, len_;
+  std::vector<uint32_t> slots_;  // id + 1; 0 is empty
+};
+
+constexpr uint32_t kNone = UINT32_MAX;
 
 // One answer a name can give: an address and port reached under `target`, as CoreDNS's
 // msg.Service; a name's records are made from all of its.
 struct Rec {
+  uint32_t name;
   IpKey ip;
   int32_t port;
-  std::string target;
+  uint32_t target;
 };
 
-// The endpoint's DNS label: its hostname, else (endpoint_pod_names) its pod's name, else
-// its address with dashes.
-std::string endpoint_label(const EndpointGroup& g, const EndpointAddr& a) {
-  if (a.label_len) return std::string(g.label(a));
-  std::string t = ip_text(a.ip);
-  std::replace(t.begin(), t.end(), a.ip.v6 ? ':' : '.', '-');
-  return t;
+// A name's records, as ranges of the block's arrays (indices until the block is allocated).
+struct NameOut {
+  uint32_t name, cname = kNone;
+  uint32_t a4_at = 0, a4_len = 0, a6_at = 0, a6_len = 0, srv_at = 0, srv_len = 0, extra_at = 0,
+           extra_len = 0;
+};
+struct SrvOut {
+  uint16_t weight, port;
+  uint32_t target;
+  bool operator==(const SrvOut&) const = default;
+};
+struct ExtraOut {
+  uint32_t owner;
+  bool v6;
+  Addr6 addr;
+  bool operator==(const ExtraOut&) const = default;
+};
+struct PtrOut {
+  IpKey ip;
+  uint32_t name;
+  uint64_t order;
+  bool service;
+};
+struct ExtHostOut {
+  IpKey ip;
+  bool is_ip;
+  uint32_t hostname;
+};
+struct ExtPortOut {
+  uint32_t name, protocol;
+  int32_t port;
+};
+
+// What a rebuild works in. Kept per thread (the store's writer, the state file's loader):
+// a rebuild then allocates only its block. It holds as much as the biggest service needs.
+struct Scratch {
+  Strings strings;
+  std::string tmp;
+  std::vector<Rec> recs;
+  std::vector<uint32_t> rec_order;   // recs grouped by name, each group in the order it came
+  std::vector<uint32_t> name_of_id;  // per string id: its index in `names`, or kNone
+  std::vector<NameOut> names;
+  std::vector<Addr4> a4;
+  std::vector<Addr6> a6;
+  std::vector<SrvOut> srv;
+  std::vector<ExtraOut> extra;
+  std::vector<PtrOut> ptrs, ext_ptrs;
+  std::vector<ExtHostOut> ext_hosts;
+  std::vector<ExtPortOut> ext_ports;
+  bool has_ext = false, ext_headless = false;
+  uint32_t ext_name = kNone;
+  uint32_t fixed_name = kNone, fixed_cname = kNone;  // an ExternalName service's CNAME
+
+  void clear() {
+    strings.clear();
+    recs.clear();
+    names.clear();
+    a4.clear(), a6.clear(), srv.clear(), extra.clear();
+    ptrs.clear(), ext_ptrs.clear(), ext_hosts.clear(), ext_ports.clear();
+    has_ext = ext_headless = false;
+    ext_name = fixed_name = fixed_cname = kNone;
+  }
+  // The id of the string in `tmp`.
+  uint32_t tmp_id(bool* added = nullptr) { return strings.id(tmp, added); }
+};
+
+// "web.default.svc", lower case, into s.tmp.
+void base_name(Scratch& s, const BlockInput& in) {
+  s.tmp.clear();
+  lower_into(s.tmp, in.name);
+  s.tmp += '.';
+  lower_into(s.tmp, in.ns);
+  s.tmp += ".svc";
 }
 
 // "_http._tcp.web.default.svc": the SRV name of a named port.
-std::string srv_name(const Port& p, const std::string& base) {
-  return "_" + lower(p.name) + "._" + lower(p.protocol) + "." + base;
+uint32_t srv_name(Scratch& s, const Port& p, uint32_t base) {
+  s.tmp.clear();
+  s.tmp += '_';
+  lower_into(s.tmp, p.name);
+  s.tmp += "._";
+  lower_into(s.tmp, p.protocol);
+  s.tmp += '.';
+  s.tmp += s.strings.str(base);
+  return s.tmp_id();
 }
 
-// A name's records before they are packed into the block.
-struct Built {
-  std::vector<Addr4> a;
-  std::vector<Addr6> aaaa;
-  std::string cname;
-  struct Srv {
-    uint16_t weight, port;
-    std::string target;
-    bool operator==(const Srv&) const = default;
-  };
-  std::vector<Srv> srv;
-  struct Extra {
-    std::string owner;
-    bool v6;
-    Addr6 addr;
-    bool operator==(const Extra&) const = default;
-  };
-  std::vector<Extra> extra;
-};
-
-template <typename T>
-void add_unique(std::vector<T>& v, T x) {
-  if (std::find(v.begin(), v.end(), x) == v.end()) v.push_back(std::move(x));
+// The endpoint's name: its hostname, else (endpoint_pod_names) its pod's name, else its
+// address with dashes; then the service's name.
+uint32_t endpoint_name(Scratch& s, const EndpointGroup& g, const EndpointAddr& a, uint32_t base,
+                       bool* added) {
+  s.tmp.clear();
+  if (a.label_len) {
+    s.tmp += g.label(a);
+  } else {
+    char buf[INET6_ADDRSTRLEN];
+    inet_ntop(a.ip.v6 ? AF_INET6 : AF_INET, a.ip.b.data(), buf, sizeof buf);
+    s.tmp += buf;
+    std::replace(s.tmp.begin(), s.tmp.end(), a.ip.v6 ? ':' : '.', '-');
+  }
+  s.tmp += '.';
+  s.tmp += s.strings.str(base);
+  return s.tmp_id(added);
 }
 
-Built finish(const std::vector<Rec>& recs) {
-  Built d;
-  // CoreDNS weighs SRV records before it removes duplicates: 100 split over every record.
-  auto weight = static_cast<uint16_t>(100 / recs.size());
-  for (auto& r : recs) {
-    if (!r.ip.v6) {
-      add_unique(d.a, Addr4{r.ip.b[0], r.ip.b[1], r.ip.b[2], r.ip.b[3]});
-    } else {
-      add_unique(d.aaaa, r.ip.b);
+// A service with external addresses, or a headless one, has an external view (k8s_external).
+void collect_external(const BlockInput& in, Scratch& s) {
+  const ServiceObj& svc = *in.svc;
+  if (svc.external.empty() && !svc.headless) return;
+  s.has_ext = true;
+  s.ext_headless = svc.headless;
+  s.tmp.clear();
+  lower_into(s.tmp, in.name);
+  s.tmp += '.';
+  lower_into(s.tmp, in.ns);
+  s.ext_name = s.tmp_id();
+  for (const std::string& h : svc.external) {
+    ExtHostOut host{};
+    host.is_ip = parse_ip(h, host.ip);
+    host.hostname = kNone;
+    if (!host.is_ip) {
+      s.tmp.assign(h);
+      if (h.back() != '.') s.tmp += '.';
+      host.hostname = s.tmp_id();
     }
-    if (r.port < 0) continue;  // an endpoint set without ports has no SRV data
-    add_unique(d.srv, Built::Srv{weight, static_cast<uint16_t>(r.port), r.target});
-    add_unique(d.extra, Built::Extra{r.target, r.ip.v6, r.ip.b});
+    s.ext_hosts.push_back(host);
   }
-  return d;
+  for (const Port& p : svc.ports) {
+    s.tmp.clear();
+    lower_into(s.tmp, p.name);
+    uint32_t name = s.tmp_id();
+    s.tmp.clear();
+    lower_into(s.tmp, p.protocol);
+    s.ext_ports.push_back({name, s.tmp_id(), p.port});
+  }
 }
 
-// The service's external view (k8s_external), before it is packed.
-struct ExtCollect {
-  std::string name;  // "svc.ns"
-  bool headless = false;
-  std::vector<std::string> hosts;  // addresses in text, host names absolute
-  std::vector<std::pair<std::string, std::string>> port_names;  // name, protocol (lower case)
-  std::vector<int32_t> ports;
-};
-
-// What the records of a service's names are made from, name by name.
-struct Collect {
-  std::map<std::string, std::vector<Rec>> recs;
-  std::map<std::string, Built> fixed;                          // names made whole (ExternalName)
-  std::vector<std::pair<IpKey, std::string>> svc_ptr, ep_ptr;  // names relative to the zone
-  std::optional<ExtCollect> ext;
-};
-
-// A service with external addresses, or a headless one, has an external view.
-void collect_external(const BlockInput& in, Collect& c) {
-  const ServiceObj& s = *in.svc;
-  if (s.external.empty() && !s.headless) return;
-  ExtCollect e;
-  e.name = lower(std::string(in.name) + "." + std::string(in.ns));
-  e.headless = s.headless;
-  for (const std::string& h : s.external) {
-    IpKey ip;
-    e.hosts.push_back(parse_ip(h, ip) || h.back() == '.' ? h : h + ".");
-  }
-  for (const Port& p : s.ports) {
-    e.port_names.emplace_back(lower(p.name), lower(p.protocol));
-    e.ports.push_back(p.port);
-  }
-  c.ext = std::move(e);
-}
-
-void collect_cluster_ips(const ServiceObj& s, const std::string& base, Collect& c) {
-  for (auto& p : s.ports) {
-    for (auto& ip : s.cluster_ips) {
-      Rec r{ip, p.port, base};
-      c.recs[base].push_back(r);
-      if (!p.name.empty()) c.recs[srv_name(p, base)].push_back(r);
+void collect_cluster_ips(const ServiceObj& svc, uint32_t base, Scratch& s, uint64_t order) {
+  for (auto& p : svc.ports) {
+    uint32_t named = p.name.empty() ? kNone : srv_name(s, p, base);
+    for (auto& ip : svc.cluster_ips) {
+      s.recs.push_back({base, ip, p.port, base});
+      if (named != kNone) s.recs.push_back({named, ip, p.port, base});
     }
   }
-  for (auto& ip : s.cluster_ips) c.svc_ptr.emplace_back(ip, base);
+  for (auto& ip : svc.cluster_ips) s.ptrs.push_back({ip, base, order, true});
 }
 
-void collect_endpoints(const BlockInput& in, const std::string& base, Collect& c) {
+void collect_endpoints(const BlockInput& in, uint32_t base, Scratch& s, uint64_t order) {
   static const std::vector<Port> no_port{Port{}};
   for (auto* set : in.endpoints) {
     const auto& ports = set->ports.empty() ? no_port : set->ports;
     for (auto& a : set->addrs) {
       if (!a.ready) continue;
-      std::string ep = endpoint_label(*set, a) + "." + base;
+      bool fresh = false;
+      uint32_t ep = endpoint_name(s, *set, a, base, &fresh);
       for (auto& p : ports) {
-        Rec r{a.ip, p.port, ep};
-        c.recs[ep].push_back(r);
+        s.recs.push_back({ep, a.ip, p.port, ep});
         if (!in.svc->headless) continue;
-        c.recs[base].push_back(r);
-        if (!p.name.empty()) c.recs[srv_name(p, base)].push_back(r);
+        s.recs.push_back({base, a.ip, p.port, ep});
+        if (!p.name.empty()) s.recs.push_back({srv_name(s, p, base), a.ip, p.port, ep});
       }
-      const std::string& target = ep;
-      bool seen = std::any_of(c.ep_ptr.begin(), c.ep_ptr.end(),
-                              [&](auto& x) { return x.first == a.ip && x.second == target; });
-      if (!seen) c.ep_ptr.emplace_back(a.ip, target);
+      // A new name cannot have been paired with the address yet.
+      bool seen = !fresh && std::any_of(s.ptrs.begin(), s.ptrs.end(), [&](const PtrOut& x) {
+        return !x.service && x.name == ep && x.ip == a.ip;
+      });
+      if (!seen) s.ptrs.push_back({a.ip, ep, ++order, false});
     }
   }
 }
@@ -159,133 +254,151 @@ bool empty_service(const BlockInput& in) {
   return ready == 0;
 }
 
-// Packs the names' records into one block: strings once in `text`, records in shared arrays.
+template <typename T>
+void add_unique(std::vector<T>& v, size_t from, const T& x) {
+  if (std::find(v.begin() + static_cast<std::ptrdiff_t>(from), v.end(), x) == v.end())
+    v.push_back(x);
+}
+
+// The names that have records, in name order, each with its records made from its recs as
+// CoreDNS makes them (duplicates removed, SRV weights split before that).
+void finish_names(Scratch& s) {
+  s.name_of_id.assign(s.strings.count(), kNone);
+  std::vector<uint32_t> ids;
+  auto add = [&](uint32_t name) {
+    if (s.name_of_id[name] != kNone) return;
+    s.name_of_id[name] = 0;
+    ids.push_back(name);
+  };
+  if (s.fixed_name != kNone) add(s.fixed_name);
+  for (auto& r : s.recs) add(r.name);
+  std::sort(ids.begin(), ids.end(),
+            [&](uint32_t x, uint32_t y) { return s.strings.str(x) < s.strings.str(y); });
+  // Group the recs by name, keeping their order: count, then place.
+  std::vector<uint32_t> start(ids.size() + 1, 0);
+  for (size_t i = 0; i < ids.size(); ++i) s.name_of_id[ids[i]] = static_cast<uint32_t>(i);
+  for (auto& r : s.recs) ++start[s.name_of_id[r.name] + 1];
+  for (size_t i = 1; i < start.size(); ++i) start[i] += start[i - 1];
+  s.rec_order.resize(s.recs.size());
+  std::vector<uint32_t> next(start.begin(), start.end() - 1);
+  for (uint32_t i = 0; i < s.recs.size(); ++i)
+    s.rec_order[next[s.name_of_id[s.recs[i].name]]++] = i;
+
+  for (size_t n = 0; n < ids.size(); ++n) {
+    NameOut out;
+    out.name = ids[n];
+    if (out.name == s.fixed_name) out.cname = s.fixed_cname;
+    out.a4_at = static_cast<uint32_t>(s.a4.size());
+    out.a6_at = static_cast<uint32_t>(s.a6.size());
+    out.srv_at = static_cast<uint32_t>(s.srv.size());
+    out.extra_at = static_cast<uint32_t>(s.extra.size());
+    uint32_t count = start[n + 1] - start[n];
+    auto weight = static_cast<uint16_t>(count ? 100 / count : 0);
+    for (uint32_t k = start[n]; k < start[n + 1]; ++k) {
+      const Rec& r = s.recs[s.rec_order[k]];
+      if (!r.ip.v6)
+        add_unique(s.a4, out.a4_at, Addr4{r.ip.b[0], r.ip.b[1], r.ip.b[2], r.ip.b[3]});
+      else
+        add_unique(s.a6, out.a6_at, r.ip.b);
+      if (r.port < 0) continue;  // an endpoint set without ports has no SRV data
+      add_unique(s.srv, out.srv_at, SrvOut{weight, static_cast<uint16_t>(r.port), r.target});
+      add_unique(s.extra, out.extra_at, ExtraOut{r.target, r.ip.v6, r.ip.b});
+    }
+    out.a4_len = static_cast<uint32_t>(s.a4.size()) - out.a4_at;
+    out.a6_len = static_cast<uint32_t>(s.a6.size()) - out.a6_at;
+    out.srv_len = static_cast<uint32_t>(s.srv.size()) - out.srv_at;
+    out.extra_len = static_cast<uint32_t>(s.extra.size()) - out.extra_at;
+    s.names.push_back(out);
+  }
+}
+
+// The external addresses' reverse names the service ("svc.ns"), the first time each comes.
+void external_ptrs(Scratch& s, uint64_t order) {
+  for (auto& h : s.ext_hosts) {
+    if (!h.is_ip) continue;
+    bool seen = std::any_of(s.ext_ptrs.begin(), s.ext_ptrs.end(),
+                            [&](const PtrOut& p) { return p.ip == h.ip; });
+    if (!seen) s.ext_ptrs.push_back({h.ip, s.ext_name, order, true});
+  }
+}
+
+// Copies what the scratch holds into one block.
 class Packer {
  public:
-  explicit Packer(ServiceBlock& b) : b_(b) {}
+  Packer(const Scratch& s, ServiceBlock& b) : s_(s), b_(b) {}
 
-  // First every string the block holds, then seal(): the text is made once, so the views
-  // into it never move.
-  void need(const std::string& s) {
-    if (s.empty() || at_.count(s)) return;
-    at_.emplace(s, size_);
-    order_.push_back(&s);
-    size_ += s.size();
-  }
-  void need(const std::map<std::string, Built>& names, const Collect& c) {
-    for (auto& [n, d] : names) {
-      need(n);
-      need(d.cname);
-      for (auto& x : d.srv) need(x.target);
-      for (auto& x : d.extra) need(x.owner);
-    }
-    for (auto& p : c.svc_ptr) need(p.second);
-    for (auto& p : c.ep_ptr) need(p.second);
-    if (!c.ext) return;
-    need(c.ext->name);
-    for (auto& h : c.ext->hosts) need(h);
-    for (auto& [name, protocol] : c.ext->port_names) {
-      need(name);
-      need(protocol);
-    }
-  }
-  void seal(const std::map<std::string, Built>& names, const Collect& c) {
-    b_.text.reserve(size_);
-    for (auto* s : order_) b_.text += *s;
-    size_t a4 = 0, a6 = 0, srv = 0, extra = 0;
-    for (auto& [n, d] : names) {
-      a4 += d.a.size(), a6 += d.aaaa.size(), srv += d.srv.size(), extra += d.extra.size();
-    }
-    b_.names.reserve(names.size());
-    b_.a4.reserve(a4), b_.a6.reserve(a6), b_.srv.reserve(srv), b_.extra.reserve(extra);
-    b_.ptrs.reserve(c.svc_ptr.size() + c.ep_ptr.size());
-    if (c.ext) {
-      b_.ext.reserve(1);
-      b_.ext_hosts.reserve(c.ext->hosts.size());
-      b_.ext_ports.reserve(c.ext->ports.size());
-      b_.ext_ptrs.reserve(c.ext->hosts.size());
-    }
-  }
-
-  std::string_view view(const std::string& s) const {
-    if (s.empty()) return {};
-    return {b_.text.data() + at_.at(s), s.size()};
-  }
-
-  void add(const std::string& name, const Built& d) {
-    NameRecord r;
-    r.name = view(name);
-    r.data.cname = view(d.cname);
-    r.data.a = span(b_.a4, d.a);
-    r.data.aaaa = span(b_.a6, d.aaaa);
-    size_t at = b_.srv.size();
-    for (auto& s : d.srv) b_.srv.push_back({s.weight, s.port, view(s.target)});
-    r.data.srv = {b_.srv.data() + at, static_cast<uint32_t>(d.srv.size())};
-    at = b_.extra.size();
-    for (auto& e : d.extra) b_.extra.push_back({view(e.owner), e.v6, e.addr});
-    r.data.extra = {b_.extra.data() + at, static_cast<uint32_t>(d.extra.size())};
-    b_.names.push_back(r);
-  }
-
-  // The external view; the reverse of each external address names the service.
-  void add_external(const ExtCollect& e, uint64_t order) {
-    const std::string_view name = view(e.name);
-    for (auto& h : e.hosts) {
-      ExternalHost host;
-      host.is_ip = parse_ip(h, host.ip);
-      if (!host.is_ip) {
-        host.hostname = view(h);
-      } else if (std::none_of(b_.ext_ptrs.begin(), b_.ext_ptrs.end(),
-                              [&](auto& p) { return p.ip == host.ip; })) {
-        b_.ext_ptrs.push_back(
-            {host.ip, PtrName{name.data(), static_cast<uint32_t>(name.size()), true, order}});
-      }
-      b_.ext_hosts.push_back(host);
-    }
-    for (size_t i = 0; i < e.ports.size(); ++i) {
-      b_.ext_ports.push_back(
-          {view(e.port_names[i].first), view(e.port_names[i].second), e.ports[i]});
-    }
-    b_.ext.push_back({name,
-                      e.headless,
-                      {b_.ext_hosts.data(), static_cast<uint32_t>(b_.ext_hosts.size())},
-                      {b_.ext_ports.data(), static_cast<uint32_t>(b_.ext_ports.size())}});
-  }
-
-  void add_ptr(const IpKey& ip, const std::string& name, uint64_t order, bool service) {
-    std::string_view v = view(name);
-    b_.ptrs.push_back({ip, PtrName{v.data(), static_cast<uint32_t>(v.size()), service, order}});
+  void fill() {
+    const std::string& text = s_.strings.text();
+    std::copy(text.begin(), text.end(), b_.text_at());
+    std::copy(s_.a4.begin(), s_.a4.end(), b_.at(b_.a4));
+    std::copy(s_.a6.begin(), s_.a6.end(), b_.at(b_.a6));
+    SrvData* srv = b_.at(b_.srv);
+    for (auto& x : s_.srv) *srv++ = {x.weight, x.port, view(x.target)};
+    ExtraData* extra = b_.at(b_.extra);
+    for (auto& x : s_.extra) *extra++ = {view(x.owner), x.v6, x.addr};
+    NameRecord* names = b_.at(b_.names);
+    for (auto& n : s_.names) *names++ = record(n);
+    ServiceBlock::Ptr* ptr = b_.at(b_.ptrs);
+    for (auto& p : s_.ptrs) *ptr++ = {p.ip, ptr_name(p)};
+    ptr = b_.at(b_.ext_ptrs);
+    for (auto& p : s_.ext_ptrs) *ptr++ = {p.ip, ptr_name(p)};
+    if (s_.has_ext) fill_external();
   }
 
  private:
-  // The arrays were reserved whole by seal(): spans into them stay valid.
-  template <typename T>
-  static Span<T> span(std::vector<T>& into, const std::vector<T>& from) {
-    size_t at = into.size();
-    into.insert(into.end(), from.begin(), from.end());
-    return {into.data() + at, static_cast<uint32_t>(from.size())};
+  std::string_view view(uint32_t id) const {
+    if (id == kNone) return {};
+    return {b_.text.data() + s_.strings.offset(id), s_.strings.str(id).size()};
+  }
+  PtrName ptr_name(const PtrOut& p) const {
+    std::string_view v = view(p.name);
+    return PtrName{v.data(), static_cast<uint32_t>(v.size()), p.service, p.order};
+  }
+  NameRecord record(const NameOut& n) const {
+    NameRecord r;
+    r.name = view(n.name);
+    r.data.cname = view(n.cname);
+    r.data.a = {b_.a4.ptr + n.a4_at, n.a4_len};
+    r.data.aaaa = {b_.a6.ptr + n.a6_at, n.a6_len};
+    r.data.srv = {b_.srv.ptr + n.srv_at, n.srv_len};
+    r.data.extra = {b_.extra.ptr + n.extra_at, n.extra_len};
+    return r;
+  }
+  void fill_external() {
+    ExternalHost* host = b_.at(b_.ext_hosts);
+    for (auto& h : s_.ext_hosts) {
+      ExternalHost out;
+      out.ip = h.ip;
+      out.is_ip = h.is_ip;
+      out.hostname = view(h.hostname);
+      *host++ = out;
+    }
+    ExternalPort* port = b_.at(b_.ext_ports);
+    for (auto& p : s_.ext_ports) *port++ = {view(p.name), view(p.protocol), p.port};
+    *b_.at(b_.ext) = {view(s_.ext_name), s_.ext_headless, b_.ext_hosts, b_.ext_ports};
   }
 
+  const Scratch& s_;
   ServiceBlock& b_;
-  std::unordered_map<std::string, size_t> at_;
-  std::vector<const std::string*> order_;
-  size_t size_ = 0;
 };
 
-std::unique_ptr<ServiceBlock> pack(const Collect& c, uint64_t seq) {
-  std::map<std::string, Built> names = c.fixed;
-  for (auto& [name, list] : c.recs) names[name] = finish(list);
-  auto b = std::make_unique<ServiceBlock>();
-  Packer p(*b);
-  p.need(names, c);
-  p.seal(names, c);
-  for (auto& [name, d] : names) p.add(name, d);
-  // PTR order: services by the order they came; endpoints after them, in theirs.
-  uint64_t order = seq << 20;
-  for (auto& [ip, n] : c.svc_ptr) p.add_ptr(ip, n, order, true);
-  for (auto& [ip, n] : c.ep_ptr) p.add_ptr(ip, n, ++order, false);
-  if (c.ext) p.add_external(*c.ext, seq);
+std::unique_ptr<ServiceBlock> pack(Scratch& s, uint64_t seq) {
+  finish_names(s);
+  external_ptrs(s, seq);
+  ServiceBlock::Sizes n;
+  n.names = s.names.size(), n.a4 = s.a4.size(), n.a6 = s.a6.size(), n.srv = s.srv.size();
+  n.extra = s.extra.size(), n.ptrs = s.ptrs.size(), n.ext = s.has_ext ? 1 : 0;
+  n.ext_hosts = s.ext_hosts.size(), n.ext_ports = s.ext_ports.size();
+  n.ext_ptrs = s.ext_ptrs.size(), n.text = s.strings.text().size();
+  auto b = std::make_unique<ServiceBlock>(n);
+  Packer(s, *b).fill();
   return b;
+}
+
+Scratch& scratch() {
+  thread_local Scratch s;
+  s.clear();
+  return s;
 }
 
 }  // namespace
@@ -299,32 +412,71 @@ bool parse_ip(const std::string& text, IpKey& out) {
   return true;
 }
 
+// The arrays in one allocation: those of 8-byte alignment first, then the byte arrays.
+ServiceBlock::ServiceBlock(const Sizes& n) {
+  size_t bytes = sizeof(NameRecord) * n.names + sizeof(SrvData) * n.srv +
+                 sizeof(ExtraData) * n.extra + sizeof(Ptr) * (n.ptrs + n.ext_ptrs) +
+                 sizeof(ExternalRecord) * n.ext + sizeof(ExternalHost) * n.ext_hosts +
+                 sizeof(ExternalPort) * n.ext_ports + sizeof(Addr4) * n.a4 + sizeof(Addr6) * n.a6 +
+                 n.text;
+  static_assert(sizeof(NameRecord) % 8 == 0 && sizeof(SrvData) % 8 == 0 &&
+                sizeof(ExtraData) % 8 == 0 && sizeof(Ptr) % 8 == 0 &&
+                sizeof(ExternalRecord) % 8 == 0 && sizeof(ExternalHost) % 8 == 0 &&
+                sizeof(ExternalPort) % 8 == 0);
+  mem_ = ::operator new(bytes == 0 ? 1 : bytes);
+  auto* at = static_cast<char*>(mem_);
+  auto place = [&at]<typename T>(Span<T>& span, size_t count) {
+    span = {reinterpret_cast<T*>(at), static_cast<uint32_t>(count)};
+    at += sizeof(T) * count;
+  };
+  place(names, n.names);
+  place(srv, n.srv);
+  place(extra, n.extra);
+  place(ptrs, n.ptrs);
+  place(ext_ptrs, n.ext_ptrs);
+  place(ext, n.ext);
+  place(ext_hosts, n.ext_hosts);
+  place(ext_ports, n.ext_ports);
+  place(a4, n.a4);
+  place(a6, n.a6);
+  text = {at, n.text};
+}
+
+ServiceBlock::~ServiceBlock() {
+  ::operator delete(mem_);  // what it holds is trivially destructible
+}
+
 std::unique_ptr<ServiceBlock> build_block(const BlockInput& in) {
-  const ServiceObj& s = *in.svc;
+  const ServiceObj& svc = *in.svc;
   const IndexOptions& o = *in.options;
-  if (!s.selected) return nullptr;
-  std::string base = lower(std::string(in.name) + "." + std::string(in.ns) + ".svc");
-  Collect c;
-  if (!s.external_name.empty()) {
+  if (!svc.selected) return nullptr;
+  Scratch& s = scratch();
+  base_name(s, in);
+  uint32_t base = s.tmp_id();
+  if (!svc.external_name.empty()) {
     // An address in externalName is not a name to point at: CoreDNS leaves it out.
     IpKey ip;
-    if (parse_ip(s.external_name, ip)) return nullptr;
-    Built d;
-    d.cname = lower(s.external_name);
-    if (d.cname.back() != '.') d.cname += '.';
-    c.fixed[base] = d;
-    collect_external(in, c);
-    return pack(c, s.seq);
+    if (parse_ip(svc.external_name, ip)) return nullptr;
+    s.tmp.clear();
+    lower_into(s.tmp, svc.external_name);
+    if (s.tmp.back() != '.') s.tmp += '.';
+    uint32_t cname = s.tmp_id();
+    collect_external(in, s);
+    s.fixed_name = base;  // the one name, with its CNAME alone
+    s.fixed_cname = cname;
+    return pack(s, svc.seq);
   }
-  collect_external(in, c);
-  if (o.ignore_empty_service && !s.headless && empty_service(in)) {
+  collect_external(in, s);
+  if (o.ignore_empty_service && !svc.headless && empty_service(in)) {
     // No cluster names; k8s_external still answers for its external addresses (CoreDNS's
     // External() does not look at ignore empty_service).
-    return c.ext ? pack(c, s.seq) : nullptr;
+    return s.has_ext ? pack(s, svc.seq) : nullptr;
   }
-  if (!s.headless) collect_cluster_ips(s, base, c);
-  collect_endpoints(in, base, c);
-  return pack(c, s.seq);
+  // PTR order: services by the order they came; endpoints after them, in theirs.
+  uint64_t order = svc.seq << 20;
+  if (!svc.headless) collect_cluster_ips(svc, base, s, order);
+  collect_endpoints(in, base, s, order);
+  return pack(s, svc.seq);
 }
 
 }  // namespace cxxdns::plugins::k8s
