@@ -27,19 +27,44 @@ struct ShapeError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Which object a shape error is in: "items[3] (Service default/web)". Kept as parts and
+// made into text only for an error: building it for every object cost a list of 10,000
+// objects some 40,000 allocations.
+struct Where {
+  size_t index = 0;
+  std::string_view kind, ns, name;  // empty until the object's metadata is read
+  std::string text() const {
+    std::string s = "items[" + std::to_string(index) + "]";
+    if (kind.empty() && name.empty()) return s;
+    s += " (";
+    s += kind;
+    s += ' ';
+    if (!ns.empty()) {
+      s += ns;
+      s += '/';
+    }
+    s += name;
+    s += ')';
+    return s;
+  }
+};
+
 [[noreturn]] inline void shape(const std::string& where, const std::string& what) {
   throw ShapeError(where + ": " + what);
 }
+[[noreturn]] inline void shape(const Where& where, const std::string& what) {
+  shape(where.text(), what);
+}
 
 template <typename V>
-std::optional<V> member(const std::optional<V>& j, const char* key, const std::string& where) {
+std::optional<V> member(const std::optional<V>& j, const char* key, const Where& where) {
   if (!j) return std::nullopt;
   if (!j->is_object()) shape(where, "not an object");
   return j->find(key);
 }
 
 template <typename V>
-std::string str(const std::optional<V>& j, const char* key, const std::string& where) {
+std::string str(const std::optional<V>& j, const char* key, const Where& where) {
   auto v = member(j, key, where);
   if (!v) return {};
   if (!v->is_string()) shape(where, std::string(key) + " is not a string");
@@ -48,14 +73,14 @@ std::string str(const std::optional<V>& j, const char* key, const std::string& w
 
 // nullopt stands for an empty object or array.
 template <typename V>
-std::optional<V> object(const std::optional<V>& j, const char* key, const std::string& where) {
+std::optional<V> object(const std::optional<V>& j, const char* key, const Where& where) {
   auto v = member(j, key, where);
   if (v && !v->is_object()) shape(where, std::string(key) + " is not an object");
   return v;
 }
 
 template <typename V>
-std::optional<V> array(const std::optional<V>& j, const char* key, const std::string& where) {
+std::optional<V> array(const std::optional<V>& j, const char* key, const Where& where) {
   auto v = member(j, key, where);
   if (v && !v->is_array()) shape(where, std::string(key) + " is not an array");
   return v;
@@ -67,7 +92,7 @@ void each(const std::optional<V>& a, F&& f) {
 }
 
 template <typename V>
-Labels labels(const std::optional<V>& meta, const std::string& where) {
+Labels labels(const std::optional<V>& meta, const Where& where) {
   Labels out;
   auto l = object(meta, "labels", where);
   if (!l) return out;
@@ -79,7 +104,7 @@ Labels labels(const std::optional<V>& meta, const std::string& where) {
 }
 
 template <typename V>
-std::vector<Port> ports(const std::optional<V>& j, const std::string& where) {
+std::vector<Port> ports(const std::optional<V>& j, const Where& where) {
   std::vector<Port> out;
   each(array(j, "ports", where), [&](const std::optional<V>& p) {
     Port port;
@@ -126,7 +151,7 @@ inline int64_t rfc3339_ns(const std::string& s) {
 
 // When the change an endpoints object carries was made (the endpoint controllers set it).
 template <typename V>
-int64_t trigger_time(const std::optional<V>& meta, const std::string& where) {
+int64_t trigger_time(const std::optional<V>& meta, const Where& where) {
   auto ann = object(meta, "annotations", where);
   auto t = ann ? ann->find("endpoints.kubernetes.io/last-change-trigger-time") : std::nullopt;
   return t && t->is_string() ? rfc3339_ns(std::string(t->text())) : 0;
@@ -134,7 +159,7 @@ int64_t trigger_time(const std::optional<V>& meta, const std::string& where) {
 
 template <typename V>
 EndpointAddress address(const std::optional<V>& a, const std::string& ip, bool ready,
-                        const std::string& where) {
+                        const Where& where) {
   EndpointAddress e;
   e.ip = ip;
   e.ready = ready;
@@ -147,8 +172,8 @@ EndpointAddress address(const std::optional<V>& a, const std::string& ip, bool r
 // spec.externalIPs, then each status.loadBalancer.ingress's ip or else hostname, as
 // CoreDNS's object.Service keeps them for k8s_external.
 template <typename V>
-void add_external(const std::optional<V>& item, const std::optional<V>& spec,
-                  const std::string& where, Service& s) {
+void add_external(const std::optional<V>& item, const std::optional<V>& spec, const Where& where,
+                  Service& s) {
   each(array(spec, "externalIPs", where), [&](const std::optional<V>& ip) {
     if (!ip->is_string()) shape(where, "externalIPs holds a non-string");
     if (!ip->text().empty()) s.external.emplace_back(ip->text());
@@ -163,7 +188,7 @@ void add_external(const std::optional<V>& item, const std::optional<V>& spec,
 
 template <typename V>
 void add_service(const std::optional<V>& item, const std::optional<V>& meta, Service s,
-                 const std::string& where, ClusterState& st) {
+                 const Where& where, ClusterState& st) {
   s.labels = labels(meta, where);
   auto spec = object(item, "spec", where);
   std::string type = str(spec, "type", where);
@@ -182,7 +207,7 @@ void add_service(const std::optional<V>& item, const std::optional<V>& meta, Ser
 
 template <typename V>
 void add_slice(const std::optional<V>& item, const std::optional<V>& meta, EndpointSet e,
-               const std::string& where, ClusterState& st) {
+               const Where& where, ClusterState& st) {
   e.from_slice = true;
   e.labels = labels(meta, where);
   auto it = e.labels.find("kubernetes.io/service-name");
@@ -207,7 +232,7 @@ void add_slice(const std::optional<V>& item, const std::optional<V>& meta, Endpo
 
 template <typename V>
 void add_endpoints(const std::optional<V>& item, const std::optional<V>& meta,
-                   const EndpointSet& base, const std::string& where, ClusterState& st) {
+                   const EndpointSet& base, const Where& where, ClusterState& st) {
   each(array(item, "subsets", where), [&](const std::optional<V>& sub) {
     EndpointSet e = base;
     e.service = base.service;
@@ -225,8 +250,8 @@ void add_endpoints(const std::optional<V>& item, const std::optional<V>& meta,
 }
 
 template <typename V>
-void add_pod(const std::optional<V>& item, const std::optional<V>& meta, Pod p,
-             const std::string& where, ClusterState& st) {
+void add_pod(const std::optional<V>& item, const std::optional<V>& meta, Pod p, const Where& where,
+             ClusterState& st) {
   if (member(meta, "deletionTimestamp", where)) return;  // going away: not served
   auto status = object(item, "status", where);
   each(array(status, "podIPs", where),
@@ -243,13 +268,13 @@ void add_pod(const std::optional<V>& item, const std::optional<V>& meta, Pod p,
 template <typename V>
 void add_item(const V& item_view, size_t index, ClusterState& st, std::string_view list_kind = {}) {
   std::optional<V> item(item_view);
-  std::string where = "items[" + std::to_string(index) + "]";
+  Where where{index, {}, {}, {}};
   std::string kind = str(item, "kind", where);
   if (kind.empty()) kind = list_kind;  // the API's list items carry no kind
   auto meta = object(item, "metadata", where);
   std::string name = str(meta, "name", where);
   std::string ns = str(meta, "namespace", where);
-  where += " (" + kind + " " + (ns.empty() ? name : ns + "/" + name) + ")";
+  where = Where{index, kind, ns, name};
   if (kind == "Namespace") {
     st.namespaces.push_back({name, labels(meta, where)});
   } else if (kind == "Service") {
