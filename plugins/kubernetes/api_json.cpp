@@ -94,10 +94,11 @@ struct ApiJson::Impl {
 ApiJson::ApiJson() : impl_(std::make_unique<Impl>()) {}
 ApiJson::~ApiJson() = default;
 
-bool ApiJson::list(const std::string& body, std::string_view kind, ListPage& out,
-                   std::string& error) {
+bool ApiJson::list(std::string& body, std::string_view kind, ListPage& out, std::string& error) {
   element doc;
-  if (auto err = impl_->parser.parse(body).get(doc)) {
+  if (body.capacity() - body.size() < simdjson::SIMDJSON_PADDING)
+    body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  if (auto err = impl_->parser.parse(body.data(), body.size(), false).get(doc)) {
     error = simdjson::error_message(err);
     return false;
   }

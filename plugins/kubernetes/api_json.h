@@ -42,7 +42,9 @@ class ApiJson {
   ApiJson();
   ~ApiJson();
   // False with `error` when `body` is not JSON or not a List; bad items go to out.bad.
-  bool list(const std::string& body, std::string_view kind, ListPage& out, std::string& error);
+  // `body` may gain capacity: the parser reads past its end, and copies a body that has no
+  // room for that.
+  bool list(std::string& body, std::string_view kind, ListPage& out, std::string& error);
   // False with `error` when `line` is not JSON or has no type or object.
   bool event(std::string_view line, std::string_view kind, WatchEvent& out, std::string& error);
 

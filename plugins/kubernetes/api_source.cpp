@@ -136,11 +136,14 @@ ApiSource::Outcome ApiSource::list(Kind& k) {
   Outcome out = Outcome::ok;
   {
     bool first = true;
-    ApiJson json;  // its buffers (as big as a page) go before the heap is trimmed below
+    // Its buffers and the body's (as big as a page) go before the heap is trimmed below;
+    // a page grows the body no more than the biggest page before it did.
+    ApiJson json;
+    std::string body;
     do {
       std::string path = k.path + "?limit=500";
       if (!cont.empty()) path += "&continue=" + url_escape(cont);
-      if (!list_page(k, path, first, json, rv, cont, out)) return out;
+      if (!list_page(k, path, first, json, body, rv, cont, out)) return out;
       first = false;
     } while (!cont.empty());
   }
@@ -158,8 +161,9 @@ ApiSource::Outcome ApiSource::list(Kind& k) {
 }
 
 bool ApiSource::list_page(Kind& k, const std::string& path, bool first, ApiJson& json,
-                          std::string& rv, std::string& cont, Outcome& out) {
-  std::string body, err_body;
+                          std::string& body, std::string& rv, std::string& cont, Outcome& out) {
+  std::string err_body;
+  body.clear();
   auto began = std::chrono::steady_clock::now();
   HttpResult r = http_get(
       cfg_, path,
@@ -186,7 +190,6 @@ bool ApiSource::list_page(Kind& k, const std::string& path, bool first, ApiJson&
     log::error("plugin/kubernetes: list {}: bad response: {}", k.path, err);
     return false;
   }
-  body = std::string();
   for (auto& bad : page.bad) log::warning("plugin/kubernetes: {}; ignored", bad);
   rv = page.resource_version;
   cont = page.cont;

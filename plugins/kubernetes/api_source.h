@@ -52,8 +52,9 @@ class ApiSource {
   void run(Kind& k);
   Outcome list(Kind& k);
   // One page of a list: its items in the store; false with `out` set when it failed.
-  bool list_page(Kind& k, const std::string& path, bool first, ApiJson& json, std::string& rv,
-                 std::string& cont, Outcome& out);
+  // `body` is the list's buffer, kept from page to page.
+  bool list_page(Kind& k, const std::string& path, bool first, ApiJson& json, std::string& body,
+                 std::string& rv, std::string& cont, Outcome& out);
   Outcome watch(Kind& k);
   // Applies one watch event line; returns false to end the watch (`out` says why).
   bool apply_event(Kind& k, ApiJson& json, std::string_view line, Outcome& out, bool& changed);
