@@ -30,9 +30,10 @@ ClusterStore::ClusterStore(const IndexOptions& o) : opts_(o) {
 }
 
 ClusterStore::~ClusterStore() {
-  for (auto& [k, g] : groups_) delete g.block;
+  // The PTR entries first: release() reads whether an entry lives in a block.
   ptr_.each([](const PtrEntry* e) { PtrEntry::release(const_cast<PtrEntry*>(e)); });
   ext_ptr_.each([](const PtrEntry* e) { PtrEntry::release(const_cast<PtrEntry*>(e)); });
+  for (auto& [k, g] : groups_) delete g.block;
   ns_map_.each([](const NamespaceEntry* e) { delete e; });
   pod_map_.each([](const PodEntry* e) { delete e; });
   for (auto& [k, n] : ns_names_) delete n;
@@ -489,7 +490,7 @@ void ClusterStore::swap_ptrs(PMap<PtrTraits>& map, PtrList list, ServiceBlock* o
   for (auto* b : {old_b, new_b}) {
     if (!b) continue;
     for (auto& p : b->*list)
-      if (std::find(ips.begin(), ips.end(), p.ip) == ips.end()) ips.push_back(p.ip);
+      if (std::find(ips.begin(), ips.end(), p.entry.ip) == ips.end()) ips.push_back(p.entry.ip);
   }
   for (auto& ip : ips) update_ptr(map, list, ip, old_b, new_b);
 }
@@ -499,26 +500,33 @@ void ClusterStore::update_ptr(PMap<PtrTraits>& map, PtrList list, const IpKey& i
                               ServiceBlock* old_b, ServiceBlock* new_b) {
   uint64_t h = hash_ip(ip);
   const PtrEntry* cur = PMap<PtrTraits>::find(map.root(), h, ip);
-  std::vector<PtrName> names;
+  std::vector<PtrName>& names = ptr_names_;
+  names.clear();
   if (cur) {
     for (uint32_t i = 0; i < cur->count; ++i) {
       const PtrName& n = cur->names()[i];
       if (!old_b || !old_b->owns(n.name())) names.push_back(n);
     }
   }
+  const PtrEntry* own = nullptr;  // the new block's own entry for the address
   if (new_b) {
-    for (auto& p : new_b->*list)
-      if (p.ip == ip) names.push_back(p.name);
+    for (auto& p : new_b->*list) {
+      if (p.entry.ip != ip) continue;
+      names.push_back(p.name);
+      own = &p.entry;
+    }
   }
   std::stable_sort(names.begin(), names.end(), [](const PtrName& a, const PtrName& b) {
     return a.service != b.service ? a.service : a.order < b.order;
   });
   if (names.empty()) {
     if (cur) map.erase(h, ip, epoch_);
+  } else if (names.size() == 1 && own) {
+    map.put(own, epoch_);  // the address's one name is the new block's: no entry to make
   } else {
     map.put(PtrEntry::make(epoch_.now, ip, names), epoch_);
   }
-  if (!cur) return;
+  if (!cur || cur->in_block) return;  // an entry in a block goes with its block
   auto* old = const_cast<PtrEntry*>(cur);
   if (old->epoch == epoch_.now)
     PtrEntry::release(old);  // no reader has seen it

@@ -138,6 +138,7 @@ class ClusterStore {
   uint64_t seq_ = 0;
   bool changed_ = true;
   std::vector<int64_t> programmed_;
+  std::vector<PtrName> ptr_names_;  // update_ptr's, kept between calls
 
   PMap<NameTraits> names_;
   PMap<PtrTraits> ptr_;

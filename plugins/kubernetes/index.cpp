@@ -71,13 +71,14 @@ Span<PtrName> ClusterIndex::find_ptr(std::string_view qname) const {
 PtrEntry* PtrEntry::make(uint64_t epoch, const IpKey& ip, const std::vector<PtrName>& names) {
   void* mem = std::malloc(sizeof(PtrEntry) + sizeof(PtrName) * names.size());
   if (!mem) throw std::bad_alloc();
-  auto* e = new (mem) PtrEntry{epoch, ip, static_cast<uint32_t>(names.size())};
+  auto* e =
+      new (mem) PtrEntry{.epoch = epoch, .ip = ip, .count = static_cast<uint32_t>(names.size())};
   std::copy(names.begin(), names.end(), reinterpret_cast<PtrName*>(e + 1));
   return e;
 }
 
 void PtrEntry::release(void* e) {
-  std::free(e);
+  if (!static_cast<PtrEntry*>(e)->in_block) std::free(e);
 }
 
 bool ClusterIndex::has_namespace(std::string_view ns) const {

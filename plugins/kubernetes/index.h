@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -93,15 +94,25 @@ struct PtrName {
   uint64_t order = 0;  // services before endpoints, then in the order they came
   std::string_view name() const { return {text, len}; }
 };
-// The names of one address, in one allocation: there are as many of these as endpoints.
+// The names of one address, followed by them: there are as many of these as endpoints.
+// Most addresses have one name, and their entry lives in the block of the service that
+// names it (a PtrSlot, `in_block`); an address several services or endpoints share gets an
+// entry of its own, made by make().
 struct PtrEntry {
   uint64_t epoch = 0;
   IpKey ip;
+  bool in_block = false;
   uint32_t count = 0;
   const PtrName* names() const { return reinterpret_cast<const PtrName*>(this + 1); }
   static PtrEntry* make(uint64_t epoch, const IpKey& ip, const std::vector<PtrName>& names);
-  static void release(void* e);  // frees what make() made
+  static void release(void* e);  // frees what make() made; an entry in a block stays
 };
+// An address with one name, as a block holds it: an entry that the PTR map can point at.
+struct PtrSlot {
+  PtrEntry entry;
+  PtrName name;
+};
+static_assert(offsetof(PtrSlot, name) == sizeof(PtrEntry), "names() follows the entry");
 
 // --- What k8s_external reads (plugins/pkg/external.h), per service.
 

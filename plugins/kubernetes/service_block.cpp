@@ -339,9 +339,9 @@ class Packer {
     NameRecord* names = b_.at(b_.names);
     for (auto& n : s_.names) *names++ = record(n);
     ServiceBlock::Ptr* ptr = b_.at(b_.ptrs);
-    for (auto& p : s_.ptrs) *ptr++ = {p.ip, ptr_name(p)};
+    for (auto& p : s_.ptrs) *ptr++ = slot(p);
     ptr = b_.at(b_.ext_ptrs);
-    for (auto& p : s_.ext_ptrs) *ptr++ = {p.ip, ptr_name(p)};
+    for (auto& p : s_.ext_ptrs) *ptr++ = slot(p);
     if (s_.has_ext) fill_external();
   }
 
@@ -350,9 +350,10 @@ class Packer {
     if (id == kNone) return {};
     return {b_.text.data() + s_.strings.offset(id), s_.strings.str(id).size()};
   }
-  PtrName ptr_name(const PtrOut& p) const {
+  PtrSlot slot(const PtrOut& p) const {
     std::string_view v = view(p.name);
-    return PtrName{v.data(), static_cast<uint32_t>(v.size()), p.service, p.order};
+    return {PtrEntry{.ip = p.ip, .in_block = true, .count = 1},
+            PtrName{v.data(), static_cast<uint32_t>(v.size()), p.service, p.order}};
   }
   NameRecord record(const NameOut& n) const {
     NameRecord r;

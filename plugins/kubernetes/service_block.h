@@ -52,11 +52,8 @@ struct ServiceObj {
 // block cost 11 allocations and their headers each (about 400 bytes a service), and as many
 // mallocs a rebuild.
 struct ServiceBlock {
-  struct Ptr {
-    IpKey ip;
-    PtrName name;
-  };
-  struct Sizes {  // what a block holds, to allocate it whole
+  using Ptr = PtrSlot;  // the PTR map points at it when the address has no other name
+  struct Sizes {        // what a block holds, to allocate it whole
     size_t names = 0, a4 = 0, a6 = 0, srv = 0, extra = 0, ptrs = 0, ext = 0, ext_hosts = 0,
            ext_ports = 0, ext_ptrs = 0, text = 0;
   };
