@@ -1,6 +1,7 @@
 #include "plugins/kubernetes/cluster_store.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace cxxdns::plugins::k8s {
 namespace {
@@ -467,8 +468,8 @@ void ClusterStore::swap_names(ServiceBlock* old_b, ServiceBlock* new_b) {
   }
   if (!old_b) return;
   for (auto& r : old_b->names) {  // names the new block does not have
-    uint64_t h = hash_text(r.name);
-    if (PMap<NameTraits>::find(names_.root(), h, r.name) == &r) names_.erase(h, r.name, epoch_);
+    uint64_t h = hash_text(r.name());
+    if (PMap<NameTraits>::find(names_.root(), h, r.name()) == &r) names_.erase(h, r.name(), epoch_);
   }
 }
 
@@ -486,18 +487,32 @@ void ClusterStore::swap_externals(ServiceBlock* old_b, ServiceBlock* new_b) {
 
 void ClusterStore::swap_ptrs(PMap<PtrTraits>& map, PtrList list, ServiceBlock* old_b,
                              ServiceBlock* new_b) {
-  std::vector<IpKey> ips;
-  for (auto* b : {old_b, new_b}) {
-    if (!b) continue;
-    for (auto& p : b->*list)
-      if (std::find(ips.begin(), ips.end(), p.entry.ip) == ips.end()) ips.push_back(p.entry.ip);
+  // Every address of either block once, with the new block's slots for it (null: the old
+  // block's), sorted by address: a service with thousands of endpoints costs n log n here,
+  // where a search per address cost n squared.
+  std::vector<PtrWork>& work = ptr_work_;
+  work.clear();
+  if (old_b) {
+    for (auto& p : old_b->*list) work.push_back({&p.entry.ip, nullptr});
   }
-  for (auto& ip : ips) update_ptr(map, list, ip, old_b, new_b);
+  if (new_b) {
+    for (auto& p : new_b->*list) work.push_back({&p.entry.ip, &p});
+  }
+  std::stable_sort(work.begin(), work.end(), [](const PtrWork& x, const PtrWork& y) {
+    return std::tie(x.ip->v6, x.ip->b) < std::tie(y.ip->v6, y.ip->b);
+  });
+  for (size_t i = 0; i < work.size();) {
+    size_t j = i + 1;
+    while (j < work.size() && *work[j].ip == *work[i].ip) ++j;
+    update_ptr(map, *work[i].ip, old_b, work.data() + i, work.data() + j);
+    i = j;
+  }
 }
 
-// The names of one address: the other services' as they were, this one's as it is now.
-void ClusterStore::update_ptr(PMap<PtrTraits>& map, PtrList list, const IpKey& ip,
-                              ServiceBlock* old_b, ServiceBlock* new_b) {
+// The names of one address: the other services' as they were, this one's as it is now
+// (`mine`: the address's entries in the old and the new block).
+void ClusterStore::update_ptr(PMap<PtrTraits>& map, const IpKey& ip, ServiceBlock* old_b,
+                              const PtrWork* mine, const PtrWork* end) {
   uint64_t h = hash_ip(ip);
   const PtrEntry* cur = PMap<PtrTraits>::find(map.root(), h, ip);
   std::vector<PtrName>& names = ptr_names_;
@@ -509,12 +524,10 @@ void ClusterStore::update_ptr(PMap<PtrTraits>& map, PtrList list, const IpKey& i
     }
   }
   const PtrEntry* own = nullptr;  // the new block's own entry for the address
-  if (new_b) {
-    for (auto& p : new_b->*list) {
-      if (p.entry.ip != ip) continue;
-      names.push_back(p.name);
-      own = &p.entry;
-    }
+  for (const PtrWork* w = mine; w != end; ++w) {
+    if (!w->slot) continue;
+    names.push_back(w->slot->name);
+    own = &w->slot->entry;
   }
   std::stable_sort(names.begin(), names.end(), [](const PtrName& a, const PtrName& b) {
     return a.service != b.service ? a.service : a.order < b.order;

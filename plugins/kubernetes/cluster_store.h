@@ -122,8 +122,12 @@ class ClusterStore {
   void swap_externals(ServiceBlock* old_b, ServiceBlock* new_b);
   // The PTR names of `list` (the cluster's, or the external addresses') in `map`.
   void swap_ptrs(PMap<PtrTraits>& map, PtrList list, ServiceBlock* old_b, ServiceBlock* new_b);
-  void update_ptr(PMap<PtrTraits>& map, PtrList list, const IpKey& ip, ServiceBlock* old_b,
-                  ServiceBlock* new_b);
+  struct PtrWork {  // an address of a block being swapped
+    const IpKey* ip;
+    const PtrSlot* slot;  // in the new block; null for the old block's
+  };
+  void update_ptr(PMap<PtrTraits>& map, const IpKey& ip, ServiceBlock* old_b, const PtrWork* mine,
+                  const PtrWork* end);
   template <typename T>
   void retire(T* p, uint64_t made_in);
 
@@ -139,6 +143,7 @@ class ClusterStore {
   bool changed_ = true;
   std::vector<int64_t> programmed_;
   std::vector<PtrName> ptr_names_;  // update_ptr's, kept between calls
+  std::vector<PtrWork> ptr_work_;   // swap_ptrs', likewise
 
   PMap<NameTraits> names_;
   PMap<PtrTraits> ptr_;

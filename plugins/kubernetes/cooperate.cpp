@@ -75,8 +75,8 @@ void from_cluster_name(const NameData& data, uint32_t ttl, std::vector<pkg::Exte
     if (t.ends_with(".svc")) t.remove_suffix(4);
     return std::string(t);
   };
-  for (const SrvData& s : data.srv) {
-    for (const ExtraData& e : data.extra) {
+  for (const SrvData& s : data.srv()) {
+    for (const ExtraData& e : data.extra()) {
       if (e.owner != s.target) continue;
       pkg::ExternalService svc;
       svc.ip.len = e.v6 ? 16 : 4;
@@ -98,8 +98,8 @@ void from_cluster_name(const NameData& data, uint32_t ttl, std::vector<pkg::Exte
     std::copy(addr.begin(), addr.end(), svc.ip.bytes.begin());
     out.push_back(std::move(svc));
   };
-  for (const Addr4& a : data.a) add_portless(a);
-  for (const Addr6& a : data.aaaa) add_portless(a);
+  for (const Addr4& a : data.a()) add_portless(a);
+  for (const Addr6& a : data.aaaa()) add_portless(a);
 }
 
 // A headless service's endpoints (or one endpoint, or an SRV name's), from the names
@@ -197,8 +197,8 @@ void Kubernetes::ns_addresses(const ClusterIndex& x, std::vector<pkg::IpAddress>
       if (p.service || dot == std::string_view::npos) continue;
       const NameData* svc = x.find_name(n.substr(dot + 1));
       if (!svc) continue;
-      for (const auto& a : svc->a) out.push_back(address_of(key_of(a)));
-      for (const auto& a : svc->aaaa) out.push_back(address_of(key_of(a)));
+      for (const auto& a : svc->a()) out.push_back(address_of(key_of(a)));
+      for (const auto& a : svc->aaaa()) out.push_back(address_of(key_of(a)));
     }
   }
   if (out.empty()) out = opts_.local_ips;

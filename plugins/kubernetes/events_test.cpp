@@ -81,7 +81,7 @@ struct Cluster {
     std::vector<std::string> out;
     const NameData* d = v->find_name(rel);
     if (!d) return {"NXDOMAIN"};
-    for (auto& ip : d->a) {
+    for (auto& ip : d->a()) {
       out.push_back(std::to_string(ip[0]) + "." + std::to_string(ip[1]) + "." +
                     std::to_string(ip[2]) + "." + std::to_string(ip[3]));
     }
@@ -160,7 +160,7 @@ TEST_CASE("kubernetes events: a service's endpoints in two slices, moving betwee
   CHECK(c.a("db.ns.svc") == V{"10.244.0.1", "10.244.0.2", "10.244.0.3"});
   auto srv = c.x->find_name("_http._tcp.db.ns.svc");
   REQUIRE(srv);
-  CHECK(srv->srv.size() == 3);
+  CHECK(srv->srv().size() == 3);
 
   // 10.244.0.2 moves from db-a to db-b: removed from one, then added to the other.
   c.put("EndpointSlice", slice("ns", "db", "db-a", {"10.244.0.1"}));
@@ -177,12 +177,36 @@ TEST_CASE("kubernetes events: a service's endpoints in two slices, moving betwee
   c.put("EndpointSlice", slice("ns", "db", "db-b", {"10.244.0.3"}));
   c.commit();
   CHECK(c.a("db.ns.svc") == V{"10.244.0.1", "10.244.0.3"});
-  CHECK(c.x->find_name("_http._tcp.db.ns.svc")->srv.size() == 2);  // duplicates merged
+  CHECK(c.x->find_name("_http._tcp.db.ns.svc")->srv().size() == 2);  // duplicates merged
 
   c.del("EndpointSlice", "ns/db-a");
   c.put("EndpointSlice", slice("ns", "db", "db-b", {"10.244.0.3"}, false));  // not ready
   c.commit();
   CHECK(c.a("db.ns.svc") == kNx);  // a headless service without ready endpoints
+}
+
+TEST_CASE("kubernetes events: a name's records stop at 65,535", "[kubernetes]") {
+  // A name's runs are 16-bit: a headless service with 70,000 ready endpoints (in 70
+  // slices) has 65,535 of them on its own name, not 70,000 modulo 65,536; each endpoint's
+  // own name keeps its address.
+  Cluster c;
+  c.put("Namespace", namespace_obj("ns"));
+  c.put("Service", service("ns", "big", "None"));
+  for (int s = 0; s < 70; ++s) {
+    std::vector<std::string> ips;
+    for (int i = 0; i < 1000; ++i) {
+      int n = s * 1000 + i;
+      ips.push_back("10." + std::to_string(1 + n / 65536) + "." + std::to_string(n / 256 % 256) +
+                    "." + std::to_string(n % 256));
+    }
+    c.put("EndpointSlice", slice("ns", "big", "big-" + std::to_string(s), ips));
+  }
+  c.commit();
+  const NameData* d = c.x->find_name("big.ns.svc");
+  REQUIRE(d);
+  CHECK(d->a().size() == 65535);
+  CHECK(d->srv().size() == 65535);
+  CHECK(c.a("10-2-17-111.big.ns.svc") == V{"10.2.17.111"});  // the 70,000th endpoint
 }
 
 TEST_CASE("kubernetes events: a namespace deleted, and back", "[kubernetes]") {
@@ -307,15 +331,15 @@ std::string ip_text(const uint8_t* b, bool v6) {
 
 std::string describe(const NameRecord& r) {
   std::set<std::string> parts;
-  for (auto& a : r.data.a) parts.insert("A " + ip_text(a.data(), false));
-  for (auto& a : r.data.aaaa) parts.insert("AAAA " + ip_text(a.data(), true));
-  for (auto& s : r.data.srv) {
+  for (auto& a : r.data.a()) parts.insert("A " + ip_text(a.data(), false));
+  for (auto& a : r.data.aaaa()) parts.insert("AAAA " + ip_text(a.data(), true));
+  for (auto& s : r.data.srv()) {
     parts.insert("SRV " + std::to_string(s.weight) + " " + std::to_string(s.port) + " " +
                  std::string(s.target));
   }
-  for (auto& e : r.data.extra)
+  for (auto& e : r.data.extra())
     parts.insert("X " + std::string(e.owner) + ip_text(e.addr.data(), e.v6));
-  std::string line = std::string(r.name) + " cname=" + std::string(r.data.cname);
+  std::string line = std::string(r.name()) + " cname=" + std::string(r.data.cname());
   for (auto& s : parts) line += " | " + s;
   return line;
 }

@@ -55,13 +55,36 @@ struct ExtraData {
   Addr6 addr{};  // first 4 bytes for IPv4
 };
 
+// The arrays of a service's block that its names' records are runs of.
+struct BlockArrays {
+  const Addr4* a4 = nullptr;
+  const Addr6* a6 = nullptr;
+  const SrvData* srv = nullptr;
+  const ExtraData* extra = nullptr;
+  const char* text = nullptr;
+};
+
 // What one name holds; all empty: the name exists without data (NODATA).
+//
+// Runs of its block's arrays, by index: 40 bytes, where a pointer and a length per run took
+// 80, and a cluster has some seven names a service. A run holds at most 65,535 records
+// (more would not fit in a DNS message either).
 struct NameData {
-  Span<Addr4> a;
-  Span<Addr6> aaaa;
-  std::string_view cname;  // absolute, for ExternalName services
-  Span<SrvData> srv;
-  Span<ExtraData> extra;  // the SRV targets' addresses
+  const BlockArrays* block = nullptr;
+  uint32_t a_at = 0, aaaa_at = 0, srv_at = 0, extra_at = 0, cname_at = 0;
+  uint16_t a_len = 0, aaaa_len = 0, srv_len = 0, extra_len = 0, cname_len = 0;
+
+  Span<Addr4> a() const { return {a_len ? block->a4 + a_at : nullptr, a_len}; }
+  Span<Addr6> aaaa() const { return {aaaa_len ? block->a6 + aaaa_at : nullptr, aaaa_len}; }
+  Span<SrvData> srv() const { return {srv_len ? block->srv + srv_at : nullptr, srv_len}; }
+  // The SRV targets' addresses.
+  Span<ExtraData> extra() const {
+    return {extra_len ? block->extra + extra_at : nullptr, extra_len};
+  }
+  // Absolute, for ExternalName services.
+  std::string_view cname() const {
+    return cname_len ? std::string_view(block->text + cname_at, cname_len) : std::string_view();
+  }
 };
 
 struct PodAnswer {
@@ -82,8 +105,11 @@ uint64_t hash_text(std::string_view s);
 // --- The leaves of the maps (owned by the store; immutable once published).
 
 struct NameRecord {
-  std::string_view name;  // relative to the zone, lower case, no final dot
   NameData data;
+  uint32_t name_at = 0;  // in the block's text
+  uint16_t name_len = 0;
+  // Relative to the zone, lower case, no final dot.
+  std::string_view name() const { return {data.block->text + name_at, name_len}; }
 };
 
 // A name a PTR answers with, relative to the primary zone (added when answering).
@@ -152,9 +178,9 @@ struct PodEntry {
 struct NameTraits {
   using Leaf = NameRecord;
   using Key = std::string_view;
-  static uint64_t hash(const Leaf& l) { return hash_text(l.name); }
-  static Key key(const Leaf& l) { return l.name; }
-  static bool match(const Leaf& l, Key k) { return l.name == k; }
+  static uint64_t hash(const Leaf& l) { return hash_text(l.name()); }
+  static Key key(const Leaf& l) { return l.name(); }
+  static bool match(const Leaf& l, Key k) { return l.name() == k; }
 };
 struct PtrTraits {
   using Leaf = PtrEntry;

@@ -26,13 +26,13 @@ constexpr uint32_t kVersionTtl = 28800;  // CoreDNS's TTL for dns-version
 bool has_type(const NameData& d, uint16_t qtype) {
   switch (qtype) {
     case dns::type::A:
-      return !d.a.empty() || !d.cname.empty();
+      return !d.a().empty() || !d.cname().empty();
     case dns::type::AAAA:
-      return !d.aaaa.empty() || !d.cname.empty();
+      return !d.aaaa().empty() || !d.cname().empty();
     case dns::type::CNAME:
-      return !d.cname.empty();
+      return !d.cname().empty();
     case dns::type::SRV:
-      return !d.srv.empty() && d.cname.empty();
+      return !d.srv().empty() && d.cname().empty();
     default:
       return false;
   }
@@ -226,8 +226,8 @@ std::optional<Verdict> Kubernetes::serve_version(QueryContext& ctx, const Cluste
                                                : "answer");
   }
   const bool external = found.result == Lookup::answer && found.data &&
-                        !found.data->cname.empty() && q.qtype != dns::type::CNAME;
-  if (external && join(found.data->cname, "", chase)) return std::nullopt;
+                        !found.data->cname().empty() && q.qtype != dns::type::CNAME;
+  if (external && join(found.data->cname(), "", chase)) return std::nullopt;
   return answer(ctx, *x, zone, found);
 }
 
@@ -236,7 +236,7 @@ namespace {
 void write_srv(dns::MessageWriter& w, const dns::QueryView& q, const NameData& data,
                std::string_view zone, uint32_t ttl) {
   dns::Name target;
-  for (auto& s : data.srv) {
+  for (auto& s : data.srv()) {
     if (!join(s.target, zone, target)) continue;
     w.begin_rr(q.qname, dns::type::SRV, dns::cls::IN, ttl);
     w.rd_u16(0);
@@ -246,7 +246,7 @@ void write_srv(dns::MessageWriter& w, const dns::QueryView& q, const NameData& d
     w.end_rr();
   }
   w.section(dns::Section::additional);
-  for (auto& e : data.extra) {
+  for (auto& e : data.extra()) {
     if (!join(e.owner, zone, target)) continue;
     if (e.v6)
       w.aaaa(target, ttl, e.addr.data());
@@ -259,12 +259,12 @@ void write_srv(dns::MessageWriter& w, const dns::QueryView& q, const NameData& d
 void write_name_data(dns::MessageWriter& w, const dns::QueryView& q, const NameData& data,
                      std::string_view zone, uint32_t ttl) {
   dns::Name target;
-  if (!data.cname.empty()) {
-    if (join(data.cname, "", target)) w.name_rr(q.qname, dns::type::CNAME, ttl, target);
+  if (!data.cname().empty()) {
+    if (join(data.cname(), "", target)) w.name_rr(q.qname, dns::type::CNAME, ttl, target);
   } else if (q.qtype == dns::type::A) {
-    for (auto& a : data.a) w.a(q.qname, ttl, a.data());
+    for (auto& a : data.a()) w.a(q.qname, ttl, a.data());
   } else if (q.qtype == dns::type::AAAA) {
-    for (auto& a : data.aaaa) w.aaaa(q.qname, ttl, a.data());
+    for (auto& a : data.aaaa()) w.aaaa(q.qname, ttl, a.data());
   } else {
     write_srv(w, q, data, zone, ttl);
   }

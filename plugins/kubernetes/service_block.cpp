@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace cxxdns::plugins::k8s {
 namespace {
@@ -254,14 +255,95 @@ bool empty_service(const BlockInput& in) {
   return ready == 0;
 }
 
+// Hashes of what a name's runs hold, for UniqueRun.
+struct RunHash {
+  static size_t bytes(const uint8_t* p, size_t n) {
+    return hash_text(std::string_view(reinterpret_cast<const char*>(p), n));
+  }
+  size_t operator()(const Addr4& a) const { return bytes(a.data(), a.size()); }
+  size_t operator()(const Addr6& a) const { return bytes(a.data(), a.size()); }
+  size_t operator()(const SrvOut& x) const {
+    return (uint64_t{x.target} << 32 | uint64_t{x.port} << 16 | x.weight) * 0x9e3779b97f4a7c15ULL;
+  }
+  size_t operator()(const ExtraOut& x) const {
+    return bytes(x.addr.data(), x.addr.size()) ^ (uint64_t{x.owner} << 1 | x.v6);
+  }
+};
+
+// A run of `v` (from where it stood at construction) without duplicates, in the order the
+// values first came. A short run is searched; a long one (the name of a headless service
+// with thousands of endpoints: millions of compares a rebuild) keeps a hash set.
 template <typename T>
-void add_unique(std::vector<T>& v, size_t from, const T& x) {
-  if (std::find(v.begin() + static_cast<std::ptrdiff_t>(from), v.end(), x) == v.end())
-    v.push_back(x);
+class UniqueRun {
+ public:
+  explicit UniqueRun(std::vector<T>& v) : v_(v), from_(v.size()) {}
+  uint32_t at() const { return static_cast<uint32_t>(from_); }
+  void add(const T& x) {
+    if (v_.size() - from_ < kSearched) {
+      auto from = v_.begin() + static_cast<std::ptrdiff_t>(from_);
+      if (std::find(from, v_.end(), x) == v_.end()) v_.push_back(x);
+      return;
+    }
+    if (seen_.empty()) seen_.insert(v_.begin() + static_cast<std::ptrdiff_t>(from_), v_.end());
+    if (seen_.insert(x).second) v_.push_back(x);
+  }
+  // The run's length, cut to what NameData holds (65,535 records: a message could not carry
+  // more).
+  uint32_t length() {
+    if (v_.size() - from_ > UINT16_MAX) v_.resize(from_ + UINT16_MAX);
+    return static_cast<uint32_t>(v_.size() - from_);
+  }
+
+ private:
+  static constexpr size_t kSearched = 32;
+  std::vector<T>& v_;
+  size_t from_;
+  std::unordered_set<T, RunHash> seen_;
+};
+
+// Groups the recs by name (ids: the names, in name order), keeping their order: count, then
+// place. Returns where each name's recs start in s.rec_order (and one past the last).
+std::vector<uint32_t> group_recs(Scratch& s, const std::vector<uint32_t>& ids) {
+  std::vector<uint32_t> start(ids.size() + 1, 0);
+  for (size_t i = 0; i < ids.size(); ++i) s.name_of_id[ids[i]] = static_cast<uint32_t>(i);
+  for (auto& r : s.recs) ++start[s.name_of_id[r.name] + 1];
+  for (size_t i = 1; i < start.size(); ++i) start[i] += start[i - 1];
+  s.rec_order.resize(s.recs.size());
+  std::vector<uint32_t> next(start.begin(), start.end() - 1);
+  for (uint32_t i = 0; i < s.recs.size(); ++i)
+    s.rec_order[next[s.name_of_id[s.recs[i].name]]++] = i;
+  return start;
 }
 
-// The names that have records, in name order, each with its records made from its recs as
-// CoreDNS makes them (duplicates removed, SRV weights split before that).
+// One name's records, from its recs (s.rec_order[from, to)) as CoreDNS makes them: SRV
+// weights split over every rec, then duplicates removed.
+void finish_name(Scratch& s, uint32_t name, uint32_t from, uint32_t to) {
+  NameOut out;
+  out.name = name;
+  if (name == s.fixed_name) out.cname = s.fixed_cname;
+  UniqueRun<Addr4> a4(s.a4);
+  UniqueRun<Addr6> a6(s.a6);
+  UniqueRun<SrvOut> srv(s.srv);
+  UniqueRun<ExtraOut> extra(s.extra);
+  auto weight = static_cast<uint16_t>(to > from ? 100 / (to - from) : 0);
+  for (uint32_t k = from; k < to; ++k) {
+    const Rec& r = s.recs[s.rec_order[k]];
+    if (!r.ip.v6)
+      a4.add(Addr4{r.ip.b[0], r.ip.b[1], r.ip.b[2], r.ip.b[3]});
+    else
+      a6.add(r.ip.b);
+    if (r.port < 0) continue;  // an endpoint set without ports has no SRV data
+    srv.add(SrvOut{weight, static_cast<uint16_t>(r.port), r.target});
+    extra.add(ExtraOut{r.target, r.ip.v6, r.ip.b});
+  }
+  out.a4_at = a4.at(), out.a4_len = a4.length();
+  out.a6_at = a6.at(), out.a6_len = a6.length();
+  out.srv_at = srv.at(), out.srv_len = srv.length();
+  out.extra_at = extra.at(), out.extra_len = extra.length();
+  s.names.push_back(out);
+}
+
+// The names that have records, in name order, each with its records.
 void finish_names(Scratch& s) {
   s.name_of_id.assign(s.strings.count(), kNone);
   std::vector<uint32_t> ids;
@@ -274,42 +356,8 @@ void finish_names(Scratch& s) {
   for (auto& r : s.recs) add(r.name);
   std::sort(ids.begin(), ids.end(),
             [&](uint32_t x, uint32_t y) { return s.strings.str(x) < s.strings.str(y); });
-  // Group the recs by name, keeping their order: count, then place.
-  std::vector<uint32_t> start(ids.size() + 1, 0);
-  for (size_t i = 0; i < ids.size(); ++i) s.name_of_id[ids[i]] = static_cast<uint32_t>(i);
-  for (auto& r : s.recs) ++start[s.name_of_id[r.name] + 1];
-  for (size_t i = 1; i < start.size(); ++i) start[i] += start[i - 1];
-  s.rec_order.resize(s.recs.size());
-  std::vector<uint32_t> next(start.begin(), start.end() - 1);
-  for (uint32_t i = 0; i < s.recs.size(); ++i)
-    s.rec_order[next[s.name_of_id[s.recs[i].name]]++] = i;
-
-  for (size_t n = 0; n < ids.size(); ++n) {
-    NameOut out;
-    out.name = ids[n];
-    if (out.name == s.fixed_name) out.cname = s.fixed_cname;
-    out.a4_at = static_cast<uint32_t>(s.a4.size());
-    out.a6_at = static_cast<uint32_t>(s.a6.size());
-    out.srv_at = static_cast<uint32_t>(s.srv.size());
-    out.extra_at = static_cast<uint32_t>(s.extra.size());
-    uint32_t count = start[n + 1] - start[n];
-    auto weight = static_cast<uint16_t>(count ? 100 / count : 0);
-    for (uint32_t k = start[n]; k < start[n + 1]; ++k) {
-      const Rec& r = s.recs[s.rec_order[k]];
-      if (!r.ip.v6)
-        add_unique(s.a4, out.a4_at, Addr4{r.ip.b[0], r.ip.b[1], r.ip.b[2], r.ip.b[3]});
-      else
-        add_unique(s.a6, out.a6_at, r.ip.b);
-      if (r.port < 0) continue;  // an endpoint set without ports has no SRV data
-      add_unique(s.srv, out.srv_at, SrvOut{weight, static_cast<uint16_t>(r.port), r.target});
-      add_unique(s.extra, out.extra_at, ExtraOut{r.target, r.ip.v6, r.ip.b});
-    }
-    out.a4_len = static_cast<uint32_t>(s.a4.size()) - out.a4_at;
-    out.a6_len = static_cast<uint32_t>(s.a6.size()) - out.a6_at;
-    out.srv_len = static_cast<uint32_t>(s.srv.size()) - out.srv_at;
-    out.extra_len = static_cast<uint32_t>(s.extra.size()) - out.extra_at;
-    s.names.push_back(out);
-  }
+  std::vector<uint32_t> start = group_recs(s, ids);
+  for (size_t n = 0; n < ids.size(); ++n) finish_name(s, ids[n], start[n], start[n + 1]);
 }
 
 // The external addresses' reverse names the service ("svc.ns"), the first time each comes.
@@ -357,12 +405,18 @@ class Packer {
   }
   NameRecord record(const NameOut& n) const {
     NameRecord r;
-    r.name = view(n.name);
-    r.data.cname = view(n.cname);
-    r.data.a = {b_.a4.ptr + n.a4_at, n.a4_len};
-    r.data.aaaa = {b_.a6.ptr + n.a6_at, n.a6_len};
-    r.data.srv = {b_.srv.ptr + n.srv_at, n.srv_len};
-    r.data.extra = {b_.extra.ptr + n.extra_at, n.extra_len};
+    NameData& d = r.data;
+    d.block = &b_.arrays;
+    d.a_at = n.a4_at, d.a_len = static_cast<uint16_t>(n.a4_len);
+    d.aaaa_at = n.a6_at, d.aaaa_len = static_cast<uint16_t>(n.a6_len);
+    d.srv_at = n.srv_at, d.srv_len = static_cast<uint16_t>(n.srv_len);
+    d.extra_at = n.extra_at, d.extra_len = static_cast<uint16_t>(n.extra_len);
+    if (n.cname != kNone) {
+      d.cname_at = s_.strings.offset(n.cname);
+      d.cname_len = static_cast<uint16_t>(s_.strings.str(n.cname).size());
+    }
+    r.name_at = s_.strings.offset(n.name);
+    r.name_len = static_cast<uint16_t>(s_.strings.str(n.name).size());
     return r;
   }
   void fill_external() {
@@ -441,6 +495,7 @@ ServiceBlock::ServiceBlock(const Sizes& n) {
   place(a4, n.a4);
   place(a6, n.a6);
   text = {at, n.text};
+  arrays = {a4.ptr, a6.ptr, srv.ptr, extra.ptr, text.data()};
 }
 
 ServiceBlock::~ServiceBlock() {

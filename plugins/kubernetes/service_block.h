@@ -65,6 +65,7 @@ struct ServiceBlock {
 
   uint64_t epoch = 0;     // the version that built it
   std::string_view text;  // every name below, once
+  BlockArrays arrays;     // where the names' records are (a4, a6, srv, extra, text)
   Span<NameRecord> names;
   Span<Addr4> a4;
   Span<Addr6> a6;

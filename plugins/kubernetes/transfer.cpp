@@ -75,17 +75,17 @@ class Emitter {
   }
 
   void name(const NameRecord& r) {
-    owner(r.name);
+    owner(r.name());
     const NameData& d = r.data;
-    for (const Addr4& a : d.a) record(dns::type::A, ttl_, {a.begin(), a.end()});
-    for (const Addr6& a : d.aaaa) record(dns::type::AAAA, ttl_, {a.begin(), a.end()});
+    for (const Addr4& a : d.a()) record(dns::type::A, ttl_, {a.begin(), a.end()});
+    for (const Addr6& a : d.aaaa()) record(dns::type::AAAA, ttl_, {a.begin(), a.end()});
     dns::Name target;
-    if (!d.cname.empty() && absolute(d.cname, ".", target)) {
+    if (!d.cname().empty() && absolute(d.cname(), ".", target)) {
       rdata_.clear();
       put_name(rdata_, target);
       record(dns::type::CNAME, ttl_, rdata_);
     }
-    for (const SrvData& s : d.srv) {
+    for (const SrvData& s : d.srv()) {
       if (!absolute(s.target, zone_, target)) continue;
       rdata_.clear();
       put16(rdata_, 0);
@@ -124,7 +124,7 @@ pkg::Transferer::Result Kubernetes::transfer(std::string_view zone, uint32_t ser
   std::vector<const NameRecord*> records;
   PMap<NameTraits>::walk(x->names, [&](const NameRecord* r) { records.push_back(r); });
   std::sort(records.begin(), records.end(),
-            [](const NameRecord* a, const NameRecord* b) { return a->name < b->name; });
+            [](const NameRecord* a, const NameRecord* b) { return a->name() < b->name(); });
   for (const NameRecord* r : records) e.name(*r);
   e.soa(x->serial);
   return Result::done;
