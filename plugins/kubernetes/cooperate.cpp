@@ -77,13 +77,13 @@ void from_cluster_name(const NameData& data, uint32_t ttl, std::vector<pkg::Exte
   };
   for (const SrvData& s : data.srv()) {
     for (const ExtraData& e : data.extra()) {
-      if (e.owner != s.target) continue;
+      if (data.owner(e) != data.target(s)) continue;
       pkg::ExternalService svc;
       svc.ip.len = e.v6 ? 16 : 4;
       std::copy(e.addr.begin(), e.addr.begin() + svc.ip.len, svc.ip.bytes.begin());
       svc.port = s.port;
       svc.ttl = ttl;
-      svc.target = target(s.target);
+      svc.target = target(data.target(s));
       out.push_back(std::move(svc));
     }
   }

@@ -335,10 +335,10 @@ std::string describe(const NameRecord& r) {
   for (auto& a : r.data.aaaa()) parts.insert("AAAA " + ip_text(a.data(), true));
   for (auto& s : r.data.srv()) {
     parts.insert("SRV " + std::to_string(s.weight) + " " + std::to_string(s.port) + " " +
-                 std::string(s.target));
+                 std::string(r.data.target(s)));
   }
   for (auto& e : r.data.extra())
-    parts.insert("X " + std::string(e.owner) + ip_text(e.addr.data(), e.v6));
+    parts.insert("X " + std::string(r.data.owner(e)) + ip_text(e.addr.data(), e.v6));
   std::string line = std::string(r.name()) + " cname=" + std::string(r.data.cname());
   for (auto& s : parts) line += " | " + s;
   return line;

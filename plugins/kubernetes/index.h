@@ -45,12 +45,16 @@ struct Span {
   const T& operator[](size_t i) const { return ptr[i]; }
 };
 
+// The names of SRV and additional records are in their block's text (NameData::target(),
+// NameData::owner()): 12 and 24 bytes, where a string view made them 24 and 40.
 struct SrvData {
   uint16_t weight = 0, port = 0;
-  std::string_view target;  // relative to the zone ("web.default.svc"), or absolute ("x.com.")
+  uint32_t target_at = 0;  // relative to the zone ("web.default.svc")
+  uint16_t target_len = 0;
 };
 struct ExtraData {
-  std::string_view owner;  // relative to the zone
+  uint32_t owner_at = 0;  // relative to the zone
+  uint16_t owner_len = 0;
   bool v6 = false;
   Addr6 addr{};  // first 4 bytes for IPv4
 };
@@ -80,6 +84,12 @@ struct NameData {
   // The SRV targets' addresses.
   Span<ExtraData> extra() const {
     return {extra_len ? block->extra + extra_at : nullptr, extra_len};
+  }
+  std::string_view target(const SrvData& s) const {
+    return {block->text + s.target_at, s.target_len};
+  }
+  std::string_view owner(const ExtraData& e) const {
+    return {block->text + e.owner_at, e.owner_len};
   }
   // Absolute, for ExternalName services.
   std::string_view cname() const {

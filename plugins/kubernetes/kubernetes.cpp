@@ -237,7 +237,7 @@ void write_srv(dns::MessageWriter& w, const dns::QueryView& q, const NameData& d
                std::string_view zone, uint32_t ttl) {
   dns::Name target;
   for (auto& s : data.srv()) {
-    if (!join(s.target, zone, target)) continue;
+    if (!join(data.target(s), zone, target)) continue;
     w.begin_rr(q.qname, dns::type::SRV, dns::cls::IN, ttl);
     w.rd_u16(0);
     w.rd_u16(s.weight);
@@ -247,7 +247,7 @@ void write_srv(dns::MessageWriter& w, const dns::QueryView& q, const NameData& d
   }
   w.section(dns::Section::additional);
   for (auto& e : data.extra()) {
-    if (!join(e.owner, zone, target)) continue;
+    if (!join(data.owner(e), zone, target)) continue;
     if (e.v6)
       w.aaaa(target, ttl, e.addr.data());
     else

@@ -381,9 +381,13 @@ class Packer {
     std::copy(s_.a4.begin(), s_.a4.end(), b_.at(b_.a4));
     std::copy(s_.a6.begin(), s_.a6.end(), b_.at(b_.a6));
     SrvData* srv = b_.at(b_.srv);
-    for (auto& x : s_.srv) *srv++ = {x.weight, x.port, view(x.target)};
+    for (auto& x : s_.srv) {
+      *srv++ = {x.weight, x.port, s_.strings.offset(x.target), text_length(x.target)};
+    }
     ExtraData* extra = b_.at(b_.extra);
-    for (auto& x : s_.extra) *extra++ = {view(x.owner), x.v6, x.addr};
+    for (auto& x : s_.extra) {
+      *extra++ = {s_.strings.offset(x.owner), text_length(x.owner), x.v6, x.addr};
+    }
     NameRecord* names = b_.at(b_.names);
     for (auto& n : s_.names) *names++ = record(n);
     ServiceBlock::Ptr* ptr = b_.at(b_.ptrs);
@@ -394,6 +398,9 @@ class Packer {
   }
 
  private:
+  uint16_t text_length(uint32_t id) const {
+    return static_cast<uint16_t>(s_.strings.str(id).size());
+  }
   std::string_view view(uint32_t id) const {
     if (id == kNone) return {};
     return {b_.text.data() + s_.strings.offset(id), s_.strings.str(id).size()};
@@ -445,7 +452,7 @@ std::unique_ptr<ServiceBlock> pack(Scratch& s, uint64_t seq) {
   n.extra = s.extra.size(), n.ptrs = s.ptrs.size(), n.ext = s.has_ext ? 1 : 0;
   n.ext_hosts = s.ext_hosts.size(), n.ext_ports = s.ext_ports.size();
   n.ext_ptrs = s.ext_ptrs.size(), n.text = s.strings.text().size();
-  auto b = std::make_unique<ServiceBlock>(n);
+  auto b = ServiceBlock::make(n);
   Packer(s, *b).fill();
   return b;
 }
@@ -467,39 +474,47 @@ bool parse_ip(const std::string& text, IpKey& out) {
   return true;
 }
 
-// The arrays in one allocation: those of 8-byte alignment first, then the byte arrays.
+namespace {
+
+// The bytes of a block's arrays: those of 8-byte alignment first, then those of 4, then the
+// byte arrays, so that each starts aligned.
+size_t array_bytes(const ServiceBlock::Sizes& n) {
+  static_assert(sizeof(ServiceBlock) % 8 == 0 && sizeof(NameRecord) % 8 == 0 &&
+                sizeof(ServiceBlock::Ptr) % 8 == 0 && sizeof(ExternalRecord) % 8 == 0 &&
+                sizeof(ExternalHost) % 8 == 0 && sizeof(ExternalPort) % 8 == 0);
+  static_assert(alignof(SrvData) == 4 && sizeof(SrvData) % 4 == 0 && alignof(ExtraData) <= 4 &&
+                sizeof(ExtraData) % 4 == 0);
+  return sizeof(NameRecord) * n.names + sizeof(ServiceBlock::Ptr) * (n.ptrs + n.ext_ptrs) +
+         sizeof(ExternalRecord) * n.ext + sizeof(ExternalHost) * n.ext_hosts +
+         sizeof(ExternalPort) * n.ext_ports + sizeof(SrvData) * n.srv +
+         sizeof(ExtraData) * n.extra + sizeof(Addr4) * n.a4 + sizeof(Addr6) * n.a6 + n.text;
+}
+
+}  // namespace
+
+std::unique_ptr<ServiceBlock> ServiceBlock::make(const Sizes& n) {
+  void* mem = ::operator new(sizeof(ServiceBlock) + array_bytes(n));
+  return std::unique_ptr<ServiceBlock>(new (mem) ServiceBlock(n));
+}
+
 ServiceBlock::ServiceBlock(const Sizes& n) {
-  size_t bytes = sizeof(NameRecord) * n.names + sizeof(SrvData) * n.srv +
-                 sizeof(ExtraData) * n.extra + sizeof(Ptr) * (n.ptrs + n.ext_ptrs) +
-                 sizeof(ExternalRecord) * n.ext + sizeof(ExternalHost) * n.ext_hosts +
-                 sizeof(ExternalPort) * n.ext_ports + sizeof(Addr4) * n.a4 + sizeof(Addr6) * n.a6 +
-                 n.text;
-  static_assert(sizeof(NameRecord) % 8 == 0 && sizeof(SrvData) % 8 == 0 &&
-                sizeof(ExtraData) % 8 == 0 && sizeof(Ptr) % 8 == 0 &&
-                sizeof(ExternalRecord) % 8 == 0 && sizeof(ExternalHost) % 8 == 0 &&
-                sizeof(ExternalPort) % 8 == 0);
-  mem_ = ::operator new(bytes == 0 ? 1 : bytes);
-  auto* at = static_cast<char*>(mem_);
+  auto* at = reinterpret_cast<char*>(this + 1);
   auto place = [&at]<typename T>(Span<T>& span, size_t count) {
     span = {reinterpret_cast<T*>(at), static_cast<uint32_t>(count)};
     at += sizeof(T) * count;
   };
   place(names, n.names);
-  place(srv, n.srv);
-  place(extra, n.extra);
   place(ptrs, n.ptrs);
   place(ext_ptrs, n.ext_ptrs);
   place(ext, n.ext);
   place(ext_hosts, n.ext_hosts);
   place(ext_ports, n.ext_ports);
+  place(srv, n.srv);
+  place(extra, n.extra);
   place(a4, n.a4);
   place(a6, n.a6);
   text = {at, n.text};
   arrays = {a4.ptr, a6.ptr, srv.ptr, extra.ptr, text.data()};
-}
-
-ServiceBlock::~ServiceBlock() {
-  ::operator delete(mem_);  // what it holds is trivially destructible
 }
 
 std::unique_ptr<ServiceBlock> build_block(const BlockInput& in) {

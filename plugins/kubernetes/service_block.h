@@ -48,9 +48,9 @@ struct ServiceObj {
   std::vector<std::string> external;  // external IPs and load balancer ingresses (k8s_external)
 };
 
-// Every array of a block lives in one allocation: with 10,000 services, eleven vectors a
-// block cost 11 allocations and their headers each (about 400 bytes a service), and as many
-// mallocs a rebuild.
+// A block and every array of it live in one allocation: with 10,000 services, eleven
+// vectors a block cost 11 allocations and their headers each (about 400 bytes a service),
+// and as many mallocs a rebuild.
 struct ServiceBlock {
   using Ptr = PtrSlot;  // the PTR map points at it when the address has no other name
   struct Sizes {        // what a block holds, to allocate it whole
@@ -58,8 +58,9 @@ struct ServiceBlock {
            ext_ports = 0, ext_ptrs = 0, text = 0;
   };
 
-  explicit ServiceBlock(const Sizes& n);
-  ~ServiceBlock();
+  // The block and its arrays, in one allocation.
+  static std::unique_ptr<ServiceBlock> make(const Sizes& n);
+  static void operator delete(void* p) { ::operator delete(p); }
   ServiceBlock(const ServiceBlock&) = delete;
   ServiceBlock& operator=(const ServiceBlock&) = delete;
 
@@ -92,7 +93,7 @@ struct ServiceBlock {
   char* text_at() { return const_cast<char*>(text.data()); }
 
  private:
-  void* mem_ = nullptr;
+  explicit ServiceBlock(const Sizes& n);  // places the arrays right after itself
 };
 
 struct BlockInput {

@@ -86,7 +86,7 @@ class Emitter {
       record(dns::type::CNAME, ttl_, rdata_);
     }
     for (const SrvData& s : d.srv()) {
-      if (!absolute(s.target, zone_, target)) continue;
+      if (!absolute(d.target(s), zone_, target)) continue;
       rdata_.clear();
       put16(rdata_, 0);
       put16(rdata_, s.weight);
