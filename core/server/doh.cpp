@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "core/dns/shape.h"
+#include "core/http/request.h"
 
 namespace cxxdns::doh {
 
@@ -257,21 +258,6 @@ Http1Parse parse_http1(std::span<const uint8_t> in, Http1Request& req, size_t& u
   return Http1Parse::done;
 }
 
-std::string_view status_text(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 404:
-      return "Not Found";
-    case 500:
-      return "Internal Server Error";
-    default:
-      return "Error";
-  }
-}
-
 std::string http1_head(int status, std::string_view content_type, std::string_view cache_control,
                        size_t length, bool keep_alive) {
   char date[64];
@@ -279,7 +265,8 @@ std::string http1_head(int status, std::string_view content_type, std::string_vi
   std::tm tm{};
   gmtime_r(&now, &tm);
   std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  std::string h = "HTTP/1.1 " + std::to_string(status) + " " + std::string(status_text(status)) +
+  std::string h = "HTTP/1.1 " + std::to_string(status) + " " +
+                  std::string(http::status_text(status)) +
                   "\r\nContent-Type: " + std::string(content_type) + "\r\n";
   if (!cache_control.empty()) h += "Cache-Control: " + std::string(cache_control) + "\r\n";
   if (status != 200) h += "X-Content-Type-Options: nosniff\r\n";

@@ -49,6 +49,5 @@ Http1Parse parse_http1(std::span<const uint8_t> in, Http1Request& req, size_t& u
 // The status line and headers of an HTTP/1.1 answer with a body of `length` bytes.
 std::string http1_head(int status, std::string_view content_type, std::string_view cache_control,
                        size_t length, bool keep_alive);
-std::string_view status_text(int status);
 
 }  // namespace cxxdns::doh

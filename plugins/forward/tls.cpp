@@ -7,21 +7,13 @@
 
 #include "plugins/forward/exchange.h"
 #include "plugins/forward/tcp_conn.h"
+#include "plugins/pkg/ssl_errors.h"
 
 namespace cxxdns::plugins::forward {
 
-namespace {
+using pkg::ssl_errors;
 
-std::string ssl_errors() {
-  std::string out;
-  char buf[256];
-  while (unsigned long e = ERR_get_error()) {
-    ERR_error_string_n(e, buf, sizeof buf);
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
-  return out;
-}
+namespace {
 
 // A TLS record on its way to the upstream; the bytes live until libuv has written them.
 struct TlsWrite {

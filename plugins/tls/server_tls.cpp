@@ -9,18 +9,15 @@
 #include <stdexcept>
 #include <string>
 
+#include "plugins/pkg/ssl_errors.h"
+
 namespace cxxdns::plugins::tls {
 
 namespace {
 
+// The queued OpenSSL errors; a failure that queued none still says so.
 std::string ssl_errors() {
-  std::string out;
-  char buf[256];
-  while (unsigned long e = ERR_get_error()) {
-    ERR_error_string_n(e, buf, sizeof buf);
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
+  std::string out = pkg::ssl_errors();
   return out.empty() ? "unknown error" : out;
 }
 
