@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <unordered_set>
+
+#include "plugins/kubernetes/interned_strings.h"
+#include "plugins/kubernetes/unique_run.h"
 
 namespace cxxdns::plugins::k8s {
 namespace {
@@ -11,61 +13,6 @@ namespace {
 void lower_into(std::string& out, std::string_view s) {
   for (char c : s) out += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
 }
-
-// The strings of the block being built, each once, by id: a name, a record's target and an
-// external host are the same string when equal, so records compare ids, not text.
-//
-// Why not std::unordered_map<std::string, ...>: a rebuild would allocate a node and a string
-// per name; this table keeps its memory from one rebuild to the next.
-class Strings {
- public:
-  void clear() {
-    text_.clear();
-    at_.clear();
-    len_.clear();
-    std::fill(slots_.begin(), slots_.end(), 0);
-  }
-  // The id of `s`, added when new (`added` says which).
-  uint32_t id(std::string_view s, bool* added = nullptr) {
-    if ((at_.size() + 1) * 2 > slots_.size()) grow();
-    size_t mask = slots_.size() - 1;
-    for (size_t i = hash_text(s) & mask;; i = (i + 1) & mask) {
-      uint32_t slot = slots_[i];
-      if (slot == 0) {
-        auto id = static_cast<uint32_t>(at_.size());
-        at_.push_back(static_cast<uint32_t>(text_.size()));
-        len_.push_back(static_cast<uint32_t>(s.size()));
-        text_ += s;
-        slots_[i] = id + 1;
-        if (added) *added = true;
-        return id;
-      }
-      if (str(slot - 1) == s) {
-        if (added) *added = false;
-        return slot - 1;
-      }
-    }
-  }
-  std::string_view str(uint32_t id) const { return {text_.data() + at_[id], len_[id]}; }
-  uint32_t offset(uint32_t id) const { return at_[id]; }
-  size_t count() const { return at_.size(); }
-  const std::string& text() const { return text_; }
-
- private:
-  void grow() {
-    slots_.assign(std::max<size_t>(64, slots_.size() * 2), 0);
-    size_t mask = slots_.size() - 1;
-    for (uint32_t id = 0; id < at_.size(); ++id) {
-      size_t i = hash_text(str(id)) & mask;
-      while (slots_[i] != 0) i = (i + 1) & mask;
-      slots_[i] = id + 1;
-    }
-  }
-
-  std::string text_;
-  std::vector<uint32_t> at_, len_;
-  std::vector<uint32_t> slots_;  // id + 1; 0 is empty
-};
 
 constexpr uint32_t kNone = UINT32_MAX;
 
@@ -114,7 +61,7 @@ struct ExtPortOut {
 // What a rebuild works in. Kept per thread (the store's writer, the state file's loader):
 // a rebuild then allocates only its block. It holds as much as the biggest service needs.
 struct Scratch {
-  Strings strings;
+  InternedStrings strings;
   std::string tmp;
   std::vector<Rec> recs;
   std::vector<uint32_t> rec_order;   // recs grouped by name, each group in the order it came
@@ -270,37 +217,6 @@ struct RunHash {
   }
 };
 
-// A run of `v` (from where it stood at construction) without duplicates, in the order the
-// values first came. A short run is searched; a long one (the name of a headless service
-// with thousands of endpoints: millions of compares a rebuild) keeps a hash set.
-template <typename T>
-class UniqueRun {
- public:
-  explicit UniqueRun(std::vector<T>& v) : v_(v), from_(v.size()) {}
-  uint32_t at() const { return static_cast<uint32_t>(from_); }
-  void add(const T& x) {
-    if (v_.size() - from_ < kSearched) {
-      auto from = v_.begin() + static_cast<std::ptrdiff_t>(from_);
-      if (std::find(from, v_.end(), x) == v_.end()) v_.push_back(x);
-      return;
-    }
-    if (seen_.empty()) seen_.insert(v_.begin() + static_cast<std::ptrdiff_t>(from_), v_.end());
-    if (seen_.insert(x).second) v_.push_back(x);
-  }
-  // The run's length, cut to what NameData holds (65,535 records: a message could not carry
-  // more).
-  uint32_t length() {
-    if (v_.size() - from_ > UINT16_MAX) v_.resize(from_ + UINT16_MAX);
-    return static_cast<uint32_t>(v_.size() - from_);
-  }
-
- private:
-  static constexpr size_t kSearched = 32;
-  std::vector<T>& v_;
-  size_t from_;
-  std::unordered_set<T, RunHash> seen_;
-};
-
 // Groups the recs by name (ids: the names, in name order), keeping their order: count, then
 // place. Returns where each name's recs start in s.rec_order (and one past the last).
 std::vector<uint32_t> group_recs(Scratch& s, const std::vector<uint32_t>& ids) {
@@ -321,10 +237,10 @@ void finish_name(Scratch& s, uint32_t name, uint32_t from, uint32_t to) {
   NameOut out;
   out.name = name;
   if (name == s.fixed_name) out.cname = s.fixed_cname;
-  UniqueRun<Addr4> a4(s.a4);
-  UniqueRun<Addr6> a6(s.a6);
-  UniqueRun<SrvOut> srv(s.srv);
-  UniqueRun<ExtraOut> extra(s.extra);
+  UniqueRun<Addr4, RunHash> a4(s.a4);
+  UniqueRun<Addr6, RunHash> a6(s.a6);
+  UniqueRun<SrvOut, RunHash> srv(s.srv);
+  UniqueRun<ExtraOut, RunHash> extra(s.extra);
   auto weight = static_cast<uint16_t>(to > from ? 100 / (to - from) : 0);
   for (uint32_t k = from; k < to; ++k) {
     const Rec& r = s.recs[s.rec_order[k]];
