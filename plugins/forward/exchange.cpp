@@ -45,6 +45,7 @@ void Exchange::start_query(Forward* fw, PendingQuery query, size_t block, const 
   pass_ = 0;
   timed_out_in_pass_ = false;
   retry_tcp_ = false;
+  closed_retried_ = false;
   finished_ = false;
   last_error_.clear();
   qname_ = ctx.q().qname_lower;
@@ -63,6 +64,7 @@ void Exchange::start_probe(Probe* probe) {
   norder_ = 0;
   tried_ = 0;
   retry_tcp_ = false;
+  closed_retried_ = false;
   finished_ = false;
   qname_ = probe->qname;
   qname_.to_lower();
@@ -106,6 +108,7 @@ void Exchange::begin(bool tcp) {
   dns::put16(wire_.data(), id_);
   try_start_ns_ = QueryContext::now_ns();
   rlen_ = 0;
+  peer_closed_ = false;
   if (pending_) up_->requests.fetch_add(1, std::memory_order_relaxed);
 
   uint64_t now = now_ms(w_.loop);
@@ -308,6 +311,7 @@ void Exchange::on_tcp_read(uv_stream_t* s, ssize_t n, const uv_buf_t*) {
   Exchange* ex = c->owner;
   if (!ex) return;
   if (n < 0) {
+    ex->peer_closed_ = n == UV_EOF;
     ex->try_failed(n == UV_EOF ? "connection closed" : uv_strerror(static_cast<int>(n)));
     return;
   }
@@ -460,8 +464,13 @@ void Exchange::try_failed(const char* reason, bool network_error) {
   if (sock_ == Sock::none) return;
   uv_timer_stop(&timer_);
   // A pooled connection the upstream closed meanwhile: not the upstream's failure, try
-  // again on a new connection (CoreDNS's ErrCachedClosed).
-  if (network_error && sock_ == Sock::tcp && reused_ && rlen_ == 0) {
+  // again on a new connection (CoreDNS's ErrCachedClosed). A new connection it closed
+  // before answering gets one more, too: a busy upstream sheds connections (unbound cuts
+  // its idle timeout to 200 ms when its TCP slots run short), and CoreDNS would ask again
+  // until its deadline; one retry a query does not spin on an upstream that always closes.
+  bool closed_new = peer_closed_ && !reused_ && !closed_retried_;
+  if (network_error && sock_ == Sock::tcp && rlen_ == 0 && (reused_ || closed_new)) {
+    closed_retried_ |= closed_new;
     fresh_tcp_ = true;
     retry_tcp_ = true;
     close_socket();

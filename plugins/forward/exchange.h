@@ -112,9 +112,11 @@ class Exchange {
   bool retry_tcp_ = false;  // the next try is the same upstream over TCP (truncated answer)
   bool finished_ = false;   // the exchange is over; the socket close returns it to the pool
   bool dying_ = false;
-  bool closing_ = false;    // a socket's uv_close is pending
-  bool reused_ = false;     // this try's TCP connection came from the pool
-  bool fresh_tcp_ = false;  // the next TCP try must not reuse a connection
+  bool closing_ = false;         // a socket's uv_close is pending
+  bool reused_ = false;          // this try's TCP connection came from the pool
+  bool fresh_tcp_ = false;       // the next TCP try must not reuse a connection
+  bool peer_closed_ = false;     // this try's connection was closed by the upstream
+  bool closed_retried_ = false;  // the query's one retry after a new connection was closed
   int open_handles_ = 0;
   uint64_t deadline_ms_ = 0, try_start_ns_ = 0;
   uint16_t id_ = 0;

@@ -305,6 +305,35 @@ TEST_CASE("forward: TCP connections are reused until expire", "[forward]") {
     }
     CHECK(up.connections == 3);
   }
+  SECTION("a new connection closed before the answer: asked once more on another") {
+    // A busy upstream sheds connections (unbound, short of TCP slots, closes them after
+    // 200 ms idle); CoreDNS asks again. The first connection is closed unanswered.
+    ChainTest t(corefile("forward . " + addr(port) + " {\n force_tcp\n max_fails 0\n }"));
+    int seen = 0;
+    FakeUpstream up(
+        t.loop(),
+        [&](const Bytes& q, bool) {
+          return ++seen == 1 ? std::vector<Bytes>{} : std::vector<Bytes>{make_answer(q, 0, 1)};
+        },
+        port);
+    up.close_after_answer = true;
+    auto a = t.query("a.example.org.", "A");
+    CHECK(a.rcode == "NOERROR");
+    CHECK(a.answer.size() == 1);
+    CHECK(up.tcp_queries == 2);
+    CHECK(up.connections == 2);
+  }
+  SECTION("an upstream that closes every connection: one retry, then SERVFAIL") {
+    ChainTest t(corefile("forward . " + addr(port) + " {\n force_tcp\n max_fails 0\n }"));
+    FakeUpstream up(
+        t.loop(), [](const Bytes&, bool) { return std::vector<Bytes>{}; }, port);
+    up.close_after_answer = true;
+    auto began = std::chrono::steady_clock::now();
+    auto a = t.query("a.example.org.", "A");
+    CHECK(a.rcode == "SERVFAIL");
+    CHECK(up.tcp_queries == 2);  // not again and again until the 5 s deadline
+    CHECK(std::chrono::steady_clock::now() - began < std::chrono::seconds(2));
+  }
 }
 
 TEST_CASE("forward: UDP sockets are reused for a while, then the source port changes",
