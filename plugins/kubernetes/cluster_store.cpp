@@ -498,8 +498,10 @@ void ClusterStore::swap_ptrs(PMap<PtrTraits>& map, PtrList list, ServiceBlock* o
   if (new_b) {
     for (auto& p : new_b->*list) work.push_back({&p.entry.ip, &p});
   }
-  std::stable_sort(work.begin(), work.end(), [](const PtrWork& x, const PtrWork& y) {
-    return std::tie(x.ip->v6, x.ip->b) < std::tie(y.ip->v6, y.ip->b);
+  // The new block's slots of one address stay in the block's order (std::sort, which needs
+  // no buffer: std::stable_sort allocated one every event).
+  std::sort(work.begin(), work.end(), [](const PtrWork& x, const PtrWork& y) {
+    return std::tie(x.ip->v6, x.ip->b, x.slot) < std::tie(y.ip->v6, y.ip->b, y.slot);
   });
   for (size_t i = 0; i < work.size();) {
     size_t j = i + 1;
@@ -508,6 +510,24 @@ void ClusterStore::swap_ptrs(PMap<PtrTraits>& map, PtrList list, ServiceBlock* o
     i = j;
   }
 }
+
+namespace {
+
+// Services first, then in the order they came: an insertion sort, stable and without the
+// buffer std::stable_sort allocates (an address has one or two names).
+void sort_ptr_names(std::vector<PtrName>& names) {
+  auto before = [](const PtrName& a, const PtrName& b) {
+    return a.service != b.service ? a.service : a.order < b.order;
+  };
+  for (size_t i = 1; i < names.size(); ++i) {
+    PtrName n = names[i];
+    size_t j = i;
+    for (; j > 0 && before(n, names[j - 1]); --j) names[j] = names[j - 1];
+    names[j] = n;
+  }
+}
+
+}  // namespace
 
 // The names of one address: the other services' as they were, this one's as it is now
 // (`mine`: the address's entries in the old and the new block).
@@ -529,9 +549,7 @@ void ClusterStore::update_ptr(PMap<PtrTraits>& map, const IpKey& ip, ServiceBloc
     names.push_back(w->slot->name);
     own = &w->slot->entry;
   }
-  std::stable_sort(names.begin(), names.end(), [](const PtrName& a, const PtrName& b) {
-    return a.service != b.service ? a.service : a.order < b.order;
-  });
+  sort_ptr_names(names);
   if (names.empty()) {
     if (cur) map.erase(h, ip, epoch_);
   } else if (names.size() == 1 && own) {
