@@ -1,10 +1,12 @@
-// The parts a service block is built with: InternedStrings and UniqueRun.
+// The parts a service block is built with (InternedStrings, UniqueRun) and the store's
+// shared port lists.
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
 
 #include "plugins/kubernetes/interned_strings.h"
+#include "plugins/kubernetes/port_lists.h"
 #include "plugins/kubernetes/unique_run.h"
 
 using namespace cxxdns::plugins::k8s;
@@ -58,4 +60,26 @@ TEST_CASE("kubernetes unique run: first-come order, duplicates dropped, cut at 6
   CHECK(v.back() == 69999);
   CHECK(run.length() == 65535);
   CHECK(v.size() == 3 + 65535);
+}
+
+TEST_CASE("kubernetes port lists: equal lists are one shared copy", "[kubernetes]") {
+  PortLists lists;
+  std::vector<Port> http{{"http", "TCP", 80}};
+  PortList a = lists.get(http);
+  PortList b = lists.get(std::vector<Port>{{"http", "TCP", 80}});
+  CHECK(a == b);  // one copy: the store compares lists by pointer
+  CHECK(*a == http);
+  CHECK(lists.get({{"http", "UDP", 80}}) != a);
+  CHECK(lists.get({{"web", "TCP", 80}}) != a);
+  CHECK(lists.get({{"http", "TCP", 8080}}) != a);
+  CHECK(lists.get({}) != a);
+  CHECK(lists.get({})->empty());
+  // Names and protocols cannot run into each other: ("a", "bc") is not ("ab", "c").
+  CHECK(lists.get({{"a", "bc", 1}}) != lists.get({{"ab", "c", 1}}));
+  // Lists no one holds any more go; asked again, the list is made anew, equal.
+  for (int i = 0; i < 500; ++i) lists.get({{"p" + std::to_string(i), "TCP", i}});
+  a.reset();
+  b.reset();
+  PortList again = lists.get(http);
+  CHECK(*again == http);
 }

@@ -221,7 +221,7 @@ void ClusterStore::put_service(const std::string& key, const Service& s) {
     if (parse_ip(text, ip)) obj->cluster_ips.push_back(ip);
   }
   obj->external_name = s.external_name;
-  obj->ports = s.ports;
+  obj->ports = port_lists_.get(s.ports);
   obj->external = s.external;
   g.svc_gen = gen_[static_cast<int>(Kind::service)];
   if (g.svc && same_service(*g.svc, *obj)) return;  // a change DNS does not see
@@ -240,7 +240,7 @@ void ClusterStore::drop_service(const std::string& key) {
 
 namespace {
 
-EndpointGroup compact(const EndpointSet& set, const IndexOptions& o) {
+EndpointGroup compact(const EndpointSet& set, const IndexOptions& o, PortLists& port_lists) {
   EndpointGroup g;
   g.from_slice = set.from_slice;
   g.selected = o.labels.matches(set.labels);
@@ -261,7 +261,7 @@ EndpointGroup compact(const EndpointSet& set, const IndexOptions& o) {
     }
     g.addrs.push_back(e);
   }
-  g.ports = set.ports;
+  g.ports = port_lists.get(set.ports);
   g.labels.shrink_to_fit();
   return g;
 }
@@ -285,7 +285,7 @@ void ClusterStore::put_endpoints(const std::string& key, const std::vector<Endpo
   std::string gk = sets[0].ns + "/" + sets[0].service;
   std::vector<EndpointGroup> compacted;
   compacted.reserve(sets.size());
-  for (auto& s : sets) compacted.push_back(compact(s, opts_));
+  for (auto& s : sets) compacted.push_back(compact(s, opts_, port_lists_));
   auto [it, added] = endpoints_.try_emplace(key);
   EndpointsObj& e = it->second;
   e.gen = gen_[static_cast<int>(Kind::endpoints)];

@@ -144,6 +144,7 @@ class ClusterStore {
   std::vector<int64_t> programmed_;
   std::vector<PtrName> ptr_names_;  // update_ptr's, kept between calls
   std::vector<PtrWork> ptr_work_;   // swap_ptrs', likewise
+  PortLists port_lists_;
 
   PMap<NameTraits> names_;
   PMap<PtrTraits> ptr_;

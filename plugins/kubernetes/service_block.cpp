@@ -152,7 +152,7 @@ void collect_external(const BlockInput& in, Scratch& s) {
     }
     s.ext_hosts.push_back(host);
   }
-  for (const Port& p : svc.ports) {
+  for (const Port& p : *svc.ports) {
     s.tmp.clear();
     lower_into(s.tmp, p.name);
     uint32_t name = s.tmp_id();
@@ -163,7 +163,7 @@ void collect_external(const BlockInput& in, Scratch& s) {
 }
 
 void collect_cluster_ips(const ServiceObj& svc, uint32_t base, Scratch& s, uint64_t order) {
-  for (auto& p : svc.ports) {
+  for (auto& p : *svc.ports) {
     uint32_t named = p.name.empty() ? kNone : srv_name(s, p, base);
     for (auto& ip : svc.cluster_ips) {
       s.recs.push_back({base, ip, p.port, base});
@@ -176,7 +176,7 @@ void collect_cluster_ips(const ServiceObj& svc, uint32_t base, Scratch& s, uint6
 void collect_endpoints(const BlockInput& in, uint32_t base, Scratch& s, uint64_t order) {
   static const std::vector<Port> no_port{Port{}};
   for (auto* set : in.endpoints) {
-    const auto& ports = set->ports.empty() ? no_port : set->ports;
+    const auto& ports = set->ports->empty() ? no_port : *set->ports;
     for (auto& a : set->addrs) {
       if (!a.ready) continue;
       bool fresh = false;

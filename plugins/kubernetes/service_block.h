@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "plugins/kubernetes/index.h"
+#include "plugins/kubernetes/port_lists.h"
 
 namespace cxxdns::plugins::k8s {
 
@@ -32,7 +33,7 @@ struct EndpointGroup {  // one EndpointSlice, or one subset of a v1 Endpoints
   uint32_t ready_any = 0;           // ready addresses, parsed or not (for `ignore empty_service`)
   std::vector<EndpointAddr> addrs;  // the addresses that parse
   std::string labels;
-  std::vector<Port> ports;
+  PortList ports;  // shared (port_lists.h)
   std::string_view label(const EndpointAddr& a) const {
     return {labels.data() + a.label_at, a.label_len};
   }
@@ -44,7 +45,7 @@ struct ServiceObj {
   bool headless = false;
   std::vector<IpKey> cluster_ips;  // those that parse
   std::string external_name;
-  std::vector<Port> ports;
+  PortList ports;                     // shared (port_lists.h)
   std::vector<std::string> external;  // external IPs and load balancer ingresses (k8s_external)
 };
 
