@@ -464,10 +464,10 @@ void ClusterStore::rebuild(const std::string& key) {
 
 void ClusterStore::swap_names(ServiceBlock* old_b, ServiceBlock* new_b) {
   if (new_b) {
-    for (auto& r : new_b->names) names_.put(&r, epoch_);
+    for (auto& r : new_b->names()) names_.put(&r, epoch_);
   }
   if (!old_b) return;
-  for (auto& r : old_b->names) {  // names the new block does not have
+  for (auto& r : old_b->names()) {  // names the new block does not have
     uint64_t h = hash_text(r.name());
     if (PMap<NameTraits>::find(names_.root(), h, r.name()) == &r) names_.erase(h, r.name(), epoch_);
   }
@@ -475,10 +475,10 @@ void ClusterStore::swap_names(ServiceBlock* old_b, ServiceBlock* new_b) {
 
 void ClusterStore::swap_externals(ServiceBlock* old_b, ServiceBlock* new_b) {
   if (new_b) {
-    for (auto& r : new_b->ext) ext_map_.put(&r, epoch_);
+    for (auto& r : new_b->ext()) ext_map_.put(&r, epoch_);
   }
   if (!old_b) return;
-  for (auto& r : old_b->ext) {  // a view the new block does not have
+  for (auto& r : old_b->ext()) {  // a view the new block does not have
     uint64_t h = hash_text(r.name);
     if (PMap<ExternalTraits>::find(ext_map_.root(), h, r.name) == &r)
       ext_map_.erase(h, r.name, epoch_);
@@ -493,10 +493,10 @@ void ClusterStore::swap_ptrs(PMap<PtrTraits>& map, PtrList list, ServiceBlock* o
   std::vector<PtrWork>& work = ptr_work_;
   work.clear();
   if (old_b) {
-    for (auto& p : old_b->*list) work.push_back({&p.entry.ip, nullptr});
+    for (auto& p : (old_b->*list)()) work.push_back({&p.entry.ip, nullptr});
   }
   if (new_b) {
-    for (auto& p : new_b->*list) work.push_back({&p.entry.ip, &p});
+    for (auto& p : (new_b->*list)()) work.push_back({&p.entry.ip, &p});
   }
   // The new block's slots of one address stay in the block's order (std::sort, which needs
   // no buffer: std::stable_sort allocated one every event).

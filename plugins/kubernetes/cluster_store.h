@@ -117,7 +117,7 @@ class ClusterStore {
   void forget_if_empty(const std::string& key);
   bool exposed(std::string_view ns) const;
   void rebuild(const std::string& key);
-  using PtrList = Span<ServiceBlock::Ptr> ServiceBlock::*;
+  using PtrList = Span<ServiceBlock::Ptr> (ServiceBlock::*)() const;
   void swap_names(ServiceBlock* old_b, ServiceBlock* new_b);
   void swap_externals(ServiceBlock* old_b, ServiceBlock* new_b);
   // The PTR names of `list` (the cluster's, or the external addresses') in `map`.

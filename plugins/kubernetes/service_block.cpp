@@ -293,22 +293,22 @@ class Packer {
 
   void fill() {
     const std::string& text = s_.strings.text();
-    std::copy(text.begin(), text.end(), b_.text_at());
-    std::copy(s_.a4.begin(), s_.a4.end(), b_.at(b_.a4));
-    std::copy(s_.a6.begin(), s_.a6.end(), b_.at(b_.a6));
-    SrvData* srv = b_.at(b_.srv);
+    std::copy(text.begin(), text.end(), const_cast<char*>(b_.arrays.text));
+    std::copy(s_.a4.begin(), s_.a4.end(), ServiceBlock::at(b_.a4()));
+    std::copy(s_.a6.begin(), s_.a6.end(), ServiceBlock::at(b_.a6()));
+    SrvData* srv = ServiceBlock::at(b_.srv());
     for (auto& x : s_.srv) {
       *srv++ = {x.weight, x.port, s_.strings.offset(x.target), text_length(x.target)};
     }
-    ExtraData* extra = b_.at(b_.extra);
+    ExtraData* extra = ServiceBlock::at(b_.extra());
     for (auto& x : s_.extra) {
       *extra++ = {s_.strings.offset(x.owner), text_length(x.owner), x.v6, x.addr};
     }
-    NameRecord* names = b_.at(b_.names);
+    NameRecord* names = ServiceBlock::at(b_.names());
     for (auto& n : s_.names) *names++ = record(n);
-    ServiceBlock::Ptr* ptr = b_.at(b_.ptrs);
+    ServiceBlock::Ptr* ptr = ServiceBlock::at(b_.ptrs());
     for (auto& p : s_.ptrs) *ptr++ = slot(p);
-    ptr = b_.at(b_.ext_ptrs);
+    ptr = ServiceBlock::at(b_.ext_ptrs());
     for (auto& p : s_.ext_ptrs) *ptr++ = slot(p);
     if (s_.has_ext) fill_external();
   }
@@ -319,7 +319,7 @@ class Packer {
   }
   std::string_view view(uint32_t id) const {
     if (id == kNone) return {};
-    return {b_.text.data() + s_.strings.offset(id), s_.strings.str(id).size()};
+    return {b_.arrays.text + s_.strings.offset(id), s_.strings.str(id).size()};
   }
   PtrSlot slot(const PtrOut& p) const {
     std::string_view v = view(p.name);
@@ -343,7 +343,7 @@ class Packer {
     return r;
   }
   void fill_external() {
-    ExternalHost* host = b_.at(b_.ext_hosts);
+    ExternalHost* host = ServiceBlock::at(b_.ext_hosts());
     for (auto& h : s_.ext_hosts) {
       ExternalHost out;
       out.ip = h.ip;
@@ -351,9 +351,10 @@ class Packer {
       out.hostname = view(h.hostname);
       *host++ = out;
     }
-    ExternalPort* port = b_.at(b_.ext_ports);
+    ExternalPort* port = ServiceBlock::at(b_.ext_ports());
     for (auto& p : s_.ext_ports) *port++ = {view(p.name), view(p.protocol), p.port};
-    *b_.at(b_.ext) = {view(s_.ext_name), s_.ext_headless, b_.ext_hosts, b_.ext_ports};
+    *ServiceBlock::at(b_.ext()) = {view(s_.ext_name), s_.ext_headless, b_.ext_hosts(),
+                                   b_.ext_ports()};
   }
 
   const Scratch& s_;
@@ -414,23 +415,15 @@ std::unique_ptr<ServiceBlock> ServiceBlock::make(const Sizes& n) {
 }
 
 ServiceBlock::ServiceBlock(const Sizes& n) {
-  auto* at = reinterpret_cast<char*>(this + 1);
-  auto place = [&at]<typename T>(Span<T>& span, size_t count) {
-    span = {reinterpret_cast<T*>(at), static_cast<uint32_t>(count)};
-    at += sizeof(T) * count;
-  };
-  place(names, n.names);
-  place(ptrs, n.ptrs);
-  place(ext_ptrs, n.ext_ptrs);
-  place(ext, n.ext);
-  place(ext_hosts, n.ext_hosts);
-  place(ext_ports, n.ext_ports);
-  place(srv, n.srv);
-  place(extra, n.extra);
-  place(a4, n.a4);
-  place(a6, n.a6);
-  text = {at, n.text};
-  arrays = {a4.ptr, a6.ptr, srv.ptr, extra.ptr, text.data()};
+  const size_t counts[] = {n.names, n.ptrs,  n.ext_ptrs, n.ext, n.ext_hosts, n.ext_ports,
+                           n.srv,   n.extra, n.a4,       n.a6,  n.text};
+  for (size_t i = 0; i < std::size(counts); ++i) count_[i] = static_cast<uint32_t>(counts[i]);
+  // The 4-byte and byte arrays follow the 8-byte ones (names() to ext_ports()).
+  const auto* srv = static_cast<const SrvData*>(end_of(ext_ports()));
+  const auto* extra = reinterpret_cast<const ExtraData*>(srv + n.srv);
+  const auto* a4 = reinterpret_cast<const Addr4*>(extra + n.extra);
+  const auto* a6 = reinterpret_cast<const Addr6*>(a4 + n.a4);
+  arrays = {a4, a6, srv, extra, reinterpret_cast<const char*>(a6 + n.a6)};
 }
 
 std::unique_ptr<ServiceBlock> build_block(const BlockInput& in) {

@@ -65,36 +65,65 @@ struct ServiceBlock {
   ServiceBlock(const ServiceBlock&) = delete;
   ServiceBlock& operator=(const ServiceBlock&) = delete;
 
-  uint64_t epoch = 0;     // the version that built it
-  std::string_view text;  // every name below, once
-  BlockArrays arrays;     // where the names' records are (a4, a6, srv, extra, text)
-  Span<NameRecord> names;
-  Span<Addr4> a4;
-  Span<Addr6> a6;
-  Span<SrvData> srv;
-  Span<ExtraData> extra;
-  Span<Ptr> ptrs;  // names in `text`
+  uint64_t epoch = 0;  // the version that built it
+  BlockArrays arrays;  // where the names' records are (a4, a6, srv, extra, text)
 
+  // The arrays, after the block in this order: those of 8-byte alignment, then of 4, then
+  // bytes. Only counts are kept (a pointer and a length each took 128 bytes more a block).
+  Span<NameRecord> names() const { return {as<NameRecord>(this + 1), count_[kNames]}; }
+  Span<Ptr> ptrs() const { return {as<Ptr>(end_of(names())), count_[kPtrs]}; }  // in text()
   // What k8s_external reads: the service's external record (one at most: for a service
   // with external addresses, or a headless one), its parts, and the reverse of its external
   // addresses (to "svc.ns").
-  Span<ExternalRecord> ext;
-  Span<ExternalHost> ext_hosts;
-  Span<ExternalPort> ext_ports;
-  Span<Ptr> ext_ptrs;
+  Span<Ptr> ext_ptrs() const { return {as<Ptr>(end_of(ptrs())), count_[kExtPtrs]}; }
+  Span<ExternalRecord> ext() const {
+    return {as<ExternalRecord>(end_of(ext_ptrs())), count_[kExt]};
+  }
+  Span<ExternalHost> ext_hosts() const {
+    return {as<ExternalHost>(end_of(ext())), count_[kExtHosts]};
+  }
+  Span<ExternalPort> ext_ports() const {
+    return {as<ExternalPort>(end_of(ext_hosts())), count_[kExtPorts]};
+  }
+  Span<SrvData> srv() const { return {arrays.srv, count_[kSrv]}; }
+  Span<ExtraData> extra() const { return {arrays.extra, count_[kExtra]}; }
+  Span<Addr4> a4() const { return {arrays.a4, count_[kA4]}; }
+  Span<Addr6> a6() const { return {arrays.a6, count_[kA6]}; }
+  std::string_view text() const { return {arrays.text, count_[kText]}; }  // every name, once
 
   bool owns(std::string_view s) const {
-    return s.data() >= text.data() && s.data() < text.data() + text.size();
+    return s.data() >= arrays.text && s.data() < arrays.text + count_[kText];
   }
   // The arrays' memory, written by the builder before the block is published.
   template <typename T>
-  T* at(Span<T> s) {
+  static T* at(Span<T> s) {
     return const_cast<T*>(s.ptr);
   }
-  char* text_at() { return const_cast<char*>(text.data()); }
 
  private:
+  enum : uint8_t {
+    kNames,
+    kPtrs,
+    kExtPtrs,
+    kExt,
+    kExtHosts,
+    kExtPorts,
+    kSrv,
+    kExtra,
+    kA4,
+    kA6,
+    kText
+  };
   explicit ServiceBlock(const Sizes& n);  // places the arrays right after itself
+  template <typename T>
+  static const T* as(const void* p) {
+    return static_cast<const T*>(p);
+  }
+  template <typename T>
+  static const void* end_of(Span<T> s) {
+    return s.ptr + s.len;
+  }
+  uint32_t count_[11] = {};
 };
 
 struct BlockInput {
