@@ -192,6 +192,9 @@ class FakeApiServer:
                     raise
                 tls.settimeout(None)
                 with owner.cond:
+                    if owner._stopping:  # its handshake ended after stop() closed the others
+                        tls.close()
+                        raise OSError("stopping")
                     owner._conns.add(tls)
                 return tls, addr
 
@@ -215,10 +218,14 @@ class FakeApiServer:
             self._stopping = True
             self.generation += 1
             self.cond.notify_all()
-            conns = list(self._conns)
-            self._conns.clear()
+        # The accept loop ends first: a connection whose TLS handshake was under way (a
+        # watch reconnecting) is either in _conns by then or refused by get_request. Taken
+        # before, it stayed open, and the client's watch never saw the server go.
         self._httpd.shutdown()
         self._httpd.server_close()
+        with self.cond:
+            conns = list(self._conns)
+            self._conns.clear()
         for c in conns:
             try:
                 c.shutdown(socket.SHUT_RDWR)
