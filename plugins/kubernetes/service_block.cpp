@@ -66,6 +66,9 @@ struct Scratch {
   std::vector<Rec> recs;
   std::vector<uint32_t> rec_order;   // recs grouped by name, each group in the order it came
   std::vector<uint32_t> name_of_id;  // per string id: its index in `names`, or kNone
+  std::vector<uint32_t> name_ids;    // the names with records, in name order
+  std::vector<uint32_t> rec_start;   // where each name's recs start in rec_order, and the end
+  std::vector<uint32_t> rec_next;    // group_recs' cursor per name
   std::vector<NameOut> names;
   std::vector<Addr4> a4;
   std::vector<Addr6> a6;
@@ -217,18 +220,19 @@ struct RunHash {
   }
 };
 
-// Groups the recs by name (ids: the names, in name order), keeping their order: count, then
-// place. Returns where each name's recs start in s.rec_order (and one past the last).
-std::vector<uint32_t> group_recs(Scratch& s, const std::vector<uint32_t>& ids) {
-  std::vector<uint32_t> start(ids.size() + 1, 0);
+// Groups the recs by name (s.name_ids, in name order), keeping their order: count, then
+// place. s.rec_start gets where each name's recs start in s.rec_order (and one past the last).
+void group_recs(Scratch& s) {
+  const std::vector<uint32_t>& ids = s.name_ids;
+  std::vector<uint32_t>& start = s.rec_start;
+  start.assign(ids.size() + 1, 0);
   for (size_t i = 0; i < ids.size(); ++i) s.name_of_id[ids[i]] = static_cast<uint32_t>(i);
   for (auto& r : s.recs) ++start[s.name_of_id[r.name] + 1];
   for (size_t i = 1; i < start.size(); ++i) start[i] += start[i - 1];
   s.rec_order.resize(s.recs.size());
-  std::vector<uint32_t> next(start.begin(), start.end() - 1);
+  s.rec_next.assign(start.begin(), start.end() - 1);
   for (uint32_t i = 0; i < s.recs.size(); ++i)
-    s.rec_order[next[s.name_of_id[s.recs[i].name]]++] = i;
-  return start;
+    s.rec_order[s.rec_next[s.name_of_id[s.recs[i].name]]++] = i;
 }
 
 // One name's records, from its recs (s.rec_order[from, to)) as CoreDNS makes them: SRV
@@ -262,7 +266,8 @@ void finish_name(Scratch& s, uint32_t name, uint32_t from, uint32_t to) {
 // The names that have records, in name order, each with its records.
 void finish_names(Scratch& s) {
   s.name_of_id.assign(s.strings.count(), kNone);
-  std::vector<uint32_t> ids;
+  std::vector<uint32_t>& ids = s.name_ids;
+  ids.clear();
   auto add = [&](uint32_t name) {
     if (s.name_of_id[name] != kNone) return;
     s.name_of_id[name] = 0;
@@ -272,8 +277,9 @@ void finish_names(Scratch& s) {
   for (auto& r : s.recs) add(r.name);
   std::sort(ids.begin(), ids.end(),
             [&](uint32_t x, uint32_t y) { return s.strings.str(x) < s.strings.str(y); });
-  std::vector<uint32_t> start = group_recs(s, ids);
-  for (size_t n = 0; n < ids.size(); ++n) finish_name(s, ids[n], start[n], start[n + 1]);
+  group_recs(s);
+  for (size_t n = 0; n < ids.size(); ++n)
+    finish_name(s, ids[n], s.rec_start[n], s.rec_start[n + 1]);
 }
 
 // The external addresses' reverse names the service ("svc.ns"), the first time each comes.
@@ -336,10 +342,10 @@ class Packer {
     d.extra_at = n.extra_at, d.extra_len = static_cast<uint16_t>(n.extra_len);
     if (n.cname != kNone) {
       d.cname_at = s_.strings.offset(n.cname);
-      d.cname_len = static_cast<uint16_t>(s_.strings.str(n.cname).size());
+      d.cname_len = text_length(n.cname);
     }
     r.name_at = s_.strings.offset(n.name);
-    r.name_len = static_cast<uint16_t>(s_.strings.str(n.name).size());
+    r.name_len = text_length(n.name);
     return r;
   }
   void fill_external() {
