@@ -197,6 +197,9 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  // Before any thread starts, so that every thread has them blocked: the server reads them
+  // from a signalfd (core/server/server_signals.h).
+  cxxdns::block_server_signals();
   // Before any thread starts, so that every worker (and a reload's new listeners) has it.
   cxxdns::raise_bind_capability();
   // As Go (and so CoreDNS) does at start; client TCP connections then get what the reserve

@@ -219,18 +219,16 @@ int Server::run() {
     }
   });
   drained_async_.data = this;
-  auto on_stop_signal = [](uv_signal_t* s, int) { static_cast<Server*>(s->data)->shutdown(); };
   uv_timer_init(&loop_, &heap_trim_timer_);
   uv_timer_start(&heap_trim_timer_, trim_heap, kHeapTrimIntervalMs, kHeapTrimIntervalMs);
   uv_unref(reinterpret_cast<uv_handle_t*>(&heap_trim_timer_));
-  uv_signal_init(&loop_, &sigint_);
-  uv_signal_init(&loop_, &sigterm_);
-  uv_signal_init(&loop_, &sigusr1_);
-  sigint_.data = sigterm_.data = sigusr1_.data = this;
-  uv_signal_start(&sigint_, on_stop_signal, SIGINT);
-  uv_signal_start(&sigterm_, on_stop_signal, SIGTERM);
-  uv_signal_start(
-      &sigusr1_, [](uv_signal_t* s, int) { static_cast<Server*>(s->data)->reload(); }, SIGUSR1);
+  signals_.start(&loop_, [this](int sig) {
+    if (sig == SIGUSR1) {
+      reload();
+    } else {
+      shutdown();  // SIGTERM, SIGINT
+    }
+  });
 
   // A plugin that cannot start (an endpoint address in use) stops the server before any
   // worker runs, as CoreDNS fails its startup.

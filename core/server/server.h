@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/plugin/config.h"
+#include "core/server/server_signals.h"
 #include "core/server/worker.h"
 
 namespace cxxdns {
@@ -66,7 +67,7 @@ class Server {
   std::map<ListenerKey, std::vector<BoundSockets>> sockets_;
   std::vector<std::unique_ptr<Worker>> workers_;
   uv_loop_t loop_;
-  uv_signal_t sigint_, sigterm_, sigusr1_;
+  ServerSignals signals_;  // SIGTERM, SIGINT, SIGUSR1
   uv_async_t stop_async_, reload_async_, drained_async_;
   std::atomic<int> drained_workers_{0};
   bool reload_again_ = false;

@@ -89,3 +89,22 @@ def test_sigterm_answers_the_queries_in_flight_before_closing(start_cxxdns):
         assert time.monotonic() - start < 4
     finally:
         up.close()
+
+
+def test_stop_signals_repeated_during_the_stop_do_not_kill_it(start_cxxdns):
+    """A supervisor or a user may send SIGTERM (or SIGINT) again while the server stops: the
+    first one's stop goes on and the exit code stays 0, as CoreDNS's (its signals are caught
+    until it exits). They used to find the default action once the handles were closed: the
+    process died of the signal (exit -15) halfway through its exit."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        srv = start_cxxdns("""example.org:{PORT} {
+    bind 127.0.0.1
+    whoami
+}
+""", workers=2)
+        assert srv.query("a.example.org", "A").rcode == "NOERROR"
+        deadline = time.monotonic() + 10
+        while srv.proc.poll() is None and time.monotonic() < deadline:
+            srv.send_signal(sig)  # every 0.2 ms, from the first to the exit
+            time.sleep(0.0002)
+        assert srv.stop() == 0, sig
