@@ -433,7 +433,9 @@ def test_slow_upstream_stalls_nothing_else(start_cxxdns, unbound):
         r = srv.query("www.example.net", "A")
         fast = time.monotonic() - start
         assert r.rdatas("A") == ["192.0.2.1"], r.raw
-        assert fast < 1.0, f"another query waited {fast:.2f}s behind the slow upstream"
+        # Queued behind the slow one it would take 1.8 s or more; a loaded CI machine may keep
+        # this process waiting for a second.
+        assert fast < 1.5, f"another query waited {fast:.2f}s behind the slow upstream"
         t.join(10)
         m, took = results["slow"]
         # Past the 2 s try timeout and no other upstream for that zone: SERVFAIL, answered.
