@@ -196,6 +196,15 @@ void ChainTest::run_for(std::chrono::milliseconds d) {
   uv_run(&loop_, UV_RUN_NOWAIT);
 }
 
+bool ChainTest::run_until(const std::function<bool()>& done, std::chrono::milliseconds max) {
+  const auto deadline = std::chrono::steady_clock::now() + max;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    run_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
 Answer ChainTest::query(std::string_view name, std::string_view type, const QueryOptions& o) {
   uint16_t t = dns::type_from_name(type);
   if (t == 0) throw std::invalid_argument("unknown type");

@@ -113,6 +113,10 @@ class ChainTest {
   Answer query_wire(std::span<const uint8_t> wire, const QueryOptions& o = {});
   // Runs the loop for `d` (timers, upstream sockets, file watchers).
   void run_for(std::chrono::milliseconds d);
+  // Runs the loop until `done` holds, checked every 10 ms, for at most `max` (by the clock:
+  // a machine that keeps this process waiting gets what it missed). Returns done().
+  bool run_until(const std::function<bool()>& done,
+                 std::chrono::milliseconds max = std::chrono::milliseconds(10000));
   // The plugin of the first block named `name`, or null.
   Plugin* plugin(std::string_view name) const;
 

@@ -14,16 +14,6 @@ using cxxdns::testing::QueryOptions;
 
 namespace {
 
-// Runs `t`'s loop until `done` holds (the reload timer fires on it), for at most 5 s.
-template <typename F>
-bool run_until(ChainTest& t, F done) {
-  for (int i = 0; i < 250; ++i) {
-    if (done()) return true;
-    t.run_for(std::chrono::milliseconds(20));
-  }
-  return done();
-}
-
 std::string first(const Answer& a) {
   return a.answer.empty() ? "" : a.answer[0];
 }
@@ -129,7 +119,7 @@ TEST_CASE("file: reload takes a new serial, keeps the zone when the file is bad"
   std::string next = example_zone(2);
   next.replace(next.find("192.0.2.80"), 10, "192.0.2.82");
   dir.write("db.example.org", next);
-  CHECK(run_until(t, [&] {
+  CHECK(t.run_until([&] {
     return first(t.query("www.example.org.", "A")) == "www.example.org.\t300\tIN\tA\t192.0.2.82";
   }));
 
@@ -148,7 +138,7 @@ TEST_CASE("file: a missing file answers SERVFAIL until it appears", "[file]") {
   ChainTest t("example.org {\n  file " + db + " {\n    reload 20ms\n  }\n}\n");
   CHECK(t.query("www.example.org.", "A").rcode == "SERVFAIL");
   dir.write("db.later", example_zone());
-  CHECK(run_until(t, [&] { return t.query("www.example.org.", "A").rcode == "NOERROR"; }));
+  CHECK(t.run_until([&] { return t.query("www.example.org.", "A").rcode == "NOERROR"; }));
 }
 
 TEST_CASE("file: setup errors", "[file]") {

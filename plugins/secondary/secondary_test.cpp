@@ -109,15 +109,6 @@ std::string secondary_corefile(uint16_t port, const std::string& extra = "") {
          "  secondary {\n    transfer from 127.0.0.1:" + std::to_string(port) + "\n  }\n}\n";
 }
 
-template <typename F>
-bool run_until(ChainTest& t, F done, int ms = 10000) {
-  for (int waited = 0; waited < ms; waited += 20) {
-    if (done()) return true;
-    t.run_for(std::chrono::milliseconds(20));
-  }
-  return done();
-}
-
 std::string www(ChainTest& t) {
   auto a = t.query("www.example.org.", "A");
   return a.answer.empty() ? a.rcode : a.answer[0];
@@ -136,7 +127,7 @@ std::vector<uint8_t> notify_query(uint16_t id = 0x4242) {
 TEST_CASE("secondary: the zone from the primary, served as file serves it", "[secondary]") {
   Primary primary(example_zone(5));
   ChainTest t(secondary_corefile(primary.port));
-  REQUIRE(run_until(t, [&] { return t.query("www.example.org.", "A").rcode == "NOERROR"; }));
+  REQUIRE(t.run_until([&] { return t.query("www.example.org.", "A").rcode == "NOERROR"; }));
   auto a = t.query("www.example.org.", "A");
   CHECK(a.aa());
   CHECK(a.answer == std::vector<std::string>{"www.example.org.\t300\tIN\tA\t192.0.2.80"});
@@ -150,7 +141,7 @@ TEST_CASE("secondary: the zone from the primary, served as file serves it", "[se
 TEST_CASE("secondary: a NOTIFY from the primary brings the new serial", "[secondary]") {
   Primary primary(example_zone(5));
   ChainTest t(secondary_corefile(primary.port));
-  REQUIRE(run_until(t, [&] { return www(t) == "www.example.org.\t300\tIN\tA\t192.0.2.80"; }));
+  REQUIRE(t.run_until([&] { return www(t) == "www.example.org.\t300\tIN\tA\t192.0.2.80"; }));
   std::string next = example_zone(6);
   next.replace(next.find("192.0.2.80"), 10, "192.0.2.86");
   primary.set_zone(next);
@@ -166,7 +157,7 @@ TEST_CASE("secondary: a NOTIFY from the primary brings the new serial", "[second
   CHECK(ack.aa());
   CHECK(ack.id == 0x4242);
   CHECK(((ack.flags >> 11) & 0xf) == 4);  // the opcode echoed
-  CHECK(run_until(t, [&] { return www(t) == "www.example.org.\t300\tIN\tA\t192.0.2.86"; }));
+  CHECK(t.run_until([&] { return www(t) == "www.example.org.\t300\tIN\tA\t192.0.2.86"; }));
   CHECK(primary.transfers == 2);
   // The same serial again: a NOTIFY checks the serial and transfers nothing.
   (void)t.query_wire(notify_query());
@@ -187,17 +178,17 @@ TEST_CASE("secondary: SERVFAIL before the first transfer and after the zone expi
 
   Primary again(zone);  // a new primary: its own port
   ChainTest u(secondary_corefile(again.port));
-  REQUIRE(run_until(u, [&] { return u.query("www.example.org.", "A").rcode == "NOERROR"; }));
+  REQUIRE(u.run_until([&] { return u.query("www.example.org.", "A").rcode == "NOERROR"; }));
   again.stop();
   // Refresh fails, retries fail, and two seconds on the zone is expired.
-  CHECK(run_until(
-      u, [&] { return u.query("www.example.org.", "A").rcode == "SERVFAIL"; }, 15000));
+  CHECK(u.run_until([&] { return u.query("www.example.org.", "A").rcode == "SERVFAIL"; },
+                    std::chrono::milliseconds(15000)));
 }
 
 TEST_CASE("secondary: the transferred zone goes out again through transfer", "[secondary]") {
   Primary primary(example_zone(5));
   ChainTest t(secondary_corefile(primary.port, "  transfer {\n    to *\n  }\n"));
-  REQUIRE(run_until(t, [&] { return t.query("www.example.org.", "A").rcode == "NOERROR"; }));
+  REQUIRE(t.run_until([&] { return t.query("www.example.org.", "A").rcode == "NOERROR"; }));
   QueryOptions tcp;
   tcp.tcp = true;
   auto a = t.query("example.org.", "AXFR", tcp);
