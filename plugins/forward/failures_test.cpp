@@ -130,7 +130,10 @@ TEST_CASE("forward: a lost answer is asked again until the deadline", "[forward]
       },
       port);
   QueryOptions o;
-  o.timeout = std::chrono::milliseconds(4500);
+  // The second try goes out after the first one's 2s; past forward's 5s deadline, so that
+  // this timeout cannot come together with that try's answer on a machine that keeps this
+  // process waiting. Without the second try the query still ends in SERVFAIL at 5s.
+  o.timeout = std::chrono::milliseconds(8000);
   auto a = t.query("a.example.org.", "A", o);
   REQUIRE(a.answered);
   CHECK(a.rcode == "NOERROR");
@@ -199,13 +202,21 @@ TEST_CASE("forward: health checks only after a failure, until the upstream answe
   o.timeout = std::chrono::milliseconds(6000);
   CHECK(t.query("b.example.org.", "A", o).rcode == "SERVFAIL");
   auto& u = *forward_of(t).blocks()[0]->opts.upstreams[0];
-  // Probes went out while the query waited, every 50ms (each waits up to 1s for its answer).
+  // Probes went out after the failed try, every 50ms (each waits up to 1s for its answer):
+  // two have failed about a second before the query's deadline. Waited for rather than
+  // checked at once, for a machine that keeps this process waiting; checks that never
+  // started still fail here.
+  t.run_until([&] { return u.down(2) && u.healthcheck_failures.load() >= 2; },
+              std::chrono::milliseconds(4000));
   CHECK(up.probes >= 2);
   CHECK(u.down(2));
   CHECK(u.healthcheck_failures.load() >= 2);
 
   silent = false;
-  t.run_for(std::chrono::milliseconds(1200));
+  // Up at the first probe answered: the next one, or the one after a probe still waiting
+  // for the answer it will not get (up to 1s). Checks that stop while the upstream is down
+  // leave it down, and still fail here.
+  t.run_until([&] { return !u.down(2); }, std::chrono::milliseconds(4000));
   CHECK(!u.down(2));
   const int after = up.probes;
   t.run_for(std::chrono::milliseconds(300));

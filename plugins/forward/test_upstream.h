@@ -78,6 +78,13 @@ inline std::pair<int, int> bind_udp_tcp(uint16_t port) {
       if (u >= 0) close(u);
       throw std::runtime_error("bind");
     }
+    // Room for a burst of queries sent before the loop reads any (Burst starts 2,000): with
+    // the default buffer most are dropped and end only at forward's 5 s deadline. Forced
+    // where allowed (CAP_NET_ADMIN), else as much as net.core.rmem_max lets.
+    const int rcvbuf = 4 << 20;
+    if (setsockopt(u, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0) {
+      setsockopt(u, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    }
     socklen_t len = sizeof a;
     getsockname(u, reinterpret_cast<sockaddr*>(&a), &len);
     const int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
