@@ -403,7 +403,7 @@ def udp_socket(bind_port: int = 0) -> socket.socket:
     return s
 
 
-def udp_query(packet: bytes, port: int, timeout: float = 2.0, *,
+def udp_query(packet: bytes, port: int, timeout: float = 5.0, *,
               sock: Optional[socket.socket] = None, server: str = LOCALHOST,
               others: Optional[list] = None) -> Optional[bytes]:
     """Send one UDP packet and return the first reply from server:port whose ID matches
@@ -1232,8 +1232,10 @@ def wait_until(pred, timeout: float = 5.0, interval: float = 0.05, what: str = "
         time.sleep(interval)
 
 
-def http_get(port: int, path: str, timeout: float = 2.0):
-    """GET http://127.0.0.1:PORT/PATH -> (status, body); (None, "") when nothing answers."""
+def http_get(port: int, path: str, timeout: float = 5.0):
+    """GET http://127.0.0.1:PORT/PATH -> (status, body); (None, "") when nothing answers.
+    The default timeouts here are for answers that must come, with room for a loaded
+    machine; a check that nothing comes passes a short one of its own."""
     import urllib.error
     import urllib.request
     try:

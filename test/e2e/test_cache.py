@@ -90,7 +90,7 @@ def test_forward_upstream_asked_once_then_serve_stale(start_cxxdns, tmp_path):
     up_dir.mkdir()
     log = up_dir / "queries.log"
     up = Unbound(local_zones=["example.net."],
-                 local_data=["www.example.net. 2 IN A 192.0.2.7"],
+                 local_data=["www.example.net. 4 IN A 192.0.2.7"],  # 4 s: both asks fit
                  extra=f'  log-queries: yes\n  logfile: "{log}"', tmpdir=up_dir)
     try:
         srv = start_cxxdns(f""".:{{PORT}} {{
@@ -110,7 +110,7 @@ def test_forward_upstream_asked_once_then_serve_stale(start_cxxdns, tmp_path):
         assert count() == 1, log.read_text()
 
         up.stop()
-        time.sleep(2.5)  # the entry is now expired
+        time.sleep(4.5)  # the entry is now expired
         r = kdig("www.example.net", "A", srv.port)
         assert r.rdatas("A") == ["192.0.2.7"], r.raw
         assert r.answer[0][1] == 0

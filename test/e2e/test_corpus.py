@@ -161,7 +161,7 @@ class HttpAnswer:
         return [r[4] for r in self.answer if rtype is None or r[3] == rtype]
 
 
-def doh_in_the_clear(address, port, name, qtype, timeout=2):
+def doh_in_the_clear(address, port, name, qtype, timeout=5):
     """A DoH GET over HTTP/1.1 without TLS: an https:// block without `tls`."""
     import base64
     q = harness.build_query(name, qtype, 0)
@@ -177,7 +177,7 @@ def doh_in_the_clear(address, port, name, qtype, timeout=2):
     return HttpAnswer(harness.parse_message(body) if resp.status == 200 else None)
 
 
-def grpc_ask(block, port, name, qtype, tls, ca, timeout=2):
+def grpc_ask(block, port, name, qtype, tls, ca, timeout=5):
     """A gRPC Query call (grpc's own Python client): TLS verified against `ca` when the block
     has `tls`, HTTP/2 in the clear when it has not."""
     import grpc
@@ -197,7 +197,7 @@ def ask_over(moved, block, scheme, port, name, qtype="A", **kw):
     them)."""
     tls = "tls" in block.directives
     if scheme == "grpc://":
-        return grpc_ask(block, port, name, qtype, tls, moved.ca, kw.get("timeout", 2))
+        return grpc_ask(block, port, name, qtype, tls, moved.ca, kw.get("timeout", 5))
     verify = [f"+tls-ca={moved.ca}", "+tls-hostname=localhost"]
     if scheme == "tls://":
         return harness.kdig(name, qtype, port, server=block.listen, tcp=not tls,
@@ -206,7 +206,7 @@ def ask_over(moved, block, scheme, port, name, qtype="A", **kw):
         return harness.kdig(name, qtype, port, server=block.listen, extra=["+https"] + verify,
                             **kw)
     if scheme == "https://":
-        return doh_in_the_clear(block.listen, port, name, qtype, kw.get("timeout", 2))
+        return doh_in_the_clear(block.listen, port, name, qtype, kw.get("timeout", 5))
     return harness.kdig(name, qtype, port, server=block.listen, **kw)
 
 

@@ -5,6 +5,7 @@ real unbound upstream."""
 
 import ipaddress
 import subprocess
+import time
 
 import pytest
 
@@ -221,10 +222,15 @@ def test_new_names_are_rate_limited_per_client(start_cxxdns):
     }
 }
 """)
+    start = time.monotonic()
     flood = ask_from("127.0.5.1", srv.port, [f"f{j}.example.com" for j in range(80)])
+    took = time.monotonic() - start
     fates = [rc for rc, _ in flood.values()]
-    # The burst of 50, plus what 5 a second refilled while the 80 queries went out.
-    assert 50 <= fates.count("NOERROR") <= 55 and fates.count("SERVFAIL") >= 25, fates
+    # The burst of 50, plus what 5 a second refilled while the 80 queries went out (timed, so
+    # that a slow machine gets its refill and no limit at all still fails: 80).
+    refilled = int(5 * took) + 1
+    assert 50 <= fates.count("NOERROR") <= 50 + refilled, (took, fates)
+    assert fates.count("SERVFAIL") == 80 - fates.count("NOERROR"), fates
     # Another client is not held back; a name already mapped is answered to everyone.
     other = ask_from("127.0.5.2", srv.port, ["o1.example.com", "f0.example.com"])
     assert other["o1.example.com"][0] == "NOERROR"

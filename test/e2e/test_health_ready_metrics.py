@@ -15,7 +15,7 @@ from harness import free_port, kdig
 COREFILE = """.:{PORT} {
     bind 127.0.0.1
     health 127.0.0.1:%(health)d {
-        lameduck 1s
+        lameduck %(lameduck)s
     }
     ready 127.0.0.1:%(ready)d
     prometheus 127.0.0.1:%(metrics)d
@@ -52,9 +52,9 @@ def raw_http(port, data: bytes) -> bytes:
             out += chunk
 
 
-def start(start_cxxdns, extra="", **kw):
+def start(start_cxxdns, extra="", lameduck="1s", **kw):
     ports = {"health": free_port(), "ready": free_port(), "metrics": free_port()}
-    srv = start_cxxdns(COREFILE % dict(ports, extra=extra), **kw)
+    srv = start_cxxdns(COREFILE % dict(ports, extra=extra, lameduck=lameduck), **kw)
     return srv, ports
 
 
@@ -136,12 +136,14 @@ def test_metrics_count_real_queries(start_cxxdns, workers):
     base = lambda name, **l: metric_value(before, name, dict(server=server, zone=".", **l)) or 0
 
     n_udp, n_tcp, n_aaaa = 5, 3, 2
+    # One try each, waited for long enough: a resend would count twice.
+    once = dict(retry=0, timeout=5)
     for _ in range(n_udp):
-        assert srv.query("single.example", "A").rcode == "NOERROR"
+        assert srv.query("single.example", "A", **once).rcode == "NOERROR"
     for _ in range(n_tcp):
-        assert srv.query("single.example", "A", tcp=True).rcode == "NOERROR"
+        assert srv.query("single.example", "A", tcp=True, **once).rcode == "NOERROR"
     for _ in range(n_aaaa):
-        srv.query("nothing.example", "AAAA")
+        srv.query("nothing.example", "AAAA", **once)
 
     status, text = http_get(p["metrics"], "/metrics")
     assert status == 200
@@ -217,16 +219,17 @@ def test_without_loadbalance_order_is_stable(start_cxxdns):
 
 
 def test_lameduck_keeps_serving_then_exits(start_cxxdns):
-    srv, p = start(start_cxxdns)
-    srv.proc.send_signal(signal.SIGTERM)
+    # 3 s: the query (kdig) and the health request must fit in the lameduck on a loaded
+    # machine; an exit at once, or a lameduck ignored, still fails.
+    srv, p = start(start_cxxdns, lameduck="3s")
     t0 = time.monotonic()
-    time.sleep(0.3)
-    assert srv.proc.poll() is None
+    srv.proc.send_signal(signal.SIGTERM)
     assert srv.query("single.example", "A").rcode == "NOERROR"
     assert http_get(p["health"], "/health") == (200, "OK")
+    assert srv.proc.poll() is None
     srv.proc.wait(timeout=10)
-    assert time.monotonic() - t0 >= 0.9
-    assert "plugin/health: Going into lameduck mode for 1s" in srv.stdout_text()
+    assert time.monotonic() - t0 >= 2.9
+    assert "plugin/health: Going into lameduck mode for 3s" in srv.stdout_text()
 
 
 def test_bad_addresses_are_corefile_errors(tmp_path):

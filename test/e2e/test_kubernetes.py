@@ -106,7 +106,7 @@ def test_state_rewritten_under_queries(start_cxxdns):
     t = threading.Thread(target=loop)
     t.start()
     try:
-        time.sleep(0.5)
+        wait_until(lambda: seen or failures, timeout=10, what="a first answer")
         write_atomic(path, changed_fixture("10.96.10.99"))
         wait_until(lambda: seen and seen[-1] == "10.96.10.99", timeout=5, what="the new address")
         time.sleep(0.3)

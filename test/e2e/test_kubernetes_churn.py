@@ -64,10 +64,16 @@ def test_answers_during_a_stream_of_events(start_cxxdns, certs):
         wait_until(lambda: generation_of(kdig(db, "A", srv.port).rdatas("A")) == 1, timeout=10,
                    what="generation 1 served")
 
+        asked = threading.Event()  # the reader made one more round
+
         def stream():
             for gen in range(2, EVENTS + 2):
                 api.put(generation_slice(gen))
                 time.sleep(0.01)
+                if gen % 30 == 0:
+                    # However slow the machine, the reader sees several versions go by.
+                    asked.clear()
+                    asked.wait(5)
 
         writer = threading.Thread(target=stream)
         writer.start()
@@ -82,6 +88,7 @@ def test_answers_during_a_stream_of_events(start_cxxdns, certs):
             seen.append(gen)
             web = kdig("web.default" + SVC, "A", srv.port)
             assert web.rdatas("A") == ["10.96.0.10"], web.raw
+            asked.set()
         writer.join()
         final = (EVENTS + 1) % 250
         wait_until(lambda: generation_of(kdig(db, "A", srv.port).rdatas("A")) == final,

@@ -16,10 +16,11 @@ COREFILE = """
 def test_idle_tcp_connection_is_closed_after_the_idle_timeout(start_cxxdns):
     srv = start_cxxdns(COREFILE)
     s = tcp_connect(srv.port)
-    # A query answered first: the connection works.
+    # A query answered first: the connection works. The clock starts before it, so a test
+    # kept waiting after the answer cannot make the server look early.
+    start = time.monotonic()
     s.sendall(frame(build_query("a.example.", "A", 7)))
     assert tcp_read_reply(s) is not None
-    start = time.monotonic()
     s.settimeout(20)
     assert s.recv(1) == b""  # then silence: the server closes it (EOF)
     waited = time.monotonic() - start
@@ -67,24 +68,27 @@ def test_timeouts_plugin_sets_idle_and_read(start_cxxdns):
     bind 127.0.0.1
     timeouts {
         read 1s
-        idle 2s
+        idle 4s
     }
     whoami
 }
 """)
-    # idle: a quiet connection goes after 2 s instead of 10 s.
+    # Each clock starts before what it times, so a test kept waiting cannot make the server
+    # look early; the upper bounds leave room for a loaded machine.
+    # idle: a quiet connection goes after 4 s instead of 10 s.
+    start = time.monotonic()
+    s = tcp_connect(srv.port)
+    s.settimeout(15)
+    assert s.recv(1) == b""
+    assert 3.5 <= time.monotonic() - start <= 8
+    # read: half a message must be finished within 1 s (not at the idle 4 s, nor at the
+    # default read timeout, 3 s).
     s = tcp_connect(srv.port)
     start = time.monotonic()
-    s.settimeout(10)
-    assert s.recv(1) == b""
-    assert 1.5 <= time.monotonic() - start <= 5
-    # read: half a message must be finished within 1 s.
-    s = tcp_connect(srv.port)
     s.sendall(frame(build_query("a.example.", "A", 9))[:7])
-    start = time.monotonic()
     s.settimeout(10)
     assert s.recv(1) == b""
-    assert 0.5 <= time.monotonic() - start <= 1.9
+    assert 0.9 <= time.monotonic() - start <= 2.8
     assert srv.stop() == 0
 
 

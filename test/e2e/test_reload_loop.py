@@ -35,7 +35,9 @@ class QueryLoop:
         qid = 0
         while not self._stop.is_set():
             qid = (qid + 1) % 65536
-            reply = udp_query(build_query("a.example.", "A", qid), self.port, timeout=2.0)
+            # 5 s: a loaded machine may keep the server waiting; a query dropped at the swap
+            # never gets an answer and still counts as failed.
+            reply = udp_query(build_query("a.example.", "A", qid), self.port, timeout=5.0)
             self.sent += 1
             if reply is None:
                 self.failed.append("no answer")

@@ -100,7 +100,8 @@ def namespace():
     etc.mkdir(parents=True, exist_ok=True)
     (etc / "resolv.conf").write_text(
         "nameserver 127.0.0.1\nsearch " + " ".join(SEARCH) +
-        "\noptions ndots:5 timeout:1 attempts:1\n")
+        "\noptions ndots:5 timeout:5 attempts:1\n")  # every name is answered: the
+    # timeout only matters to an answer lost on a loaded machine
     started = []
 
     def serve(rules):

@@ -100,7 +100,9 @@ def test_a_trickled_message_is_cut_at_its_read_deadline(start_cxxdns):
     waited = time.monotonic() - start
     s.close()
     assert outcome == "closed", f"{outcome} after {waited:.1f}s"
-    assert 2.5 <= waited <= 4.5, waited  # the default read timeout: 3 s
+    # The default read timeout, 3 s; the upper bound leaves room for a loaded machine (the
+    # old per-byte timer would have let the 15 s message be answered).
+    assert 2.5 <= waited <= 8, waited
     assert srv.stop() == 0
 
 

@@ -140,7 +140,9 @@ def check_pod(ctr, api, port, h_port, r_port, m_port, live_path, ready_path):
     assert kdig("web.default.svc.cluster.local", "A", port).rdatas("A") == ["10.244.1.5"]
     assert ctr.wait_exit(LAMEDUCK_S + 5) == 0, ctr.logs()
     took = time.monotonic() - sent
-    assert LAMEDUCK_S - 0.5 <= took <= LAMEDUCK_S + 2.5, f"exited {took:.1f} s after SIGTERM"
+    # The upper bound has room for podman's own commands on a loaded machine (the signal and
+    # the polling of the exit); a stop that ignored the lameduck's end would still fail.
+    assert LAMEDUCK_S - 0.5 <= took <= LAMEDUCK_S + 4, f"exited {took:.1f} s after SIGTERM"
     assert f"Going into lameduck mode for {LAMEDUCK_S}s" in ctr.logs()
 
 
