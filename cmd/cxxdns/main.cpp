@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -241,6 +242,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   const bool wrote_pidfile = !f.pidfile.empty() && write_pidfile(f.pidfile);
+  if (wrote_pidfile) {
+    // A second SIGINT or a SIGQUIT ends the process at once (Server::run): the pidfile goes
+    // then too, as CoreDNS removes it.
+    static std::string pidfile_to_remove;
+    pidfile_to_remove = f.pidfile;
+    std::at_quick_exit([] { std::remove(pidfile_to_remove.c_str()); });
+  }
   if (!f.quiet) {
     const std::string banner = banner_text(server.config());
     std::fwrite(banner.data(), 1, banner.size(), stdout);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 
 #include "core/log/log.h"
 #include "core/metrics/metrics.h"
@@ -102,6 +103,35 @@ void Server::shutdown() {
   lameduck_timer_.data = this;
   uv_timer_start(
       &lameduck_timer_, [](uv_timer_t* t) { static_cast<Server*>(t->data)->finish(); }, wait_ms, 0);
+}
+
+// What CoreDNS does with each signal (its caddy's signal trap), with the same lines.
+void Server::on_signal(int sig) {
+  switch (sig) {
+    case SIGTERM:
+      if (!stopping_) log::info("SIGTERM: Shutting down servers then terminating");
+      shutdown();
+      break;
+    case SIGINT:
+      if (++sigints_ > 1) {
+        // A second Ctrl-C: no waiting for the lameduck or the queries in flight.
+        log::info("SIGINT: Force quit");
+        std::quick_exit(2);
+      }
+      log::info("SIGINT: Shutting down");
+      shutdown();
+      break;
+    case SIGQUIT:
+      log::info("SIGQUIT: Quitting process immediately");
+      std::quick_exit(0);
+    case SIGUSR1:
+      if (stopping_) break;
+      log::info("SIGUSR1: Reloading");
+      reload();
+      break;
+    default:
+      break;
+  }
 }
 
 void Server::finish() {
@@ -222,13 +252,7 @@ int Server::run() {
   uv_timer_init(&loop_, &heap_trim_timer_);
   uv_timer_start(&heap_trim_timer_, trim_heap, kHeapTrimIntervalMs, kHeapTrimIntervalMs);
   uv_unref(reinterpret_cast<uv_handle_t*>(&heap_trim_timer_));
-  signals_.start(&loop_, [this](int sig) {
-    if (sig == SIGUSR1) {
-      reload();
-    } else {
-      shutdown();  // SIGTERM, SIGINT
-    }
-  });
+  signals_.start(&loop_, [this](int sig) { on_signal(sig); });
 
   // A plugin that cannot start (an endpoint address in use) stops the server before any
   // worker runs, as CoreDNS fails its startup.

@@ -29,6 +29,8 @@ class Server {
   // Binds every socket; throws std::runtime_error (nothing left bound) on failure.
   void bind();
   // Starts plugins and workers, then runs until SIGINT/SIGTERM or stop(). Returns the exit code.
+  // A second SIGINT, and SIGQUIT, end the process at once with std::quick_exit (2 and 0, as
+  // CoreDNS): what must still happen then is registered with std::at_quick_exit.
   int run();
   // Safe from any thread.
   void stop();
@@ -43,6 +45,7 @@ class Server {
   static ListenerKey key_of(const ListenerSpec& l) { return {l.address, l.port, l.transport}; }
 
  private:
+  void on_signal(int sig);
   void shutdown();
   void reload();
   // Sockets for the listeners of `next` this server does not have yet; throws (closing
@@ -67,7 +70,8 @@ class Server {
   std::map<ListenerKey, std::vector<BoundSockets>> sockets_;
   std::vector<std::unique_ptr<Worker>> workers_;
   uv_loop_t loop_;
-  ServerSignals signals_;  // SIGTERM, SIGINT, SIGUSR1
+  ServerSignals signals_;  // SIGTERM, SIGINT, SIGQUIT, SIGUSR1
+  int sigints_ = 0;        // the second one quits at once
   uv_async_t stop_async_, reload_async_, drained_async_;
   std::atomic<int> drained_workers_{0};
   bool reload_again_ = false;

@@ -19,6 +19,7 @@ sigset_t server_signal_set() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGQUIT);
   return set;
 }
 }  // namespace

@@ -1,5 +1,5 @@
-// The signals that stop (SIGTERM, SIGINT) and reload (SIGUSR1) the server, read from a
-// signalfd on the server's loop instead of through signal handlers.
+// The signals that stop (SIGTERM, SIGINT, SIGQUIT) and reload (SIGUSR1) the server, read from
+// a signalfd on the server's loop instead of through signal handlers.
 //
 // Why not libuv's uv_signal: closing its handles gives each signal its default action back,
 // and the process still has its exit to run then (workers joined, plugins' destructors, a

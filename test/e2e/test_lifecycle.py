@@ -4,7 +4,9 @@ import socket
 import threading
 import time
 
-from harness import build_query, frame, parse_message, tcp_connect, tcp_read_reply, wait_until
+from harness import (
+    build_query, frame, free_port, parse_message, tcp_connect, tcp_read_reply, wait_until,
+)
 
 
 class DelayedUpstream:
@@ -97,20 +99,57 @@ def test_sigterm_answers_the_queries_in_flight_before_closing(start_cxxdns):
         up.close()
 
 
-def test_stop_signals_repeated_during_the_stop_do_not_kill_it(start_cxxdns):
-    """A supervisor or a user may send SIGTERM (or SIGINT) again while the server stops: the
-    first one's stop goes on and the exit code stays 0, as CoreDNS's (its signals are caught
-    until it exits). They used to find the default action once the handles were closed: the
-    process died of the signal (exit -15) halfway through its exit."""
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        srv = start_cxxdns("""example.org:{PORT} {
+WHOAMI = """example.org:{PORT} {
     bind 127.0.0.1
     whoami
 }
-""", workers=2)
-        assert srv.query("a.example.org", "A").rcode == "NOERROR"
-        deadline = time.monotonic() + 10
-        while srv.proc.poll() is None and time.monotonic() < deadline:
-            srv.send_signal(sig)  # every 0.2 ms, from the first to the exit
-            time.sleep(0.0002)
-        assert srv.stop() == 0, sig
+"""
+
+LAMEDUCK = """example.org:{PORT} {
+    bind 127.0.0.1
+    health 127.0.0.1:%d {
+        lameduck 10s
+    }
+    whoami
+}
+"""
+
+
+def test_sigterm_repeated_during_the_stop_does_not_kill_it(start_cxxdns):
+    """A supervisor may send SIGTERM again while the server stops: the first one's stop goes
+    on and the exit code stays 0, as CoreDNS's (its signals are caught until it exits). They
+    used to find the default action once the handles were closed: the process died of the
+    signal (exit -15) halfway through its exit."""
+    srv = start_cxxdns(WHOAMI, workers=2)
+    assert srv.query("a.example.org", "A").rcode == "NOERROR"
+    deadline = time.monotonic() + 10
+    while srv.proc.poll() is None and time.monotonic() < deadline:
+        srv.send_signal(signal.SIGTERM)  # every 0.2 ms, from the first to the exit
+        time.sleep(0.0002)
+    assert srv.stop() == 0
+    # CoreDNS's line, once.
+    assert srv.stdout_text().count("[INFO] SIGTERM: Shutting down servers then terminating\n") == 1
+
+
+def test_second_sigint_quits_at_once_and_sigquit_quits(start_cxxdns):
+    """As CoreDNS (its caddy's signal trap): the first SIGINT stops as SIGTERM does (here into
+    a 10 s lameduck), a second one quits at once with exit code 2; SIGQUIT quits at once with
+    0. The pidfile goes in both cases."""
+    for sig, code, lines in (
+            (signal.SIGINT, 2, ["[INFO] SIGINT: Shutting down", "[INFO] SIGINT: Force quit"]),
+            (signal.SIGQUIT, 0, ["[INFO] SIGQUIT: Quitting process immediately"])):
+        srv = start_cxxdns(LAMEDUCK % free_port(), workers=2, args=["-pidfile", "cxxdns.pid"])
+        pidfile = srv.dir / "cxxdns.pid"
+        wait_until(pidfile.exists, what="the pidfile")
+        start = time.monotonic()
+        srv.send_signal(sig)
+        if sig == signal.SIGINT:
+            srv.wait_for_log(r"plugin/health: Going into lameduck mode for 10s")
+            assert srv.proc.poll() is None  # in the lameduck
+            srv.send_signal(sig)
+        assert srv.proc.wait(5) == code, sig
+        assert time.monotonic() - start < 5  # not after the lameduck
+        got = [ln for ln in srv.stdout_text().splitlines() if ln.startswith("[INFO] SIG")]
+        assert got == lines, got
+        assert not pidfile.exists()
+        srv.stop()

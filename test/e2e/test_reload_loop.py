@@ -78,6 +78,7 @@ def test_broken_corefile_is_refused_and_old_one_keeps_serving(start_cxxdns):
     corefile = srv.dir / "Corefile"
     corefile.write_text(f".:{srv.port} {{\n    bind 127.0.0.1\n    cahce\n}}\n")
     srv.reload_signal()
+    srv.wait_for_log(r"^\[INFO\] SIGUSR1: Reloading$")  # CoreDNS's line
     srv.wait_for_log(r"\[ERROR\] Restart failed: Corefile:3 - Error during parsing: "
                      r"Unknown directive 'cahce'")
     r = srv.query("a.example", "A")
