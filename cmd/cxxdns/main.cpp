@@ -145,6 +145,14 @@ bool write_pidfile(const std::string& path) {
   return false;
 }
 
+// The pidfile this process wrote, removed however it exits: after Server::run returns, or from
+// std::quick_exit (a second SIGINT, SIGQUIT), as CoreDNS removes it.
+std::string written_pidfile;
+
+void remove_written_pidfile() {
+  if (!written_pidfile.empty()) std::remove(written_pidfile.c_str());
+}
+
 void print_version() {
   std::cout << "cxxdns-" << CXXDNS_VERSION << "\n"
             << "linux/amd64, g++ " << __GNUC__ << "." << __GNUC_MINOR__ << "."
@@ -241,13 +249,9 @@ int main(int argc, char** argv) {
     std::cerr << e.what() << std::endl;
     return 1;
   }
-  const bool wrote_pidfile = !f.pidfile.empty() && write_pidfile(f.pidfile);
-  if (wrote_pidfile) {
-    // A second SIGINT or a SIGQUIT ends the process at once (Server::run): the pidfile goes
-    // then too, as CoreDNS removes it.
-    static std::string pidfile_to_remove;
-    pidfile_to_remove = f.pidfile;
-    std::at_quick_exit([] { std::remove(pidfile_to_remove.c_str()); });
+  if (!f.pidfile.empty() && write_pidfile(f.pidfile)) {
+    written_pidfile = f.pidfile;
+    std::at_quick_exit(remove_written_pidfile);
   }
   if (!f.quiet) {
     const std::string banner = banner_text(server.config());
@@ -255,6 +259,6 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   int rc = server.run();
-  if (wrote_pidfile) std::remove(f.pidfile.c_str());
+  remove_written_pidfile();
   return rc;
 }

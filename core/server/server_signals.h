@@ -3,9 +3,9 @@
 //
 // Why not libuv's uv_signal: closing its handles gives each signal its default action back,
 // and the process still has its exit to run then (workers joined, plugins' destructors, a
-// sanitizer's leak check). A supervisor that repeated its SIGTERM, or a second Ctrl-C, killed
-// the process halfway, with the signal's status instead of its own exit code (CoreDNS catches
-// its signals until it exits). Blocked in every thread and read from a signalfd, a signal is
+// sanitizer's leak check). A supervisor that repeated its SIGTERM killed the process halfway,
+// with the signal's status instead of its own exit code (CoreDNS catches its signals until it
+// exits). Blocked in every thread and read from a signalfd, a signal is
 // only ever what the server makes of it: once the server stops reading, a repeat stays pending,
 // harmless, until the exit.
 #pragma once
